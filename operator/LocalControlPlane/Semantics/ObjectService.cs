@@ -1,0 +1,494 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Sigil.LocalControlPlane.Catalog;
+using Sigil.LocalControlPlane.Patching;
+using Sigil.LocalControlPlane.Schema;
+using Sigil.LocalControlPlane.Selection;
+using Sigil.LocalControlPlane.Storage;
+
+namespace Sigil.LocalControlPlane.Semantics;
+
+internal sealed record WriteOptions(bool DryRun = false, string FieldValidation = "Warn");
+
+internal sealed record DeleteOptions(string Propagation = "Background", string? PreconditionUid = null, string? PreconditionResourceVersion = null);
+
+internal sealed record WriteResult(JsonObject Object, int StatusCode, IReadOnlyList<string> Warnings);
+
+internal sealed record ListResult(IReadOnlyList<JsonObject> Items, long ResourceVersion, string? Continue, long? RemainingItemCount);
+
+/// <summary>
+/// kube-apiserver's object semantics over the <see cref="ObjectStore"/>: names and generateName, uid,
+/// generation, optimistic concurrency, status subresources, CRD schemas, finalizers, cascading deletion
+/// through ownerReferences, namespace lifecycle, and the views (API versions) objects are served in.
+/// </summary>
+internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog catalog, TimeProvider time)
+{
+    private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    public JsonObject Get(ResourceType type, string ns, string name) =>
+        store.Read(tx => tx.Get(type.StorageKey, ns, name)) is { } stored
+            ? ToView(type, stored)
+            : throw ApiException.NotFound(type.GroupResource, name);
+
+    public ListResult List(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, int? limit, string? continueToken)
+    {
+        var (all, rv) = store.Read(tx => (tx.List(type.StorageKey, ns), tx.ResourceVersion));
+        var after = continueToken is null ? null : DecodeContinue(continueToken);
+        var matching = all
+            .Where(o => after is null || string.CompareOrdinal(o.Namespace() + "/" + o.Name(), after) > 0)
+            .Select(o => ToView(type, o))
+            .Where(o => labels.Matches(o) && fields.Matches(o))
+            .ToList();
+        if (limit is > 0 && matching.Count > limit)
+        {
+            var page = matching.Take(limit.Value).ToList();
+            var last = page[^1];
+            return new ListResult(page, rv, EncodeContinue(rv, last.Namespace() + "/" + last.Name()), matching.Count - page.Count);
+        }
+        return new ListResult(matching, rv, null, null);
+    }
+
+    public WriteResult Create(ResourceType type, string ns, JsonObject body, WriteOptions options) => store.Write(tx =>
+    {
+        var obj = FromView(type, body);
+        var metadata = obj.Metadata();
+        if (type.Namespaced)
+        {
+            var bodyNamespace = metadata.Str("namespace");
+            if (!string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != ns)
+            {
+                throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            }
+            metadata["namespace"] = ns;
+            RequireLiveNamespace(tx, ns);
+        }
+        else
+        {
+            metadata.Remove("namespace");
+        }
+        if (string.IsNullOrEmpty(metadata.Str("name")) && metadata.Str("generateName") is { Length: > 0 } prefix)
+        {
+            metadata["name"] = prefix + RandomNumberGenerator.GetString(GenerateNameAlphabet, 5);
+        }
+        var name = metadata.Str("name") ?? "";
+        var warnings = new List<string>();
+        var causes = ValidateName(type, name);
+        if (causes.Count > 0)
+        {
+            throw ApiException.Invalid(type.KindGroup, name, causes);
+        }
+        if (tx.Get(type.StorageKey, obj.Namespace(), name) is not null)
+        {
+            throw ApiException.AlreadyExists(type.GroupResource, name);
+        }
+
+        metadata["uid"] = Guid.NewGuid().ToString();
+        metadata["creationTimestamp"] = Json.Timestamp(time.GetUtcNow());
+        metadata.Remove("deletionTimestamp");
+        metadata.Remove("deletionGracePeriodSeconds");
+        metadata.Remove("resourceVersion");
+        if (type.TracksGeneration)
+        {
+            metadata["generation"] = 1;
+        }
+        if (type.HasStatus)
+        {
+            obj.Remove("status");
+        }
+        ApplyKindRules(type, obj, null);
+        PrepareCustom(type, obj, options, warnings);
+
+        var stored = tx.Put(type.StorageKey, obj);
+        if (!options.DryRun)
+        {
+            AfterWrite(type, stored);
+        }
+        return new WriteResult(ToView(type, stored), 201, warnings);
+    }, options.DryRun);
+
+    public WriteResult Update(ResourceType type, string ns, string name, JsonObject body, string? subresource, WriteOptions options) =>
+        store.Write(tx =>
+        {
+            var current = tx.Get(type.StorageKey, ns, name) ?? throw ApiException.NotFound(type.GroupResource, name);
+            if (body.Name() != name)
+            {
+                throw ApiException.BadRequest($"the name of the object ({body.Name()}) does not match the name on the URL ({name})");
+            }
+            var expected = body.Metadata().Str("resourceVersion");
+            if (!string.IsNullOrEmpty(expected) && expected != current.Metadata().Str("resourceVersion"))
+            {
+                throw ApiException.Conflict(type.GroupResource, name);
+            }
+            return Commit(tx, type, current, FromView(type, body), subresource, options);
+        }, options.DryRun);
+
+    public WriteResult Patch(ResourceType type, string ns, string name, string contentType, string patchText, string? subresource, WriteOptions options) =>
+        store.Write(tx =>
+        {
+            var current = tx.Get(type.StorageKey, ns, name) ?? throw ApiException.NotFound(type.GroupResource, name);
+            var view = ToView(type, current);
+            var patched = contentType switch
+            {
+                "application/merge-patch+json" => JsonMergePatch.Apply(view, Json.ParseObject(patchText)),
+                "application/json-patch+json" => JsonPatch.Apply(view, ParseArray(patchText)),
+                "application/strategic-merge-patch+json" when type.IsBuiltIn => StrategicMergePatch.Apply(view, Json.ParseObject(patchText)),
+                "application/apply-patch+yaml" => throw ApiException.UnsupportedMediaType(
+                    "server-side apply is not supported by the sigil local control plane; use client-side kubectl apply (the default) or a merge patch"),
+                _ => throw ApiException.UnsupportedMediaType(
+                    $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsBuiltIn ? ", application/strategic-merge-patch+json" : "")}"),
+            } as JsonObject ?? throw ApiException.BadRequest("the patch must produce a JSON object");
+
+            var patchedMetadata = patched.Metadata();
+            if (patchedMetadata.Str("name") != name)
+            {
+                throw ApiException.BadRequest("the patch may not change metadata.name");
+            }
+            var expected = patchedMetadata.Str("resourceVersion");
+            if (!string.IsNullOrEmpty(expected) && expected != current.Metadata().Str("resourceVersion"))
+            {
+                throw ApiException.Conflict(type.GroupResource, name);
+            }
+            return Commit(tx, type, current, FromView(type, patched), subresource, options);
+        }, options.DryRun);
+
+    public JsonObject Delete(ResourceType type, string ns, string name, DeleteOptions options, bool dryRun) => store.Write(tx =>
+    {
+        var current = tx.Get(type.StorageKey, ns, name) ?? throw ApiException.NotFound(type.GroupResource, name);
+        if (options.PreconditionUid is { } uid && uid != current.Uid())
+        {
+            throw new ApiException(409, "Conflict",
+                $"Operation cannot be fulfilled on {type.GroupResource} \"{name}\": Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid()}");
+        }
+        if (options.PreconditionResourceVersion is { } rv && rv != current.Metadata().Str("resourceVersion"))
+        {
+            throw ApiException.Conflict(type.GroupResource, name);
+        }
+        return ToView(type, type.StorageKey == "namespaces"
+            ? DeleteNamespace(tx, current)
+            : DeleteObject(tx, type.StorageKey, current, options.Propagation));
+    }, dryRun);
+
+    public JsonObject DeleteCollection(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, DeleteOptions options, bool dryRun) =>
+        store.Write(tx =>
+        {
+            var deleted = tx.List(type.StorageKey, ns)
+                .Where(o => labels.Matches(ToView(type, o)) && fields.Matches(ToView(type, o)))
+                .Select(o => ToView(type, DeleteObject(tx, type.StorageKey, o, options.Propagation)))
+                .ToArray();
+            return new JsonObject
+            {
+                ["kind"] = type.ListKind,
+                ["apiVersion"] = type.ApiVersion,
+                ["metadata"] = new JsonObject { ["resourceVersion"] = tx.ResourceVersion.ToString() },
+                ["items"] = new JsonArray(deleted),
+            };
+        }, dryRun);
+
+    /// <summary>
+    /// Opens a watch and returns how to turn stored events into what this watcher sees: the requested
+    /// view, filtered by selectors, with MODIFIED becoming ADDED or DELETED when an object enters or
+    /// leaves the selection.
+    /// </summary>
+    public (ObjectStore.Subscription Subscription, Func<StoredEvent, (string Type, JsonObject Object)?> Translate) Watch(
+        ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, long? fromResourceVersion)
+    {
+        bool Matches(JsonObject view) => labels.Matches(view) && fields.Matches(view);
+        var subscription = store.Subscribe(type.StorageKey, ns, fromResourceVersion, o => Matches(ToView(type, o)));
+        return (subscription, e =>
+        {
+            var view = ToView(type, e.Object);
+            var now = Matches(view);
+            var before = e.Previous is not null && Matches(ToView(type, e.Previous));
+            return e.Type switch
+            {
+                "ADDED" when now => ("ADDED", view),
+                "MODIFIED" when now && before => ("MODIFIED", view),
+                "MODIFIED" when now => ("ADDED", view),
+                "MODIFIED" when before => ("DELETED", view),
+                "DELETED" when now || before => ("DELETED", view),
+                _ => null,
+            };
+        });
+    }
+
+    public static JsonObject ToView(ResourceType type, JsonObject stored)
+    {
+        var view = type is { Group: "events.k8s.io" } ? EventViews.ToEventsV1(stored) : stored.Clone();
+        view["apiVersion"] = type.ApiVersion;
+        view["kind"] = type.Kind;
+        view.Metadata().Remove("managedFields");
+        return view;
+    }
+
+    private static JsonObject FromView(ResourceType type, JsonObject view)
+    {
+        var stored = type is { Group: "events.k8s.io" } ? EventViews.ToCore(view) : view.Clone();
+        stored["apiVersion"] = type is { Group: "events.k8s.io" } ? "v1" : type.ApiVersion;
+        stored["kind"] = type.Kind;
+        return stored;
+    }
+
+    private WriteResult Commit(ObjectStore.ITransaction tx, ResourceType type, JsonObject current, JsonObject desired, string? subresource, WriteOptions options)
+    {
+        var warnings = new List<string>();
+        if (subresource == "status")
+        {
+            var status = desired["status"]?.DeepClone();
+            desired = current.Clone();
+            desired["status"] = status;
+            if (status is null)
+            {
+                desired.Remove("status");
+            }
+        }
+        else if (subresource is not null)
+        {
+            throw ApiException.NotFound(type.GroupResource + "/" + subresource, current.Name());
+        }
+        else if (type.HasStatus)
+        {
+            desired["status"] = current["status"]?.DeepClone();
+            if (current["status"] is null)
+            {
+                desired.Remove("status");
+            }
+        }
+
+        var metadata = desired.Metadata();
+        var currentMetadata = current.Metadata();
+        foreach (var preserved in new[] { "uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation" })
+        {
+            metadata[preserved] = currentMetadata[preserved]?.DeepClone();
+            if (metadata[preserved] is null)
+            {
+                metadata.Remove(preserved);
+            }
+        }
+        ApplyKindRules(type, desired, current);
+        PrepareCustom(type, desired, options, warnings);
+        if (type.TracksGeneration && !JsonNode.DeepEquals(Spec(current), Spec(desired)))
+        {
+            metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 0) + 1;
+        }
+
+        if (metadata["deletionTimestamp"] is not null && Finalizers(desired).Count == 0)
+        {
+            return new WriteResult(ToView(type, RemoveAndCollect(tx, type.StorageKey, desired, "Background")), 200, warnings);
+        }
+        metadata["resourceVersion"] = currentMetadata["resourceVersion"]?.DeepClone();
+        if (JsonNode.DeepEquals(desired, current))
+        {
+            return new WriteResult(ToView(type, current), 200, warnings);
+        }
+        var stored = tx.Put(type.StorageKey, desired);
+        if (!options.DryRun)
+        {
+            AfterWrite(type, stored);
+        }
+        return new WriteResult(ToView(type, stored), 200, warnings);
+    }
+
+    private static JsonObject Spec(JsonObject obj)
+    {
+        var copy = obj.Clone();
+        copy.Remove("metadata");
+        copy.Remove("status");
+        return copy;
+    }
+
+    /// <summary>Defaults, pruning and validation against a CRD version's schema (custom resources only).</summary>
+    private static void PrepareCustom(ResourceType type, JsonObject obj, WriteOptions options, List<string> warnings)
+    {
+        if (type.Schema is not { } schema)
+        {
+            return;
+        }
+        StructuralSchema.ApplyDefaults(obj, schema);
+        var pruned = StructuralSchema.Prune(obj, schema);
+        if (pruned.Count > 0 && options.FieldValidation == "Strict")
+        {
+            throw ApiException.BadRequest("strict decoding error: " + string.Join(", ", pruned.Select(p => $"unknown field \"{p}\"")));
+        }
+        if (options.FieldValidation != "Ignore")
+        {
+            warnings.AddRange(pruned.Select(p => $"unknown field \"{p}\""));
+        }
+        var causes = StructuralSchema.Validate(obj, schema);
+        if (causes.Count > 0)
+        {
+            throw ApiException.Invalid(type.KindGroup, obj.Name(), causes);
+        }
+    }
+
+    /// <summary>What individual built-in kinds do on write in a real cluster, where clients rely on it.</summary>
+    private void ApplyKindRules(ResourceType type, JsonObject obj, JsonObject? current)
+    {
+        switch (type.StorageKey)
+        {
+            case "secrets":
+                obj["type"] ??= current?["type"]?.DeepClone() ?? "Opaque";
+                if (obj["stringData"] is JsonObject stringData)
+                {
+                    var data = obj["data"] as JsonObject ?? [];
+                    foreach (var (key, value) in stringData)
+                    {
+                        data[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(Json.ScalarText(value) ?? ""));
+                    }
+                    obj["data"] = data;
+                    obj.Remove("stringData");
+                }
+                break;
+            case "namespaces":
+                var labels = obj.Metadata()["labels"] as JsonObject ?? [];
+                labels["kubernetes.io/metadata.name"] = obj.Name();
+                obj.Metadata()["labels"] = labels;
+                obj["status"] ??= new JsonObject { ["phase"] = "Active" };
+                break;
+            case "customresourcedefinitions":
+                var causes = CrdRegistration.Validate(obj);
+                if (causes.Count > 0)
+                {
+                    throw ApiException.Invalid(type.KindGroup, obj.Name(), causes);
+                }
+                obj["status"] = CrdRegistration.EstablishedStatus(obj, Json.Timestamp(time.GetUtcNow()));
+                break;
+        }
+    }
+
+    private void AfterWrite(ResourceType type, JsonObject stored)
+    {
+        if (type.StorageKey == "customresourcedefinitions")
+        {
+            catalog.SetCustom(stored.Name(), CrdRegistration.ServedVersions(stored));
+        }
+    }
+
+    private static void RequireLiveNamespace(ObjectStore.IStoreView tx, string ns)
+    {
+        var namespaceObject = tx.Get("namespaces", "", ns) ?? throw ApiException.NotFound("namespaces", ns);
+        if (namespaceObject.Metadata()["deletionTimestamp"] is not null)
+        {
+            throw new ApiException(403, "Forbidden", $"unable to create new content in namespace {ns} because it is being terminated");
+        }
+    }
+
+    /// <summary>Deletes now, or marks for deletion while finalizers remain.</summary>
+    private JsonObject DeleteObject(ObjectStore.ITransaction tx, string storageKey, JsonObject obj, string propagation)
+    {
+        if (Finalizers(obj).Count > 0)
+        {
+            if (obj.Metadata()["deletionTimestamp"] is not null)
+            {
+                return obj;
+            }
+            obj.Metadata()["deletionTimestamp"] = Json.Timestamp(time.GetUtcNow());
+            obj.Metadata()["deletionGracePeriodSeconds"] = 0;
+            return tx.Put(storageKey, obj);
+        }
+        return RemoveAndCollect(tx, storageKey, obj, propagation);
+    }
+
+    /// <summary>Removes an object, then what depended on it: dependents, a CRD's objects, an emptied terminating namespace.</summary>
+    private JsonObject RemoveAndCollect(ObjectStore.ITransaction tx, string storageKey, JsonObject obj, string propagation)
+    {
+        var removed = tx.Remove(storageKey, obj.Namespace(), obj.Name()) ?? obj;
+        if (storageKey == "customresourcedefinitions")
+        {
+            tx.RemoveCollection(removed.Name());
+            catalog.RemoveCustom(removed.Name());
+        }
+        foreach (var dependent in tx.DependentsOf(removed.Uid()))
+        {
+            if (tx.Get(dependent.StorageKey, dependent.Namespace, dependent.Name) is not { } child)
+            {
+                continue;
+            }
+            if (propagation == "Orphan")
+            {
+                var refs = (JsonArray)child.Metadata()["ownerReferences"]!;
+                child.Metadata()["ownerReferences"] = new JsonArray(refs.Where(r => r.Str("uid") != removed.Uid()).Select(r => r?.DeepClone()).ToArray());
+                tx.Put(dependent.StorageKey, child);
+            }
+            else if (!ObjectStore.OwnerUids(child).Any(tx.UidExists))
+            {
+                DeleteObject(tx, dependent.StorageKey, child, propagation);
+            }
+        }
+        if (removed.Namespace() is { Length: > 0 } ns && tx.Get("namespaces", "", ns) is { } owningNamespace
+            && owningNamespace.Metadata()["deletionTimestamp"] is not null && IsEmpty(tx, ns))
+        {
+            tx.Remove("namespaces", "", ns);
+        }
+        return removed;
+    }
+
+    private JsonObject DeleteNamespace(ObjectStore.ITransaction tx, JsonObject ns)
+    {
+        if (ns.Metadata()["deletionTimestamp"] is null)
+        {
+            ns.Metadata()["deletionTimestamp"] = Json.Timestamp(time.GetUtcNow());
+            ns["status"] = new JsonObject { ["phase"] = "Terminating" };
+            ns = tx.Put("namespaces", ns);
+        }
+        foreach (var storageKey in NamespacedStorageKeys())
+        {
+            foreach (var obj in tx.List(storageKey, ns.Name()))
+            {
+                DeleteObject(tx, storageKey, obj, "Background");
+            }
+        }
+        if (IsEmpty(tx, ns.Name()))
+        {
+            return tx.Remove("namespaces", "", ns.Name()) ?? ns;
+        }
+        return ns;
+    }
+
+    private bool IsEmpty(ObjectStore.IStoreView tx, string ns) => NamespacedStorageKeys().All(k => !tx.List(k, ns).Any());
+
+    private IEnumerable<string> NamespacedStorageKeys() => catalog.All.Where(r => r.Namespaced).Select(r => r.StorageKey).Distinct();
+
+    private static List<string> Finalizers(JsonObject obj) =>
+        (obj.Metadata()["finalizers"] as JsonArray)?.Select(Json.ScalarText).OfType<string>().ToList() ?? [];
+
+    private static List<FieldCause> ValidateName(ResourceType type, string name)
+    {
+        if (name.Length == 0)
+        {
+            return [new FieldCause("FieldValueRequired", "metadata.name", "metadata.name: Required value: name or generateName is required")];
+        }
+        var isLabel = type.StorageKey == "namespaces";
+        var valid = isLabel ? name.Length <= 63 && DnsLabel().IsMatch(name) : name.Length <= 253 && DnsSubdomain().IsMatch(name);
+        return valid ? [] :
+        [
+            FieldCause.Invalid("metadata.name", $"Invalid value: \"{name}\": a lowercase RFC 1123 {(isLabel ? "label" : "subdomain")} must consist of lower case alphanumeric characters, '-'{(isLabel ? "" : " or '.'")}, and must start and end with an alphanumeric character"),
+        ];
+    }
+
+    private static JsonArray ParseArray(string text) =>
+        JsonNode.Parse(text) as JsonArray ?? throw ApiException.BadRequest("a JSON patch must be a JSON array of operations");
+
+    private static string EncodeContinue(long rv, string lastKey) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rv}|{lastKey}"));
+
+    private static string DecodeContinue(string token)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(token));
+            return text[(text.IndexOf('|') + 1)..];
+        }
+        catch (FormatException)
+        {
+            throw ApiException.BadRequest("continue key is not valid: illegal base64 data");
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex DnsLabel();
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
+}
