@@ -1,1 +1,8 @@
-return 0;
+using System.CommandLine;
+using Sigil.Cli;
+
+var root = new RootCommand("Sigil: SPIFFE workload identities, API keys and HMAC secrets for Kubernetes, rotated safely.")
+{
+    LocalCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -159,7 +159,7 @@ internal static class StructuralSchema
                 ValidateString(value.GetValue<string>(), schema, field, causes);
                 break;
             case JsonValue value when kind == JsonValueKind.Number:
-                ValidateNumber(value.GetValue<double>(), value.ToJsonString(), schema, field, causes);
+                ValidateNumber(Json.Number(value), value.ToJsonString(), schema, field, causes);
                 break;
         }
     }
@@ -192,11 +192,11 @@ internal static class StructuralSchema
                 causes.Add(new FieldCause("FieldValueForbidden", Join(path, name), $"{Join(path, name)}: Forbidden: additional properties are not allowed"));
             }
         }
-        if (schema["maxProperties"] is JsonValue max && obj.Count > max.GetValue<int>())
+        if (schema["maxProperties"] is JsonValue max && obj.Count > (int)Json.Number(max))
         {
             causes.Add(new FieldCause("FieldValueTooMany", field, $"{field}: Too many: {obj.Count}: must have at most {max} items"));
         }
-        if (schema["minProperties"] is JsonValue min && obj.Count < min.GetValue<int>())
+        if (schema["minProperties"] is JsonValue min && obj.Count < (int)Json.Number(min))
         {
             causes.Add(FieldCause.Invalid(field, $"Invalid value: {obj.Count}: {field} in body should have at least {min} properties"));
         }
@@ -204,11 +204,11 @@ internal static class StructuralSchema
 
     private static void ValidateArray(JsonArray array, JsonObject schema, string path, string field, List<FieldCause> causes)
     {
-        if (schema["minItems"] is JsonValue min && array.Count < min.GetValue<int>())
+        if (schema["minItems"] is JsonValue min && array.Count < (int)Json.Number(min))
         {
             causes.Add(FieldCause.Invalid(field, $"Invalid value: {array.Count}: {field} in body should have at least {min} items"));
         }
-        if (schema["maxItems"] is JsonValue max && array.Count > max.GetValue<int>())
+        if (schema["maxItems"] is JsonValue max && array.Count > (int)Json.Number(max))
         {
             causes.Add(new FieldCause("FieldValueTooMany", field, $"{field}: Too many: {array.Count}: must have at most {max} items"));
         }
@@ -224,11 +224,11 @@ internal static class StructuralSchema
     private static void ValidateString(string text, JsonObject schema, string field, List<FieldCause> causes)
     {
         var quoted = JsonSerializer.Serialize(text);
-        if (schema["minLength"] is JsonValue min && text.Length < min.GetValue<int>())
+        if (schema["minLength"] is JsonValue min && text.Length < (int)Json.Number(min))
         {
             causes.Add(FieldCause.Invalid(field, $"Invalid value: {quoted}: {field} in body should be at least {min} chars long"));
         }
-        if (schema["maxLength"] is JsonValue max && text.Length > max.GetValue<int>())
+        if (schema["maxLength"] is JsonValue max && text.Length > (int)Json.Number(max))
         {
             causes.Add(new FieldCause("FieldValueTooLong", field, $"{field}: Too long: may not be more than {max} bytes"));
         }
@@ -248,7 +248,7 @@ internal static class StructuralSchema
         var exclusiveMax = schema["exclusiveMaximum"]?.GetValue<bool>() == true;
         if (schema["minimum"] is JsonValue minimum)
         {
-            var bound = minimum.GetValue<double>();
+            var bound = Json.Number(minimum);
             if (exclusiveMin ? number <= bound : number < bound)
             {
                 causes.Add(FieldCause.Invalid(field, $"Invalid value: {text}: {field} in body should be greater than {(exclusiveMin ? "" : "or equal to ")}{minimum.ToJsonString()}"));
@@ -256,7 +256,7 @@ internal static class StructuralSchema
         }
         if (schema["maximum"] is JsonValue maximum)
         {
-            var bound = maximum.GetValue<double>();
+            var bound = Json.Number(maximum);
             if (exclusiveMax ? number >= bound : number > bound)
             {
                 causes.Add(FieldCause.Invalid(field, $"Invalid value: {text}: {field} in body should be less than {(exclusiveMax ? "" : "or equal to ")}{maximum.ToJsonString()}"));
@@ -271,7 +271,7 @@ internal static class StructuralSchema
         "string" => kind == JsonValueKind.String,
         "boolean" => kind is JsonValueKind.True or JsonValueKind.False,
         "number" => kind == JsonValueKind.Number,
-        "integer" => kind == JsonValueKind.Number && double.IsInteger(node.GetValue<double>()),
+        "integer" => kind == JsonValueKind.Number && double.IsInteger(Json.Number(node)),
         _ => true,
     };
 

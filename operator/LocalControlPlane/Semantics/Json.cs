@@ -66,6 +66,9 @@ internal static class Json
         return ScalarText(node);
     }
 
+    /// <summary>Any JSON number, whether parsed from text or built in code with an int or a long.</summary>
+    public static double Number(JsonNode node) => double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
+
     public static string? ScalarText(JsonNode? node) => node switch
     {
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),

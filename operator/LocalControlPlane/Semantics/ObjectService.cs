@@ -191,12 +191,11 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     /// view, filtered by selectors, with MODIFIED becoming ADDED or DELETED when an object enters or
     /// leaves the selection.
     /// </summary>
-    public (ObjectStore.Subscription Subscription, Func<StoredEvent, (string Type, JsonObject Object)?> Translate) Watch(
-        ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, long? fromResourceVersion)
+    public WatchHandle Watch(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, long? fromResourceVersion)
     {
         bool Matches(JsonObject view) => labels.Matches(view) && fields.Matches(view);
         var subscription = store.Subscribe(type.StorageKey, ns, fromResourceVersion, o => Matches(ToView(type, o)));
-        return (subscription, e =>
+        return new WatchHandle(subscription, e =>
         {
             var view = ToView(type, e.Object);
             var now = Matches(view);
@@ -212,6 +211,8 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             };
         });
     }
+
+    internal sealed record WatchHandle(ObjectStore.Subscription Subscription, Func<StoredEvent, (string Type, JsonObject Object)?> Translate);
 
     public static JsonObject ToView(ResourceType type, JsonObject stored)
     {
@@ -270,7 +271,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         PrepareCustom(type, desired, options, warnings);
         if (type.TracksGeneration && !JsonNode.DeepEquals(Spec(current), Spec(desired)))
         {
-            metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 0) + 1;
+            metadata["generation"] = (long)(currentMetadata["generation"] is { } g ? Json.Number(g) : 0) + 1;
         }
 
         if (metadata["deletionTimestamp"] is not null && Finalizers(desired).Count == 0)
@@ -328,7 +329,10 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         switch (type.StorageKey)
         {
             case "secrets":
-                obj["type"] ??= current?["type"]?.DeepClone() ?? "Opaque";
+                if (string.IsNullOrEmpty(obj.Str("type")))
+                {
+                    obj["type"] = current?["type"]?.DeepClone() ?? "Opaque";
+                }
                 if (obj["stringData"] is JsonObject stringData)
                 {
                     var data = obj["data"] as JsonObject ?? [];

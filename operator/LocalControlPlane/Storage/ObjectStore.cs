@@ -74,6 +74,7 @@ internal sealed class ObjectStore(int historyCapacity)
                 foreach (var obj in Collection(storageKey).Values.Where(o => (ns is null || o.Namespace() == ns) && matches(o)))
                 {
                     subscription.Channel.Writer.TryWrite(new StoredEvent(obj.ResourceVersion(), "ADDED", storageKey, obj.Clone(), null));
+                    subscription.InitialEventCount++;
                 }
             }
             _subscriptions.Add(subscription);
@@ -269,6 +270,9 @@ internal sealed class ObjectStore(int historyCapacity)
 
         /// <summary>The store's resourceVersion when the watch opened (for the initial-events bookmark).</summary>
         public long StartResourceVersion { get; } = startResourceVersion;
+
+        /// <summary>How many synthetic ADDED events for existing objects open the stream.</summary>
+        public int InitialEventCount { get; internal set; }
 
         internal bool Covers(StoredEvent e) => e.StorageKey == storageKey && (ns is null || e.Object.Namespace() == ns);
 

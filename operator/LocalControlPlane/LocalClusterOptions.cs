@@ -1,0 +1,19 @@
+namespace Sigil.LocalControlPlane;
+
+/// <summary>How to start a <see cref="LocalCluster"/>.</summary>
+internal sealed record LocalClusterOptions
+{
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Where to write the kubeconfig; null writes it to a fresh temporary folder.</summary>
+    public string? KubeconfigPath { get; init; }
+
+    /// <summary>How many changes watches can resume from before a resourceVersion is "too old" (410).</summary>
+    public int WatchHistoryCapacity { get; init; } = 10_000;
+
+    /// <summary>How often an idle watch that asked for bookmarks gets one.</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
