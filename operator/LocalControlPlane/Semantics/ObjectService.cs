@@ -127,17 +127,14 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     public WriteResult Patch(ResourceType type, string ns, string name, string contentType, string patchText, string? subresource, WriteOptions options) =>
         store.Write(tx =>
         {
+            RequireSupportedPatch(type, contentType);
             var current = tx.Get(type.StorageKey, ns, name) ?? throw ApiException.NotFound(type.GroupResource, name);
             var view = ToView(type, current);
             var patched = contentType switch
             {
                 "application/merge-patch+json" => JsonMergePatch.Apply(view, Json.ParseObject(patchText)),
                 "application/json-patch+json" => JsonPatch.Apply(view, ParseArray(patchText)),
-                "application/strategic-merge-patch+json" when type.IsBuiltIn => StrategicMergePatch.Apply(view, Json.ParseObject(patchText)),
-                "application/apply-patch+yaml" => throw ApiException.UnsupportedMediaType(
-                    "server-side apply is not supported by the sigil local control plane; use client-side kubectl apply (the default) or a merge patch"),
-                _ => throw ApiException.UnsupportedMediaType(
-                    $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsBuiltIn ? ", application/strategic-merge-patch+json" : "")}"),
+                _ => StrategicMergePatch.Apply(view, Json.ParseObject(patchText)),
             } as JsonObject ?? throw ApiException.BadRequest("the patch must produce a JSON object");
 
             var patchedMetadata = patched.Metadata();
@@ -289,6 +286,23 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             AfterWrite(type, stored);
         }
         return new WriteResult(ToView(type, stored), 200, warnings);
+    }
+
+    /// <summary>Checked before the object is looked up, as kube-apiserver does, so a create-by-apply gets 415, not 404.</summary>
+    private static void RequireSupportedPatch(ResourceType type, string contentType)
+    {
+        switch (contentType)
+        {
+            case "application/merge-patch+json" or "application/json-patch+json":
+            case "application/strategic-merge-patch+json" when type.IsBuiltIn:
+                return;
+            case "application/apply-patch+yaml":
+                throw ApiException.UnsupportedMediaType(
+                    "server-side apply is not supported by the sigil local control plane; use client-side apply (kubectl apply's default, helm 4's --server-side=false) or a merge patch");
+            default:
+                throw ApiException.UnsupportedMediaType(
+                    $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsBuiltIn ? ", application/strategic-merge-patch+json" : "")}");
+        }
     }
 
     private static JsonObject Spec(JsonObject obj)
