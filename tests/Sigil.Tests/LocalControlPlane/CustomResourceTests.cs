@@ -137,6 +137,36 @@ public sealed class CustomResourceTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task Every_served_version_reads_the_same_objects_and_unserved_ones_are_not_served(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        var ns = await cluster.CreateNamespaceAsync();
+        var widgets = new Widgets(cluster, $"w{Guid.NewGuid().ToString("N")[..8]}.sigil-test.dev");
+        cluster.DeleteAtEnd(widgets.CrdName);
+        var definition = widgets.Definition();
+        var v1 = definition["spec"]!["versions"]![0]!;
+        var alpha = v1.DeepClone();
+        alpha["name"] = "v1alpha1";
+        alpha["storage"] = false;
+        var retired = alpha.DeepClone();
+        retired["name"] = "v0";
+        retired["served"] = false;
+        definition["spec"]!["versions"] = new JsonArray(alpha, v1.DeepClone(), retired);
+        await cluster.Api.SendAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", definition);
+        await Eventually.TrueAsync(async () => (await cluster.Api.GetAsync($"/apis/{widgets.Group}/v1")).Status == HttpStatusCode.OK);
+        await widgets.CreateAsync(ns, "both");
+
+        var (status, viaAlpha) = await cluster.Api.GetAsync($"/apis/{widgets.Group}/v1alpha1/namespaces/{ns}/widgets/both");
+        var (retiredStatus, _) = await cluster.Api.GetAsync($"/apis/{widgets.Group}/v0/namespaces/{ns}/widgets/both");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal($"{widgets.Group}/v1alpha1", (string?)viaAlpha["apiVersion"]);
+        Assert.Equal(3, (int?)viaAlpha["spec"]!["size"]);
+        Assert.Equal(HttpStatusCode.NotFound, retiredStatus);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task A_CRD_whose_name_does_not_match_its_names_is_Invalid(ClusterKind kind)
     {
         await using var cluster = await TestCluster.StartAsync(kind);

@@ -1,3 +1,4 @@
+using k8s;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.LocalControlPlane;
@@ -207,6 +208,38 @@ public sealed class KubectlTests
             "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[*].name} {.spec.template.spec.containers[1].env[*].name}");
 
         Assert.Equal("nginx:1.27 A C ADDED_BY_HAND", state);
+    }
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task Describe_shows_the_events_recorded_about_an_object(ClusterKind kind, string version)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        using var kubectl = await Kubectl.ForAsync(version, cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        var widgets = await Widgets.InstallAsync(cluster);
+        var widget = await widgets.CreateAsync(ns, "noted");
+        await cluster.Client.EventsV1.CreateNamespacedEventAsync(new k8s.Models.Eventsv1Event
+        {
+            Metadata = new() { Name = "noted.1" },
+            EventTime = DateTime.UtcNow,
+            Regarding = new k8s.Models.V1ObjectReference
+            {
+                ApiVersion = widgets.ApiVersion, Kind = "Widget", Name = "noted", NamespaceProperty = ns, Uid = (string?)widget["metadata"]!["uid"],
+            },
+            Reason = "Issued",
+            Note = "issued certificate serial 0a1b",
+            Type = "Normal",
+            Action = "Issue",
+            ReportingController = "sigil.dev/operator",
+            ReportingInstance = "sigil-0",
+        }, ns);
+
+        var describe = await kubectl.OkAsync("describe", $"widgets.{widgets.Group}", "noted", "-n", ns);
+        var events = await kubectl.OkAsync("get", "events", "-n", ns);
+
+        Assert.Matches(@"Normal\s+Issued\s+\S+\s+sigil.dev/operator\s+issued certificate serial 0a1b", describe);
+        Assert.Matches(@"Normal\s+Issued\s+widget/noted\s+issued certificate serial 0a1b", events);
     }
 
     private static List<string> Snapshot(List<string> lines)
