@@ -1,0 +1,25 @@
+namespace Sigil.Api;
+
+/// <summary>Condition and event reasons, as PRODUCT.md names them: users and alerts match on these.</summary>
+public static class Reasons
+{
+    public const string Issued = nameof(Issued);
+    public const string Renewed = nameof(Renewed);
+    public const string Rotated = nameof(Rotated);
+    public const string Pending = nameof(Pending);
+    public const string InvalidSpec = nameof(InvalidSpec);
+    public const string SecretConflict = nameof(SecretConflict);
+    public const string IssuanceFailed = nameof(IssuanceFailed);
+    public const string NotAccepted = nameof(NotAccepted);
+    public const string RolloutRestarted = nameof(RolloutRestarted);
+}
+
+/// <summary>Labels and annotations Sigil reads and writes.</summary>
+public static class Labels
+{
+    public const string ManagedBy = "app.kubernetes.io/managed-by";
+    public const string ManagedByValue = "sigil";
+    public const string Identity = "sigil.dev/identity";
+    public const string SpiffeIdAnnotation = "sigil.dev/spiffe-id";
+    public const string RotateAnnotation = "sigil.dev/rotate";
+}

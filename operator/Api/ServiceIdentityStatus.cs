@@ -1,0 +1,96 @@
+using System.Text.Json.Serialization;
+
+namespace Sigil.Api;
+
+public sealed record ServiceIdentityStatus
+{
+    [JsonPropertyName("spiffeID")]
+    public string? SpiffeId { get; init; }
+
+    [JsonPropertyName("observedGeneration")]
+    public long? ObservedGeneration { get; init; }
+
+    [JsonPropertyName("conditions")]
+    public IReadOnlyList<Condition>? Conditions { get; init; }
+
+    [JsonPropertyName("x509")]
+    public X509Status? X509 { get; init; }
+
+    [JsonPropertyName("apiKeys")]
+    public IReadOnlyList<ApiKeyStatus>? ApiKeys { get; init; }
+
+    [JsonPropertyName("lastRotationTime")]
+    public DateTimeOffset? LastRotationTime { get; init; }
+
+    [JsonPropertyName("nextRotationTime")]
+    public DateTimeOffset? NextRotationTime { get; init; }
+
+    [JsonPropertyName("lastRotationRequest")]
+    public string? LastRotationRequest { get; init; }
+}
+
+public sealed record Condition
+{
+    [JsonPropertyName("type")]
+    public string Type { get; init; } = "";
+
+    [JsonPropertyName("status")]
+    public string Status { get; init; } = "";
+
+    [JsonPropertyName("reason")]
+    public string? Reason { get; init; }
+
+    [JsonPropertyName("message")]
+    public string? Message { get; init; }
+
+    [JsonPropertyName("lastTransitionTime")]
+    public DateTimeOffset? LastTransitionTime { get; init; }
+
+    [JsonPropertyName("observedGeneration")]
+    public long? ObservedGeneration { get; init; }
+}
+
+public sealed record X509Status
+{
+    [JsonPropertyName("secretName")]
+    public string? SecretName { get; init; }
+
+    [JsonPropertyName("serialNumber")]
+    public string? SerialNumber { get; init; }
+
+    [JsonPropertyName("fingerprintSHA256")]
+    public string? FingerprintSha256 { get; init; }
+
+    [JsonPropertyName("keyAlgorithm")]
+    public string? KeyAlgorithm { get; init; }
+
+    [JsonPropertyName("notBefore")]
+    public DateTimeOffset? NotBefore { get; init; }
+
+    [JsonPropertyName("notAfter")]
+    public DateTimeOffset? NotAfter { get; init; }
+
+    [JsonPropertyName("renewalTime")]
+    public DateTimeOffset? RenewalTime { get; init; }
+}
+
+public sealed record ApiKeyStatus
+{
+    [JsonPropertyName("name")]
+    public string? Name { get; init; }
+
+    [JsonPropertyName("secretName")]
+    public string? SecretName { get; init; }
+
+    [JsonPropertyName("currentKeyId")]
+    public string? CurrentKeyId { get; init; }
+
+    [JsonPropertyName("activeKeyIds")]
+    public IReadOnlyList<string>? ActiveKeyIds { get; init; }
+
+    [JsonPropertyName("lastRotationTime")]
+    public DateTimeOffset? LastRotationTime { get; init; }
+
+    [JsonPropertyName("nextRotationTime")]
+    public DateTimeOffset? NextRotationTime { get; init; }
+}
