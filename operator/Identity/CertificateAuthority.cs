@@ -1,0 +1,115 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Sigil.Identity;
+
+/// <summary>
+/// The signing key and certificate chain Sigil issues SVIDs from: a root it made itself, or a CA or
+/// intermediate the platform team gave it. The chain (everything above the leaf, up to but not
+/// including the root when an intermediate signs) goes into every leaf Secret's tls.crt.
+/// </summary>
+public sealed class CertificateAuthority : IDisposable
+{
+    private readonly IReadOnlyList<X509Certificate2> _parents;
+
+    private CertificateAuthority(X509Certificate2 signer, IReadOnlyList<X509Certificate2> parents, IReadOnlyList<X509Certificate2> chain, string trustBundlePem)
+    {
+        _parents = parents;
+        Signer = signer;
+        Chain = chain;
+        TrustBundlePem = trustBundlePem;
+    }
+
+    /// <summary>The CA certificate with its private key.</summary>
+    public X509Certificate2 Signer { get; }
+
+    /// <summary>Certificates to send after the leaf: the signer when it is an intermediate, and its parents.</summary>
+    public IReadOnlyList<X509Certificate2> Chain { get; }
+
+    /// <summary>What relying parties trust (ca.crt): the root of the chain.</summary>
+    public string TrustBundlePem { get; }
+
+    public DateTimeOffset NotAfter => Signer.NotAfter.ToUniversalTime();
+
+    /// <summary>A new self-signed root: ECDSA P-256, one year, allowed to sign only for the trust domain's SPIFFE IDs.</summary>
+    public static CertificateAuthority CreateRoot(string trustDomain, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"O=sigil, CN=sigil root CA for {trustDomain}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 1, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(UriNameConstraint(trustDomain));
+        using var root = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(1));
+        return FromPem(root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    /// <summary>Loads a CA from its Secret: tls.crt (the signing certificate first, then its chain) and tls.key.</summary>
+    public static CertificateAuthority FromPem(string certificatesPem, string privateKeyPem)
+    {
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPem(certificatesPem);
+        if (certificates.Count == 0)
+        {
+            throw new InvalidDataException("the CA Secret's tls.crt holds no certificate");
+        }
+        var signer = X509Certificate2.CreateFromPem(certificates[0].ExportCertificatePem(), privateKeyPem);
+        if (!IsCertificateAuthority(signer))
+        {
+            throw new InvalidDataException($"the CA certificate {signer.Subject} is not a CA (basicConstraints CA:TRUE is missing)");
+        }
+        // Kestrel-style ephemeral keys cannot sign on every platform; a PKCS#12 round trip makes the key usable.
+        signer = X509CertificateLoader.LoadPkcs12(signer.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.Exportable);
+        var parents = certificates.Skip(1).ToList();
+        var selfSigned = signer.SubjectName.RawData.AsSpan().SequenceEqual(signer.IssuerName.RawData);
+        var chain = selfSigned ? new List<X509Certificate2>() : [X509CertificateLoader.LoadCertificate(signer.RawData), .. parents.Where(p => !IsSelfSigned(p))];
+        var root = selfSigned ? signer : parents.LastOrDefault(IsSelfSigned) ?? parents.LastOrDefault() ?? signer;
+        return new CertificateAuthority(signer, parents, chain, root.ExportCertificatePem() + "\n");
+    }
+
+    /// <summary>What the CA Secret's tls.crt holds: the signer, then the certificates above it.</summary>
+    public string CertificatesPem => string.Concat(new[] { Signer }.Concat(_parents).Select(c => c.ExportCertificatePem() + "\n"));
+
+    public string PrivateKeyPem => (Signer.GetECDsaPrivateKey() as AsymmetricAlgorithm ?? Signer.GetRSAPrivateKey()
+        ?? throw new InvalidDataException("the CA key must be ECDSA or RSA")).ExportPkcs8PrivateKeyPem();
+
+    public X509SignatureGenerator SignatureGenerator() => Signer.GetECDsaPrivateKey() is { } ec
+        ? X509SignatureGenerator.CreateForECDsa(ec)
+        : X509SignatureGenerator.CreateForRSA(Signer.GetRSAPrivateKey() ?? throw new InvalidDataException("the CA key must be ECDSA or RSA"), RSASignaturePadding.Pkcs1);
+
+    public HashAlgorithmName SignatureHash => Signer.GetECDsaPublicKey() is { KeySize: > 256 } ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256;
+
+    public void Dispose()
+    {
+        Signer.Dispose();
+        foreach (var c in Chain)
+        {
+            c.Dispose();
+        }
+    }
+
+    private static bool IsCertificateAuthority(X509Certificate2 certificate) =>
+        certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority);
+
+    private static bool IsSelfSigned(X509Certificate2 c) => c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData);
+
+    // nameConstraints with one permitted uniformResourceIdentifier subtree: the trust domain's host.
+    // .NET has no builder for this extension, so it is written with the ASN.1 writer (RFC 5280 §4.2.1.10).
+    private static X509Extension UriNameConstraint(string host)
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
+            {
+                using (writer.PushSequence())
+                {
+                    writer.WriteCharacterString(UniversalTagNumber.IA5String, host, new Asn1Tag(TagClass.ContextSpecific, 6));
+                }
+            }
+        }
+        return new X509Extension("2.5.29.30", writer.Encode(), critical: true);
+    }
+}
