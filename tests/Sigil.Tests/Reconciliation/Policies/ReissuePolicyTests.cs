@@ -1,0 +1,75 @@
+using Sigil.Identity;
+using Sigil.Reconciliation;
+using Sigil.Reconciliation.Policies;
+
+namespace Sigil.Tests.Reconciliation.Policies;
+
+public sealed class ReissuePolicyTests
+{
+    private static readonly DateTimeOffset IssuedAt = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+    private static readonly SpiffeId Id = new("cluster.local", "shop", "payments");
+    private static readonly DesiredCertificate Desired = new("payments-svid", TimeSpan.FromHours(24), TimeSpan.FromHours(8), KeyAlgorithm.ECDSAP256, ["payments.shop.svc"]);
+
+    private static CertificateFacts Facts(Func<CertificateFacts, CertificateFacts>? change = null)
+    {
+        var facts = new CertificateFacts("0a1b2c", "ff", KeyAlgorithm.ECDSAP256, IssuedAt - SvidIssuer.ClockSkewAllowance, IssuedAt + TimeSpan.FromHours(24),
+            [Id.ToString()], ["payments.shop.svc"], "ca-key", "spki");
+        return change is null ? facts : change(facts);
+    }
+
+    private static CertificateInput Input(StoredCertificate? stored = null, DesiredCertificate? desired = null, DateTimeOffset? now = null,
+        string? rotate = null, string? lastRotate = null, string caKeyId = "ca-key") =>
+        new(Id, desired ?? Desired, stored ?? new StoredCertificate(Facts(), true, true, true), caKeyId, IssuedAt.AddYears(1), rotate, lastRotate, now ?? IssuedAt.AddHours(1));
+
+    private static readonly Dictionary<string, (CertificateInput Input, string? Expected)> Table = new()
+    {
+        ["a fresh, matching certificate is left alone"] = (Input(), null),
+        ["reissue when the Secret is missing"] = (new CertificateInput(Id, Desired, null, "ca-key", IssuedAt.AddYears(1), null, null, IssuedAt), ReissueReasons.SecretMissing),
+        ["reissue when the Secret has no certificate"] = (Input(new StoredCertificate(null, true, false, true)), ReissueReasons.SecretIncomplete),
+        ["reissue when the Secret is missing its private key"] = (Input(new StoredCertificate(Facts(), false, false, true)), ReissueReasons.SecretIncomplete),
+        ["reissue when the Secret is missing its trust bundle"] = (Input(new StoredCertificate(Facts(), true, true, false)), ReissueReasons.SecretIncomplete),
+        ["reissue when the key does not belong to the certificate"] = (Input(new StoredCertificate(Facts(), true, false, true)), ReissueReasons.KeyMismatch),
+        ["reissue when the certificate names another SPIFFE ID"] = (Input(new StoredCertificate(Facts(f => f with { UriNames = ["spiffe://cluster.local/ns/shop/sa/other"] }), true, true, true)), ReissueReasons.SpiffeIdChanged),
+        ["reissue when the certificate has a second URI SAN"] = (Input(new StoredCertificate(Facts(f => f with { UriNames = [Id.ToString(), "spiffe://x/y"] }), true, true, true)), ReissueReasons.SpiffeIdChanged),
+        ["reissue when dnsNames changed"] = (Input(desired: Desired with { DnsNames = ["payments.shop.svc", "payments"] }), ReissueReasons.DnsNamesChanged),
+        ["dnsNames in another order are the same names"] = (Input(new StoredCertificate(Facts(f => f with { DnsNames = ["b", "a"] }), true, true, true), Desired with { DnsNames = ["a", "b"] }), null),
+        ["reissue when keyAlgorithm changed"] = (Input(desired: Desired with { KeyAlgorithm = KeyAlgorithm.Ed25519 }), ReissueReasons.KeyAlgorithmChanged),
+        ["reissue when another CA signed it"] = (Input(caKeyId: "new-ca"), ReissueReasons.IssuerChanged),
+        ["reissue when ttl changed"] = (Input(desired: Desired with { Ttl = TimeSpan.FromHours(2), RenewBefore = TimeSpan.FromMinutes(30) }), ReissueReasons.TtlChanged),
+        ["rotate once when sigil.dev/rotate has a new value"] = (Input(rotate: "2026-11-27"), ReissueReasons.ManualRotation),
+        ["do not rotate again for a value already acted on"] = (Input(rotate: "2026-11-27", lastRotate: "2026-11-27"), null),
+        ["renew once notAfter - renewBefore has passed"] = (Input(now: IssuedAt.AddHours(16)), ReissueReasons.DueForRenewal),
+        ["do not renew before the jittered renewal time"] = (Input(now: IssuedAt.AddHours(16) - TimeSpan.FromMinutes(6)), null),
+        ["an earlier check wins over a later one"] = (Input(new StoredCertificate(Facts(), true, false, true), now: IssuedAt.AddHours(20)), ReissueReasons.KeyMismatch),
+    };
+
+    public static TheoryData<string> Cases => [.. Table.Keys];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void The_reissue_policy_names_the_first_reason_to_reissue(string because)
+    {
+        var (input, expected) = Table[because];
+
+        var decision = ReissuePolicy.Evaluate(input);
+
+        Assert.True(expected == decision?.Reason, $"{because}: got {decision?.Reason ?? "no reissue"} ({decision?.Message})");
+    }
+
+    [Theory]
+    [InlineData(24 * 60, 8 * 60, 5)]
+    [InlineData(60, 20, 1)]
+    [InlineData(10, 2, 0.1)]
+    public void Renewal_is_pulled_earlier_by_at_most_the_jitter_bound_and_never_later(int ttlMinutes, int renewBeforeMinutes, double maxJitterMinutes)
+    {
+        var notAfter = IssuedAt.AddMinutes(ttlMinutes);
+        var renewBefore = TimeSpan.FromMinutes(renewBeforeMinutes);
+
+        var times = Enumerable.Range(0, 500).Select(i => RenewalSchedule.RenewalTime(notAfter, renewBefore, $"serial-{i}")).ToList();
+
+        var latest = notAfter - renewBefore;
+        Assert.All(times, t => Assert.InRange(t, latest - TimeSpan.FromMinutes(maxJitterMinutes) - TimeSpan.FromSeconds(1), latest));
+        Assert.True(times.Distinct().Count() > 1, "jitter spreads renewals");
+        Assert.Equal(times[0], RenewalSchedule.RenewalTime(notAfter, renewBefore, "serial-0"));
+    }
+}
