@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sigil.Runtime;
+
+/// <summary>What a reconcile pass asks of the queue: nothing more, or another pass after a delay.</summary>
+internal sealed record ReconcileResult(TimeSpan? RequeueAfter)
+{
+    public static readonly ReconcileResult Done = new((TimeSpan?)null);
+
+    public static ReconcileResult After(TimeSpan delay) => new(delay);
+}
+
+/// <summary>
+/// Workers that take keys from a <see cref="WorkQueue"/> and reconcile them: success forgets the key's
+/// failures and requeues it when asked; an exception retries it with backoff. Stops when cancelled,
+/// letting passes in flight finish.
+/// </summary>
+internal sealed class Controller(string name, WorkQueue queue, Func<string, CancellationToken, Task<ReconcileResult>> reconcile, int workers, ILogger logger)
+{
+    public event Action<string, Exception>? Failed;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await Task.WhenAll(Enumerable.Range(0, Math.Max(1, workers)).Select(_ => Task.Run(() => WorkAsync(ct), CancellationToken.None)));
+    }
+
+    private async Task WorkAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            string? key;
+            try
+            {
+                key = await queue.GetAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            if (key is null)
+            {
+                return;
+            }
+            try
+            {
+                var result = await reconcile(key, ct);
+                queue.Forget(key);
+                if (result.RequeueAfter is { } delay)
+                {
+                    queue.AddAfter(key, delay);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                var delay = queue.RetryDelay(queue.Failures(key));
+                logger.LogWarning("{Controller} failed to reconcile {Key} ({Error}); retrying in {Delay}", name, key, e.Message, delay);
+                Failed?.Invoke(key, e);
+                queue.AddRateLimited(key);
+            }
+            finally
+            {
+                queue.Done(key);
+            }
+        }
+    }
+}

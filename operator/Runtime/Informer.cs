@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Sigil.Runtime;
+
+/// <summary>
+/// Keeps a local cache of one kind in step with the cluster, as client-go's informer and YARP's
+/// ResourceInformer do: list, then watch from the list's resourceVersion, resume watches from the last
+/// version seen (bookmarks included), and list again when the server answers 410 Gone or the stream fails.
+/// Handlers hear every change as (old, new), with null for "did not exist".
+/// </summary>
+internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, ILogger logger) where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly ConcurrentDictionary<string, T> _cache = new();
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Action<T?, T?>> _handlers = [];
+
+    public Task Synced => _synced.Task;
+
+    public bool HasSynced => _synced.Task.IsCompleted;
+
+    public int Relists { get; private set; }
+
+    public IReadOnlyCollection<T> Items => [.. _cache.Values];
+
+    public T? Get(string ns, string name) => _cache.GetValueOrDefault(Key(ns, name));
+
+    public void OnChange(Action<T?, T?> handler) => _handlers.Add(handler);
+
+    public static string Key(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : $"{ns}/{name}";
+
+    public static string Key(T obj) => Key(obj.Metadata.NamespaceProperty, obj.Metadata.Name);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var resourceVersion = await ListAsync(ct);
+                failures = 0;
+                await WatchUntilGoneAsync(resourceVersion, ct);
+                logger.LogInformation("Watch of {Source} expired (410 Gone); listing again", source.Description);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or KubernetesException or IOException)
+            {
+                var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, failures++), 30_000));
+                LogRetry(e, delay);
+                await Task.Delay(delay, time, ct);
+            }
+        }
+    }
+
+    private void LogRetry(Exception e, TimeSpan delay) =>
+        logger.LogWarning("Listing or watching {Source} failed ({Error}); retrying in {Delay}", source.Description, e.Message, delay);
+
+    private async Task<string> ListAsync(CancellationToken ct)
+    {
+        var (items, resourceVersion) = await source.ListAsync(ct);
+        Relists++;
+        var fresh = items.ToDictionary(Key);
+        foreach (var (key, old) in _cache)
+        {
+            if (!fresh.ContainsKey(key) && _cache.TryRemove(key, out _))
+            {
+                Notify(old, null);
+            }
+        }
+        foreach (var (key, item) in fresh)
+        {
+            _cache.TryGetValue(key, out var old);
+            if (old?.Metadata.ResourceVersion != item.Metadata.ResourceVersion)
+            {
+                _cache[key] = item;
+                Notify(old, item);
+            }
+        }
+        _synced.TrySetResult();
+        return resourceVersion;
+    }
+
+    /// <summary>Watches, resuming after every clean end of the stream, until the server says the version is gone.</summary>
+    private async Task WatchUntilGoneAsync(string resourceVersion, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            Exception? error = null;
+            await foreach (var (type, obj) in source.WatchAsync(resourceVersion, e => error = e, ct))
+            {
+                resourceVersion = obj.Metadata?.ResourceVersion ?? resourceVersion;
+                switch (type)
+                {
+                    case WatchEventType.Added or WatchEventType.Modified:
+                        _cache.TryGetValue(Key(obj), out var old);
+                        _cache[Key(obj)] = obj;
+                        Notify(old, obj);
+                        break;
+                    case WatchEventType.Deleted:
+                        _cache.TryRemove(Key(obj), out var gone);
+                        Notify(gone ?? obj, null);
+                        break;
+                }
+            }
+            if (error is KubernetesException { Status.Code: 410 })
+            {
+                return;
+            }
+            if (error is not null)
+            {
+                throw error as KubernetesException ?? new KubernetesException(error.Message, error);
+            }
+        }
+        ct.ThrowIfCancellationRequested();
+    }
+
+    private void Notify(T? old, T? current)
+    {
+        foreach (var handler in _handlers)
+        {
+            handler(old, current);
+        }
+    }
+}
