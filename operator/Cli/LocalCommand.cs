@@ -1,40 +1,50 @@
 using System.CommandLine;
 using Sigil.LocalControlPlane;
+using Sigil.Observability;
+using Sigil.Operator;
 
 namespace Sigil.Cli;
 
-/// <summary><c>sigil local</c>: the local control plane for trying Sigil and for tests, with no cluster.</summary>
+/// <summary><c>sigil local</c>: the local control plane, with the CRDs installed and the operator running against it.</summary>
 internal static class LocalCommand
 {
     public static Command Create()
     {
+        var flags = new OperatorFlags();
         var noOperator = new Option<bool>("--no-operator") { Description = "Serve the Kubernetes API emulator alone, without the operator." };
         var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 for the API (default: a free port).", DefaultValueFactory = _ => 0 };
-        var command = new Command("local", "Run a local Kubernetes API emulator (HTTPS on 127.0.0.1) and write .sigil/kubeconfig for kubectl and helm.")
+        var command = new Command("local", "Run a local Kubernetes API emulator (HTTPS on 127.0.0.1), write .sigil/kubeconfig, and run the operator against it.")
         {
             noOperator,
             port,
         };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), ct));
+        flags.AddTo(command);
+        command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), flags.Read(result), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(int port, bool noOperator, CancellationToken ct)
+    private static async Task<int> RunAsync(int port, bool noOperator, OperatorOptions options, CancellationToken ct)
     {
         var kubeconfig = Path.Combine(".sigil", "kubeconfig");
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Port = port, KubeconfigPath = kubeconfig }, ct);
+        await LocalSetup.InstallAsync(cluster.Client, options.Namespace, ct);
         Console.WriteLine($"Sigil local control plane (a Kubernetes API emulator, not a real cluster) is serving {cluster.Server}");
         Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(kubeconfig)}. Try:");
         Console.WriteLine($"  kubectl --kubeconfig {kubeconfig} get namespaces");
         Console.WriteLine($"  export KUBECONFIG=$PWD/{kubeconfig}");
-        if (!noOperator)
-        {
-            Console.WriteLine("The operator is not part of this build yet: serving the API alone (as with --no-operator).");
-        }
+        Console.WriteLine(noOperator ? "Serving the API alone (--no-operator)." : $"The operator runs against it; metrics on :{options.MetricsPort}/metrics, health on :{options.HealthPort}/readyz.");
         Console.WriteLine("Press Ctrl-C to stop.");
         try
         {
-            await Task.Delay(Timeout.Infinite, ct);
+            if (noOperator)
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            else
+            {
+                using var loggers = Logging.Create(options.LogFormat);
+                await new OperatorHost(options, cluster.Client, loggers, TimeProvider.System).RunAsync(ct);
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

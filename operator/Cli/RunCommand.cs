@@ -1,0 +1,29 @@
+using System.CommandLine;
+using k8s;
+using Sigil.Observability;
+using Sigil.Operator;
+
+namespace Sigil.Cli;
+
+/// <summary><c>sigil run</c>: the operator against a cluster.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var flags = new OperatorFlags();
+        var command = new Command("run", "Run the Sigil operator against a Kubernetes cluster.");
+        flags.AddTo(command);
+        command.SetAction(async (result, ct) =>
+        {
+            var options = flags.Read(result);
+            using var loggers = Logging.Create(options.LogFormat);
+            var config = options.Kubeconfig is { } path
+                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
+                : KubernetesClientConfiguration.BuildDefaultConfig();
+            using var client = new Kubernetes(config);
+            await new OperatorHost(options, client, loggers, TimeProvider.System).RunAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+}

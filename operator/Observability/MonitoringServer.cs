@@ -1,0 +1,66 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Sigil.Observability;
+
+/// <summary>A small HTTP listener for one job: /metrics on the metrics port, /healthz and /readyz on the health port.</summary>
+internal sealed class MonitoringServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private MonitoringServer(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public static async Task<MonitoringServer> StartAsync(int port, RequestDelegate handler, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Any, port));
+        var app = builder.Build();
+        app.Run(handler);
+        await app.StartAsync(ct);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new MonitoringServer(app, new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).Port);
+    }
+
+    public static RequestDelegate Health(Func<bool> live, Func<bool> ready) => async context =>
+    {
+        var (ok, body) = context.Request.Path.Value switch
+        {
+            "/healthz" or "/livez" => (live(), "ok"),
+            "/readyz" => (ready(), ready() ? "ok" : "caches not synced"),
+            _ => (false, "not found"),
+        };
+        context.Response.StatusCode = context.Request.Path.Value is "/healthz" or "/livez" or "/readyz" ? (ok ? 200 : 503) : 404;
+        context.Response.ContentType = "text/plain";
+        await context.Response.WriteAsync(body, context.RequestAborted);
+    };
+
+    public static RequestDelegate Metrics(SigilMetrics metrics) => async context =>
+    {
+        if (context.Request.Path.Value != "/metrics")
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

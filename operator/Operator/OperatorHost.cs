@@ -1,0 +1,180 @@
+using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Sigil.Api;
+using Sigil.Identity;
+using Sigil.Observability;
+using Sigil.Reconciliation;
+using Sigil.Runtime;
+
+namespace Sigil.Operator;
+
+/// <summary>
+/// The operator process: informers (in every replica, so a new leader starts warm), the CA, health and
+/// metrics, and, only while this replica leads (or always, without --leader-elect), the controller.
+/// </summary>
+internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, ILoggerFactory loggers, TimeProvider time)
+{
+    public const string LeaseName = "sigil-leader";
+
+    private readonly ILogger _logger = loggers.CreateLogger("sigil");
+    private volatile WorkQueue? _queue;
+    private Informer<ServiceIdentity>? _identities;
+
+    public SigilMetrics Metrics { get; } = new();
+    public bool Ready { get; private set; }
+    public bool IsLeader { get; private set; }
+    public int? MetricsPort { get; private set; }
+    public int? HealthPort { get; private set; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        _logger.LogInformation("Sigil operator {Identity} starting: trust domain {TrustDomain}, namespace {Namespace}, leader election {LeaderElect}",
+            options.Identity, options.TrustDomain, options.Namespace, options.LeaderElect);
+        await using var health = await MonitoringServer.StartAsync(options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
+        await using var metrics = await MonitoringServer.StartAsync(options.MetricsPort, MonitoringServer.Metrics(Metrics), ct);
+        (HealthPort, MetricsPort) = (health.Port, metrics.Port);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger);
+        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger);
+        var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger);
+        Subscribe(identities, secrets, configMaps);
+        var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token) };
+        try
+        {
+            await Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced).WaitAsync(ct);
+            using var ca = await new CertificateAuthorityLoader(client, time, _logger).LoadAsync(options.Namespace, options.CaSecret, options.TrustDomain, ct);
+            Ready = true;
+            _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Items.Count);
+            var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
+            var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options.TrustDomain, events, Metrics, time, _logger);
+            if (options.LeaderElect)
+            {
+                await RunWithLeaderElectionAsync(reconciler, ct);
+            }
+            else
+            {
+                await LeadAsync(reconciler, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Ready = false;
+            await stop.CancelAsync();
+            await Task.WhenAll(informers);
+            _logger.LogInformation("Sigil operator {Identity} stopped", options.Identity);
+        }
+    }
+
+    private void Subscribe(Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps)
+    {
+        identities.OnChange((old, current) => _queue?.Add(Informer<ServiceIdentity>.Key((current ?? old)!)));
+        secrets.OnChange((old, current) =>
+        {
+            var secret = (current ?? old)!;
+            if (secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner))
+            {
+                _queue?.Add(Informer<ServiceIdentity>.Key(secret.Metadata.NamespaceProperty, owner));
+            }
+        });
+        configMaps.OnChange((old, current) =>
+        {
+            static string? Bundle(V1ConfigMap? cm) => cm?.Data is { } data && data.TryGetValue("ca.crt", out var pem) ? pem : null;
+            if (current is null || Bundle(current) != Bundle(old))
+            {
+                var ns = (current ?? old)!.Metadata.NamespaceProperty;
+                foreach (var identity in identities.Items.Where(i => i.Metadata.NamespaceProperty == ns))
+                {
+                    _queue?.Add(Informer<ServiceIdentity>.Key(identity));
+                }
+            }
+        });
+        Metrics.Registry.AddBeforeCollectCallback(() => Metrics.QueueDepth.Set(_queue?.Depth ?? 0));
+    }
+
+    /// <summary>Runs the controller for one leadership term (or for good, without leader election).</summary>
+    private async Task LeadAsync(IdentityReconciler reconciler, CancellationToken ct)
+    {
+        using var queue = new WorkQueue(time);
+        foreach (var identity in _identities!.Items)
+        {
+            queue.Add(Informer<ServiceIdentity>.Key(identity));
+        }
+        _queue = queue;
+        var controller = new Controller("serviceidentity", queue, reconciler.ReconcileAsync, options.Workers, _logger);
+        controller.Failed += (key, _) =>
+        {
+            var slash = key.IndexOf('/');
+            Metrics.IssuanceErrors.WithLabels(key[..slash], key[(slash + 1)..]).Inc();
+        };
+        using var resync = time.CreateTimer(_ =>
+        {
+            foreach (var identity in _identities.Items)
+            {
+                queue.Add(Informer<ServiceIdentity>.Key(identity));
+            }
+        }, null, options.ResyncPeriod, options.ResyncPeriod);
+        try
+        {
+            await controller.RunAsync(ct);
+        }
+        finally
+        {
+            _queue = null;
+            queue.ShutDown();
+        }
+    }
+
+    private async Task RunWithLeaderElectionAsync(IdentityReconciler reconciler, CancellationToken ct)
+    {
+        var lease = new LeaseLock(client, options.Namespace, LeaseName, options.Identity);
+        while (!ct.IsCancellationRequested)
+        {
+            using var elector = new LeaderElector(new LeaderElectionConfig(lease)
+            {
+                LeaseDuration = options.LeaseDuration,
+                RenewDeadline = options.RenewDeadline,
+                RetryPeriod = options.RetryPeriod,
+            });
+            using var term = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Task? work = null;
+            elector.OnStartedLeading += () =>
+            {
+                IsLeader = true;
+                _logger.LogInformation("{Identity} became the leader", options.Identity);
+                work = LeadAsync(reconciler, term.Token);
+            };
+            elector.OnStoppedLeading += () =>
+            {
+                IsLeader = false;
+                _logger.LogWarning("{Identity} lost the leadership; stopping all work", options.Identity);
+                term.Cancel();
+            };
+            try
+            {
+                await elector.RunUntilLeadershipLostAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            await term.CancelAsync();
+            IsLeader = false;
+            if (work is not null)
+            {
+                try
+                {
+                    await work;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using k8s.Models;
+using Sigil.Identity;
+using Sigil.Reconciliation.Policies;
+
+namespace Sigil.Reconciliation;
+
+/// <summary>
+/// Reads the certificate and key facts out of an mTLS Secret (gather step). Results are remembered per
+/// Secret object: the informer keeps one instance per resourceVersion, so an unchanged Secret is parsed once.
+/// </summary>
+internal static class SecretReader
+{
+    private static readonly ConditionalWeakTable<V1Secret, StoredCertificate> Parsed = [];
+
+    public static StoredCertificate Read(V1Secret secret) => Parsed.GetValue(secret, ReadUncached);
+
+    private static StoredCertificate ReadUncached(V1Secret secret)
+    {
+        var data = secret.Data ?? new Dictionary<string, byte[]>();
+        var keyPem = data.TryGetValue("tls.key", out var key) && key.Length > 0 ? Encoding.ASCII.GetString(key) : null;
+        var hasBundle = data.TryGetValue("ca.crt", out var bundle) && bundle.Length > 0;
+        CertificateFacts? facts = null;
+        if (data.TryGetValue("tls.crt", out var crt) && crt.Length > 0)
+        {
+            try
+            {
+                using var leaf = X509Certificate2.CreateFromPem(Encoding.ASCII.GetString(crt));
+                facts = CertificateFacts.Of(leaf);
+            }
+            catch (CryptographicException)
+            {
+            }
+        }
+        var keyMatches = facts is not null && keyPem is not null && KeyMaterial.PublicKeySpkiSha256(keyPem) == facts.PublicKeySpkiSha256;
+        return new StoredCertificate(facts, keyPem is not null, keyMatches, hasBundle);
+    }
+}

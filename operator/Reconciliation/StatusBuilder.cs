@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sigil.Api;
+using Sigil.Identity;
+
+namespace Sigil.Reconciliation;
+
+/// <summary>The Ready condition a pass concluded with.</summary>
+internal sealed record Readiness(bool Ready, string Reason, string Message);
+
+/// <summary>Builds the status a pass should leave behind, and tells whether it differs from what is stored (pure).</summary>
+internal static class StatusBuilder
+{
+    private static readonly JsonSerializerOptions Canonical = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new SecondsTimestampConverter() },
+    };
+
+    public static ServiceIdentityStatus Build(
+        ServiceIdentity identity,
+        SpiffeId spiffeId,
+        Readiness readiness,
+        X509Status? x509,
+        DateTimeOffset? lastRotation,
+        string? lastRotationRequest,
+        DateTimeOffset now)
+    {
+        var previous = identity.Status;
+        var previousReady = previous?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
+        var status = readiness.Ready ? "True" : "False";
+        var unchanged = previousReady is not null && previousReady.Status == status && previousReady.Reason == readiness.Reason && previousReady.Message == readiness.Message;
+        var ready = new Condition
+        {
+            Type = "Ready",
+            Status = status,
+            Reason = readiness.Reason,
+            Message = readiness.Message,
+            LastTransitionTime = unchanged ? previousReady!.LastTransitionTime : Truncate(now),
+            ObservedGeneration = identity.Metadata.Generation,
+        };
+        return new ServiceIdentityStatus
+        {
+            SpiffeId = spiffeId.ToString(),
+            ObservedGeneration = identity.Metadata.Generation,
+            Conditions = [ready, .. (previous?.Conditions ?? []).Where(c => c.Type != "Ready")],
+            X509 = x509,
+            ApiKeys = previous?.ApiKeys,
+            LastRotationTime = lastRotation ?? previous?.LastRotationTime,
+            NextRotationTime = x509?.RenewalTime,
+            LastRotationRequest = lastRotationRequest ?? previous?.LastRotationRequest,
+        };
+    }
+
+    public static X509Status X509(string secretName, CertificateFacts facts, DateTimeOffset renewalTime) => new()
+    {
+        SecretName = secretName,
+        SerialNumber = facts.SerialNumber,
+        FingerprintSha256 = facts.FingerprintSha256,
+        KeyAlgorithm = facts.KeyAlgorithm?.ToString(),
+        NotBefore = facts.NotBefore,
+        NotAfter = facts.NotAfter,
+        RenewalTime = renewalTime,
+    };
+
+    /// <summary>Whether writing <paramref name="desired"/> would change what is stored (to the second, as the API keeps times).</summary>
+    public static bool Differs(ServiceIdentityStatus? current, ServiceIdentityStatus desired) => ToJson(current) != ToJson(desired);
+
+    public static string ToJson(ServiceIdentityStatus? status) => JsonSerializer.Serialize(status, Canonical);
+
+    private static DateTimeOffset Truncate(DateTimeOffset t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+
+    private sealed class SecondsTimestampConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            DateTimeOffset.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+    }
+}
