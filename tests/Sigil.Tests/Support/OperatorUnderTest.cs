@@ -1,0 +1,120 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Sigil.Api;
+using Sigil.LocalControlPlane;
+using Sigil.Operator;
+
+namespace Sigil.Tests.Support;
+
+/// <summary>
+/// The operator running in-process against a test cluster, as `sigil local` runs it: CRDs installed,
+/// its namespace created, ports chosen freely, logs captured. Stop and start it to test restarts.
+/// </summary>
+internal sealed class OperatorUnderTest : IAsyncDisposable
+{
+    private CancellationTokenSource? _stop;
+    private Task? _running;
+
+    private OperatorUnderTest(TestCluster cluster, OperatorOptions options)
+    {
+        Cluster = cluster;
+        Options = options;
+    }
+
+    public TestCluster Cluster { get; }
+    public OperatorOptions Options { get; }
+    public CapturedLogs Logs { get; } = new();
+    public OperatorHost? Host { get; private set; }
+    public IKubernetes Client => Cluster.Client;
+
+    public static async Task<OperatorUnderTest> StartAsync(TestCluster cluster, OperatorOptions? options = null, bool start = true)
+    {
+        var op = new OperatorUnderTest(cluster, (options ?? new OperatorOptions()) with
+        {
+            MetricsPort = 0,
+            HealthPort = 0,
+            Namespace = options?.Namespace ?? $"sigil-{Guid.NewGuid().ToString("N")[..6]}",
+        });
+        await LocalSetup.InstallAsync(cluster.Client, op.Options.Namespace, CancellationToken.None);
+        if (start)
+        {
+            await op.StartAsync();
+        }
+        return op;
+    }
+
+    public async Task StartAsync()
+    {
+        _stop = new CancellationTokenSource();
+        Host = new OperatorHost(Options, Cluster.Client, Logs, TimeProvider.System);
+        _running = Task.Run(() => Host.RunAsync(_stop.Token));
+        await Eventually.TrueAsync(() => Task.FromResult(Host.Ready || _running.IsCompleted), TimeSpan.FromSeconds(30), "the operator never became ready");
+        if (_running.IsFaulted)
+        {
+            await _running;
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (_stop is null || _running is null)
+        {
+            return;
+        }
+        await _stop.CancelAsync();
+        await _running.WaitAsync(TimeSpan.FromSeconds(30));
+        _stop.Dispose();
+        _stop = null;
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    public static ServiceIdentity Identity(string name, X509Spec? x509 = null, string? serviceAccount = null) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name },
+        Spec = new ServiceIdentitySpec { ServiceAccountName = serviceAccount, X509 = x509 ?? new X509Spec() },
+    };
+
+    public async Task CreateAsync(string ns, ServiceIdentity identity) =>
+        await Client.CustomObjects.CreateNamespacedCustomObjectAsync(identity, ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural);
+
+    public async Task<ServiceIdentity> GetAsync(string ns, string name)
+    {
+        var obj = await Client.CustomObjects.GetNamespacedCustomObjectAsync(ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, name);
+        return KubernetesJson.Deserialize<ServiceIdentity>(((JsonElement)obj).GetRawText());
+    }
+
+    public async Task PatchAsync(string ns, string name, string mergePatch) =>
+        await Client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(mergePatch, V1Patch.PatchType.MergePatch),
+            ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, name);
+
+    /// <summary>Waits until the identity's Ready condition has the reason (and, optionally, passes a check).</summary>
+    public async Task<ServiceIdentity> WaitForAsync(string ns, string name, string reason, Func<ServiceIdentity, bool>? also = null, TimeSpan? within = null)
+    {
+        ServiceIdentity? last = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            last = await GetAsync(ns, name);
+            return last.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Reason == reason && (also?.Invoke(last) ?? true);
+        }, within ?? TimeSpan.FromSeconds(20), $"{ns}/{name} never reached {reason}");
+        return last!;
+    }
+
+    public async Task<V1Secret?> SecretAsync(string ns, string name)
+    {
+        try
+        {
+            return await Client.CoreV1.ReadNamespacedSecretAsync(name, ns);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public static string Text(V1Secret secret, string key) => Encoding.ASCII.GetString(secret.Data[key]);
+}
