@@ -118,7 +118,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await _app.StopAsync();
+        // Open watches are long requests; close them after a moment instead of waiting out Kestrel's 30 s.
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _app.StopAsync(grace.Token);
         await _app.DisposeAsync();
         _certificates.Dispose();
         if (_temporaryFolder is not null)

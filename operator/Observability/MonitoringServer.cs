@@ -60,7 +60,9 @@ internal sealed class MonitoringServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
+        // Scrapers keep connections open; give them a moment, then close them rather than wait out Kestrel's 30 s.
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _app.StopAsync(grace.Token);
         await _app.DisposeAsync();
     }
 }

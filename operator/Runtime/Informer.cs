@@ -54,7 +54,14 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, failures++), 30_000));
                 LogRetry(e, delay);
-                await Task.Delay(delay, time, ct);
+                try
+                {
+                    await Task.Delay(delay, time, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    return;
+                }
             }
         }
     }

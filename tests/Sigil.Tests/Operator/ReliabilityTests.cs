@@ -1,0 +1,157 @@
+using System.Net;
+using k8s;
+using Sigil.Api;
+using Sigil.Operator;
+using Sigil.Tests.Support;
+
+namespace Sigil.Tests.Operator;
+
+/// <summary>Restarts, replicas, API faults and the cost in API writes: what makes the operator safe to run.</summary>
+public sealed class ReliabilityTests
+{
+    private static readonly string[] Algorithms = ["ECDSAP256", "Ed25519", "RSA2048"];
+
+    [Fact]
+    public async Task A_restarted_operator_keeps_the_CA_and_reissues_nothing_that_is_still_valid()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("keep"));
+        var before = await op.WaitForAsync(ns, "keep", Reasons.Issued);
+        var caBefore = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("sigil-ca", op.Options.Namespace);
+
+        await op.StopAsync();
+        var local = cluster.RequireLocal();
+        local.Requests.Clear();
+        await op.StartAsync();
+        await Task.Delay(1500);
+
+        var after = await op.GetAsync(ns, "keep");
+        var caAfter = await cluster.Client.CoreV1.ReadNamespacedSecretAsync("sigil-ca", op.Options.Namespace);
+        Assert.Equal(before.Status!.X509!.SerialNumber, after.Status!.X509!.SerialNumber);
+        Assert.Equal(caBefore.Metadata.ResourceVersion, caAfter.Metadata.ResourceVersion);
+        Assert.Equal(0, local.Requests.Writes());
+    }
+
+    [Fact]
+    public async Task An_idle_identity_costs_no_API_writes_and_an_issuance_costs_at_most_three()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var local = cluster.RequireLocal();
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("warmup"));
+        await op.WaitForAsync(ns, "warmup", Reasons.Issued);
+        await Task.Delay(500);
+
+        local.Requests.Clear();
+        await op.PatchAsync(ns, "warmup", """{"metadata":{"annotations":{"sigil.dev/rotate":"count-me"}}}""");
+        await op.WaitForAsync(ns, "warmup", Reasons.Issued, i => i.Status!.LastRotationRequest == "count-me");
+        await Task.Delay(1000);
+        var operatorWrites = local.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null));
+        local.Requests.Clear();
+        await Task.Delay(2000);
+
+        Assert.True(operatorWrites <= 3, $"an issuance took {operatorWrites} writes: " + string.Join(", ", local.Requests.All.Select(r => $"{r.Verb} {r.Resource}/{r.Subresource}")));
+        Assert.Equal(3, operatorWrites);
+        Assert.Equal(0, local.Requests.Writes());
+    }
+
+    [Fact]
+    public async Task Only_the_leader_reconciles_and_another_replica_takes_over_when_it_dies()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var options = new OperatorOptions
+        {
+            LeaderElect = true,
+            LeaseDuration = TimeSpan.FromSeconds(2),
+            RenewDeadline = TimeSpan.FromSeconds(1.5),
+            RetryPeriod = TimeSpan.FromMilliseconds(300),
+            Namespace = "sigil-ha",
+        };
+        await using var first = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-a" });
+        await using var second = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-b" });
+        var ns = await cluster.CreateNamespaceAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(first.Host!.IsLeader || second.Host!.IsLeader));
+        var (leader, follower) = first.Host!.IsLeader ? (first, second) : (second, first);
+
+        await leader.CreateAsync(ns, OperatorUnderTest.Identity("ha1"));
+        await leader.WaitForAsync(ns, "ha1", Reasons.Issued);
+        Assert.False(follower.Host!.IsLeader);
+        Assert.DoesNotContain(follower.Logs.Lines, l => l.Contains("Issued certificate", StringComparison.Ordinal));
+
+        await leader.StopAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(follower.Host.IsLeader), TimeSpan.FromSeconds(20), "the follower never took over");
+        await follower.CreateAsync(ns, OperatorUnderTest.Identity("ha2"));
+        await follower.WaitForAsync(ns, "ha2", Reasons.Issued);
+
+        var lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync(OperatorHost.LeaseName, "sigil-ha");
+        Assert.Equal(follower.Options.Identity, lease.Spec.HolderIdentity);
+        Assert.Contains(follower.Logs.Lines, l => l.Contains("Issued certificate", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Identities_converge_through_500s_409s_and_cut_watches()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var local = cluster.RequireLocal();
+        var ns = await cluster.CreateNamespaceAsync();
+
+        local.Faults.FailNext(3, 500, r => r.Resource == "secrets" && r.Verb == "create");
+        local.Faults.FailNext(2, 409, r => r.Resource == "serviceidentities" && r.Subresource == "status");
+        for (var i = 0; i < 5; i++)
+        {
+            await op.CreateAsync(ns, OperatorUnderTest.Identity($"f{i}"));
+        }
+        local.Faults.CutWatches();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("after-cut"));
+
+        for (var i = 0; i < 5; i++)
+        {
+            await op.WaitForAsync(ns, $"f{i}", Reasons.Issued, within: TimeSpan.FromSeconds(30));
+        }
+        local.Requests.Clear();
+        await Task.Delay(2000);
+        await op.WaitForAsync(ns, "after-cut", Reasons.Issued, within: TimeSpan.FromSeconds(30));
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{op.Host!.MetricsPort}/metrics");
+        Assert.Contains("sigil_issuance_errors_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logs_events_and_status_never_contain_key_material()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        foreach (var algorithm in Algorithms)
+        {
+            await op.CreateAsync(ns, OperatorUnderTest.Identity($"k-{algorithm.ToLowerInvariant()}", new Sigil.Api.X509Spec { KeyAlgorithm = algorithm }));
+        }
+        var keys = new List<string>();
+        foreach (var algorithm in Algorithms)
+        {
+            await op.WaitForAsync(ns, $"k-{algorithm.ToLowerInvariant()}", Reasons.Issued);
+            keys.Add(OperatorUnderTest.Text((await op.SecretAsync(ns, $"k-{algorithm.ToLowerInvariant()}-svid"))!, "tls.key"));
+        }
+        var caKey = OperatorUnderTest.Text(await cluster.Client.CoreV1.ReadNamespacedSecretAsync("sigil-ca", op.Options.Namespace), "tls.key");
+        keys.Add(caKey);
+
+        var events = string.Join("\n", (await cluster.Client.CoreV1.ListNamespacedEventAsync(ns)).Items.Select(e => e.Message));
+        var statuses = string.Join("\n", await Task.WhenAll(Algorithms.Select(async a => Sigil.Reconciliation.StatusBuilder.ToJson((await op.GetAsync(ns, $"k-{a.ToLowerInvariant()}")).Status))));
+        Assert.NotEmpty(events);
+        foreach (var key in keys)
+        {
+            var body = key.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("-----", StringComparison.Ordinal)).ToList();
+            foreach (var chunk in body.Where(l => l.Length >= 16))
+            {
+                Assert.DoesNotContain(chunk, op.Logs.All, StringComparison.Ordinal);
+                Assert.DoesNotContain(chunk, events, StringComparison.Ordinal);
+                Assert.DoesNotContain(chunk, statuses, StringComparison.Ordinal);
+            }
+        }
+        Assert.DoesNotContain("PRIVATE KEY", op.Logs.All, StringComparison.Ordinal);
+    }
+}
