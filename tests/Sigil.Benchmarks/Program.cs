@@ -1,0 +1,11 @@
+using BenchmarkDotNet.Running;
+using Sigil.Benchmarks;
+
+// dotnet run -c Release --project tests/Sigil.Benchmarks -- load 1000     (load harness)
+// dotnet run -c Release --project tests/Sigil.Benchmarks -- --filter '*'   (BenchmarkDotNet)
+if (args is ["load", ..])
+{
+    await LoadHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000);
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(IssuanceBenchmarks).Assembly).Run(args);
