@@ -39,6 +39,53 @@ public sealed class LocalCommandTests
         }
     }
 
+    [Fact]
+    public async Task Sigil_local_runs_the_operator_so_an_applied_example_becomes_Ready_and_openssl_verifies_its_certificate()
+    {
+        var folder = Directory.CreateTempSubdirectory("sigil-local-op-").FullName;
+        var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
+        using var process = ProcessRunner.Start("dotnet", [sigil, "local", "--metrics-port", "0", "--health-port", "0"], workingDirectory: folder);
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("Press Ctrl-C", StringComparison.Ordinal))
+            {
+            }
+            var kubeconfig = Path.Combine(folder, ".sigil", "kubeconfig");
+            async Task<ProcessResult> Kubectl(params string[] args) => await ProcessRunner.RunAsync(ToolCache.Kubectl132, ["--kubeconfig", kubeconfig, .. args]);
+            var examples = Path.Combine(RepositoryRoot(), "examples");
+
+            var applied = await Kubectl("apply", "-f", Path.Combine(examples, "payments.yaml"));
+            var ready = await Kubectl("wait", "sid/payments", "-n", "shop", "--for=condition=Ready", "--timeout=30s");
+            var table = await Kubectl("get", "sid", "-n", "shop");
+            var crt = await Kubectl("get", "secret", "payments-svid", "-n", "shop", "-o", "jsonpath={.data.tls\\.crt}");
+            var ca = await Kubectl("get", "secret", "payments-svid", "-n", "shop", "-o", "jsonpath={.data.ca\\.crt}");
+            await File.WriteAllBytesAsync(Path.Combine(folder, "tls.crt"), Convert.FromBase64String(crt.Stdout));
+            await File.WriteAllBytesAsync(Path.Combine(folder, "ca.crt"), Convert.FromBase64String(ca.Stdout));
+            var verify = await ProcessRunner.RunAsync("openssl", ["verify", "-CAfile", "ca.crt", "tls.crt"], workingDirectory: folder);
+
+            Assert.True(applied.ExitCode == 0, applied.Output);
+            Assert.True(ready.ExitCode == 0, ready.Output);
+            Assert.Matches(@"NAME\s+SPIFFE ID\s+READY\s+EXPIRES\s+NEXT ROTATION\s+AGE", table.Stdout);
+            Assert.Matches(@"payments\s+spiffe://cluster.local/ns/shop/sa/payments\s+True\s+\d{4}-", table.Stdout);
+            Assert.True(verify.ExitCode == 0, verify.Output);
+        }
+        finally
+        {
+            Stop(process);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Operator.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir!.FullName;
+    }
+
     private static void Stop(Process process)
     {
         if (!process.HasExited)
