@@ -42,6 +42,44 @@ public sealed class IdentityLifecycleTests
         Assert.InRange(identity.Status.X509.RenewalTime!.Value, identity.Status.X509.NotAfter!.Value.AddHours(-8).AddMinutes(-5).AddSeconds(-1), identity.Status.X509.NotAfter.Value.AddHours(-8));
     }
 
+    [Fact]
+    public async Task With_ca_secret_an_intermediate_signs_and_its_chain_follows_the_leaf()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        using var root = Sigil.Identity.CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        using var intermediateKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=platform intermediate", intermediateKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        using var intermediate = request.Create(root.Signer, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(30), [0x17]);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new Sigil.Operator.OperatorOptions { CaSecret = "platform-ca", Namespace = "sigil-platform" }, start: false);
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "platform-ca" },
+            Type = "kubernetes.io/tls",
+            StringData = new Dictionary<string, string>
+            {
+                ["tls.crt"] = intermediate.ExportCertificatePem() + "\n" + root.Signer.ExportCertificatePem(),
+                ["tls.key"] = intermediateKey.ExportPkcs8PrivateKeyPem(),
+            },
+        }, "sigil-platform");
+        await op.StartAsync();
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("chained"));
+        await op.WaitForAsync(ns, "chained", Reasons.Issued);
+        var secret = (await op.SecretAsync(ns, "chained-svid"))!;
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(OperatorUnderTest.Text(secret, "tls.crt"));
+
+        Assert.Equal(2, chain.Count);
+        Assert.Equal(intermediate.Thumbprint, chain[1].Thumbprint);
+        Assert.Equal(root.TrustBundlePem, OperatorUnderTest.Text(secret, "ca.crt"));
+        SvidIssuerTests.AssertChainsTo(chain[0], root.TrustBundlePem, chain[1]);
+        Assert.Empty((await cluster.Client.CoreV1.ListNamespacedSecretAsync("sigil-platform", fieldSelector: "metadata.name=sigil-ca")).Items);
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_deleted_Secret_is_issued_again(ClusterKind kind)
