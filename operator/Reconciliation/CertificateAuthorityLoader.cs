@@ -6,6 +6,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Sigil.Api;
 using Sigil.Identity;
+using Sigil.Runtime;
 
 namespace Sigil.Reconciliation;
 
@@ -21,7 +22,7 @@ internal sealed class CertificateAuthorityLoader(IKubernetes client, TimeProvide
     public async Task<CertificateAuthority> LoadAsync(string ns, string? caSecret, string trustDomain, CancellationToken ct)
     {
         var name = caSecret ?? DefaultSecretName;
-        var existing = await ReadAsync(ns, name, ct);
+        var existing = await client.ReadSecretOrNullAsync(ns, name, ct);
         if (existing is not null)
         {
             return Load(existing, ns, name);
@@ -57,7 +58,7 @@ internal sealed class CertificateAuthorityLoader(IKubernetes client, TimeProvide
         {
             created.Dispose();
             logger.LogInformation("Another replica created the CA Secret {Namespace}/{Secret} first; loading it", ns, name);
-            return Load((await ReadAsync(ns, name, ct))!, ns, name);
+            return Load((await client.ReadSecretOrNullAsync(ns, name, ct))!, ns, name);
         }
     }
 
@@ -70,17 +71,5 @@ internal sealed class CertificateAuthorityLoader(IKubernetes client, TimeProvide
         var ca = CertificateAuthority.FromPem(Encoding.ASCII.GetString(crt), Encoding.ASCII.GetString(key));
         logger.LogInformation("Loaded the CA from Secret {Namespace}/{Secret}: {Subject}, expires {NotAfter}", ns, name, ca.Signer.Subject, ca.NotAfter);
         return ca;
-    }
-
-    private async Task<V1Secret?> ReadAsync(string ns, string name, CancellationToken ct)
-    {
-        try
-        {
-            return await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: ct);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
     }
 }

@@ -79,7 +79,7 @@ internal sealed class IdentityReconciler(
 
         var secretKey = $"{identity.Metadata.NamespaceProperty}/{certificate.SecretName}";
         var secret = _writtenSecrets.Freshest(secretKey, secrets.Get(identity.Metadata.NamespaceProperty, certificate.SecretName))
-            ?? await ReadSecretAsync(identity.Metadata.NamespaceProperty, certificate.SecretName, ct);
+            ?? await client.ReadSecretOrNullAsync(identity.Metadata.NamespaceProperty, certificate.SecretName, ct);
         if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
         {
             var message = $"Secret {certificate.SecretName} exists and was not created by Sigil for this identity: delete it or set spec.x509.secretName to another name";
@@ -196,18 +196,6 @@ internal sealed class IdentityReconciler(
         {
             // Not in our cache yet but already there: ours (the cache will catch up and requeue) or a foreign one we leave alone.
             logger.LogDebug("ConfigMap {Namespace}/{ConfigMap} already exists", ns, Rendering.TrustBundleName);
-        }
-    }
-
-    private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken ct)
-    {
-        try
-        {
-            return await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: ct);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
         }
     }
 

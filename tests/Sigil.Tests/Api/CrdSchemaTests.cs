@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using k8s.Models;
 using Sigil.Api;
+using Sigil.Tests.Support;
 using YamlDotNet.Serialization;
 
 namespace Sigil.Tests.Api;
@@ -11,22 +12,9 @@ namespace Sigil.Tests.Api;
 /// <summary>The C# model and crds/sigil.dev_serviceidentities.yaml describe the same fields, so neither can drift.</summary>
 public sealed class CrdSchemaTests
 {
-    private static string RepositoryRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Operator.sln")))
-            {
-                dir = dir.Parent;
-            }
-            return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root from " + AppContext.BaseDirectory);
-        }
-    }
-
     internal static JsonObject LoadCrd()
     {
-        var yaml = File.ReadAllText(Path.Combine(RepositoryRoot, "crds", "sigil.dev_serviceidentities.yaml"));
+        var yaml = File.ReadAllText(Path.Combine(Repository.Root, "crds", "sigil.dev_serviceidentities.yaml"));
         var graph = new DeserializerBuilder().Build().Deserialize<object>(yaml);
         var json = new SerializerBuilder().JsonCompatible().Build().Serialize(graph);
         return (JsonObject)JsonNode.Parse(json)!;

@@ -52,7 +52,7 @@ public sealed class LocalCommandTests
             }
             var kubeconfig = Path.Combine(folder, ".sigil", "kubeconfig");
             async Task<ProcessResult> Kubectl(params string[] args) => await ProcessRunner.RunAsync(ToolCache.Kubectl132, ["--kubeconfig", kubeconfig, .. args]);
-            var examples = Path.Combine(RepositoryRoot(), "examples");
+            var examples = Path.Combine(Repository.Root, "examples");
 
             var applied = await Kubectl("apply", "-f", Path.Combine(examples, "payments.yaml"));
             var ready = await Kubectl("wait", "sid/payments", "-n", "shop", "--for=condition=Ready", "--timeout=30s");
@@ -74,16 +74,6 @@ public sealed class LocalCommandTests
             Stop(process);
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Operator.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir!.FullName;
     }
 
     private static void Stop(Process process)

@@ -7,6 +7,7 @@ using k8s.Models;
 using Sigil.Api;
 using Sigil.LocalControlPlane;
 using Sigil.Operator;
+using Sigil.Runtime;
 
 namespace Sigil.Tests.Support;
 
@@ -104,17 +105,7 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
         return last!;
     }
 
-    public async Task<V1Secret?> SecretAsync(string ns, string name)
-    {
-        try
-        {
-            return await Client.CoreV1.ReadNamespacedSecretAsync(name, ns);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
+    public Task<V1Secret?> SecretAsync(string ns, string name) => Client.ReadSecretOrNullAsync(ns, name);
 
     public static string Text(V1Secret secret, string key) => Encoding.ASCII.GetString(secret.Data[key]);
 }
