@@ -6,7 +6,5 @@ namespace Sigil.Identity;
 /// </summary>
 public sealed record SpiffeId(string TrustDomain, string Namespace, string ServiceAccount)
 {
-    public Uri Uri => new(ToString());
-
     public override string ToString() => $"spiffe://{TrustDomain}/ns/{Namespace}/sa/{ServiceAccount}";
 }

@@ -106,15 +106,6 @@ internal sealed class LocalCluster : IAsyncDisposable
         return new LocalCluster(app, certificates, tokens, server, kubeconfigPath, temporary, requests, faults);
     }
 
-    /// <summary>Writes a kubeconfig for a further user with its own token (for RBAC-style request attribution).</summary>
-    public async Task<string> AddUserAsync(string user, string kubeconfigPath, CancellationToken ct = default)
-    {
-        var token = NewToken();
-        _tokens[token] = user;
-        await File.WriteAllTextAsync(kubeconfigPath, Kubeconfig.Render(Server, CaPem, token, user), ct);
-        return token;
-    }
-
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -20,10 +20,6 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
 
     public Task Synced => _synced.Task;
 
-    public bool HasSynced => _synced.Task.IsCompleted;
-
-    public int Relists { get; private set; }
-
     public IReadOnlyCollection<T> Items => [.. _cache.Values];
 
     public T? Get(string ns, string name) => _cache.GetValueOrDefault(Key(ns, name));
@@ -72,7 +68,6 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
     private async Task<string> ListAsync(CancellationToken ct)
     {
         var (items, resourceVersion) = await source.ListAsync(ct);
-        Relists++;
         var fresh = items.ToDictionary(Key);
         foreach (var (key, old) in _cache)
         {
@@ -100,21 +95,29 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
         while (!ct.IsCancellationRequested)
         {
             Exception? error = null;
-            await foreach (var (type, obj) in source.WatchAsync(resourceVersion, e => error = e, ct))
+            try
             {
-                resourceVersion = obj.Metadata?.ResourceVersion ?? resourceVersion;
-                switch (type)
+                await foreach (var (type, obj) in source.WatchAsync(resourceVersion, e => error = e, ct))
                 {
-                    case WatchEventType.Added or WatchEventType.Modified:
-                        _cache.TryGetValue(Key(obj), out var old);
-                        _cache[Key(obj)] = obj;
-                        Notify(old, obj);
-                        break;
-                    case WatchEventType.Deleted:
-                        _cache.TryRemove(Key(obj), out var gone);
-                        Notify(gone ?? obj, null);
-                        break;
+                    resourceVersion = obj.Metadata?.ResourceVersion ?? resourceVersion;
+                    switch (type)
+                    {
+                        case WatchEventType.Added or WatchEventType.Modified:
+                            _cache.TryGetValue(Key(obj), out var old);
+                            _cache[Key(obj)] = obj;
+                            Notify(old, obj);
+                            break;
+                        case WatchEventType.Deleted:
+                            _cache.TryRemove(Key(obj), out var gone);
+                            Notify(gone ?? obj, null);
+                            break;
+                    }
                 }
+            }
+            catch (HttpRequestException e) when (e.InnerException is EndOfStreamException)
+            {
+                // KubernetesClient reports a watch the server ended (timeout, restart) as a read past the end of
+                // the stream; that is a normal end, and the watch resumes from the last version seen.
             }
             if (error is KubernetesException { Status.Code: 410 })
             {

@@ -16,9 +16,6 @@ internal sealed class ResourceCatalog
     public ResourceType? Find(string group, string version, string plural) =>
         All.FirstOrDefault(r => r.Group == group && r.Version == version && r.Plural == plural);
 
-    /// <summary>All served views of one stored collection (e.g. every served version of a CRD).</summary>
-    public IEnumerable<ResourceType> ViewsOf(string storageKey) => All.Where(r => r.StorageKey == storageKey);
-
     /// <summary>Registers (or re-registers) the served versions of one CRD, keyed by the CRD's name.</summary>
     public void SetCustom(string crdName, IReadOnlyList<ResourceType> versions) =>
         ImmutableInterlocked.Update(ref _custom, c => versions.Count == 0 ? c.Remove(crdName) : c.SetItem(crdName, [.. versions]));

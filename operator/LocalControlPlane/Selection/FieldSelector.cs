@@ -14,8 +14,6 @@ internal sealed class FieldSelector
 
     public static readonly FieldSelector Everything = new();
 
-    public IReadOnlyList<(string Path, string Value, bool Negated)> Terms => _terms;
-
     public static FieldSelector Parse(string? text)
     {
         var selector = new FieldSelector();
@@ -35,9 +33,6 @@ internal sealed class FieldSelector
         }
         return selector;
     }
-
-    /// <summary>The name an equality term on metadata.name pins the selection to, if any.</summary>
-    public string? PinnedName => _terms.FirstOrDefault(t => t.Path == "metadata.name" && !t.Negated).Value;
 
     public bool Matches(JsonObject obj) => _terms.All(t => (Json.PathText(obj, t.Path) ?? "") == t.Value != t.Negated);
 }

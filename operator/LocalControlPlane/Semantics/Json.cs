@@ -50,8 +50,6 @@ internal static class Json
 
     public static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    public static string MicroTimestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
-
     /// <summary>Follows a dotted path (<c>metadata.name</c>, <c>involvedObject.kind</c>) to a scalar's text.</summary>
     public static string? PathText(JsonNode? node, string dottedPath)
     {

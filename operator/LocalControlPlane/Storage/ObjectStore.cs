@@ -21,17 +21,6 @@ internal sealed class ObjectStore(int historyCapacity)
     private long _resourceVersion = 1;
     private long _historyFloor = 1;
 
-    public long CurrentResourceVersion
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _resourceVersion;
-            }
-        }
-    }
-
     public T Read<T>(Func<IStoreView, T> read)
     {
         lock (_lock)
