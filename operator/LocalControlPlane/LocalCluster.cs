@@ -106,6 +106,19 @@ internal sealed class LocalCluster : IAsyncDisposable
         return new LocalCluster(app, certificates, tokens, server, kubeconfigPath, temporary, requests, faults);
     }
 
+    /// <summary>
+    /// A client and kubeconfig for a further user with a token of its own, so tests can tell that user's
+    /// requests apart in <see cref="Requests"/> (e.g. the operator's, as a ServiceAccount would make them).
+    /// </summary>
+    public async Task<(IKubernetes Client, string KubeconfigPath)> AddUserAsync(string user, CancellationToken ct = default)
+    {
+        var token = NewToken();
+        _tokens[token] = user;
+        var path = Path.Combine(Path.GetDirectoryName(KubeconfigPath)!, $"kubeconfig-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
+        await File.WriteAllTextAsync(path, Kubeconfig.Render(Server, CaPem, token, user), ct);
+        return (new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path)), path);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -2,6 +2,7 @@ namespace Sigil.Tests.Support;
 
 /// <summary>A real helm binary pointed at one test cluster, with its caches kept out of the user's home.</summary>
 internal sealed class Helm(string binary, string kubeconfigPath) : IDisposable
+
 {
     private readonly string _home = Directory.CreateTempSubdirectory("sigil-helm-").FullName;
 

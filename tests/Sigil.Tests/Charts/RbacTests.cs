@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+using k8s;
+using Sigil.Api;
+using Sigil.LocalControlPlane.Http;
+using Sigil.Operator;
+using Sigil.Tests.Support;
+
+namespace Sigil.Tests.Charts;
+
+/// <summary>
+/// The chart's RBAC, proven rather than guessed: run the operator's scenarios as its own user on the local
+/// control plane, record every request it makes, render the chart with helm, and check that the rendered
+/// ClusterRole and Role allow every recorded request and grant nothing that was never used.
+/// </summary>
+public sealed class RbacTests
+{
+    private const string OperatorNamespace = "sigil-system";
+    private const string OperatorUser = "system:serviceaccount:sigil-system:sigil";
+
+    private sealed record Rule(string Scope, string Group, string Resource, string Verb, string? ResourceName);
+
+    [Fact]
+    public async Task The_rendered_rules_allow_every_request_the_operator_makes_and_nothing_it_does_not()
+    {
+        var requests = await RecordOperatorRequestsAsync();
+        var rules = Rules(await ChartRendering.RenderAsync(OperatorNamespace));
+
+        var denied = requests.Where(r => !rules.Any(rule => Allows(rule, r))).Select(Describe).Distinct().ToList();
+        var unused = rules.Where(rule => !requests.Any(r => Allows(rule, r))).Select(r => $"{r.Scope}: {r.Verb} {r.Group}/{r.Resource} {r.ResourceName}").ToList();
+
+        Assert.True(denied.Count == 0, "requests the chart does not allow: " + string.Join("; ", denied));
+        Assert.True(unused.Count == 0, "rules the operator never used: " + string.Join("; ", unused));
+        Assert.DoesNotContain(rules, r => r.Verb == "*" || r.Resource == "*" || r.Group == "*");
+    }
+
+    /// <summary>Runs the scenarios the operator meets in a cluster, as the chart's ServiceAccount.</summary>
+    private static async Task<List<RecordedRequest>> RecordOperatorRequestsAsync()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        await LocalSetup.InstallAsync(cluster.Client, OperatorNamespace, CancellationToken.None);
+        var (client, _) = await local.AddUserAsync(OperatorUser);
+        var options = new OperatorOptions
+        {
+            Namespace = OperatorNamespace, LeaderElect = true, MetricsPort = 0, HealthPort = 0,
+            LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(300),
+        };
+        using var stop = new CancellationTokenSource();
+        var host = new OperatorHost(options, client, new CapturedLogs(), TimeProvider.System);
+        var running = host.RunAsync(stop.Token);
+        var op = await OperatorUnderTest.StartAsync(cluster, options, start: false);
+        await Eventually.TrueAsync(() => Task.FromResult(host.IsLeader), TimeSpan.FromSeconds(20));
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("issued"));
+        await op.WaitForAsync(ns, "issued", Reasons.Issued);
+        await op.PatchAsync(ns, "issued", """{"metadata":{"annotations":{"sigil.dev/rotate":"rbac"}}}""");
+        await op.WaitForAsync(ns, "issued", Reasons.Issued, i => i.Status!.LastRotationRequest == "rbac");
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret { Metadata = new() { Name = "foreign-svid" } }, ns);
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("foreign"));
+        await op.WaitForAsync(ns, "foreign", Reasons.SecretConflict);
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("invalid", new X509Spec { Ttl = "1h", RenewBefore = "3h" }));
+        await op.WaitForAsync(ns, "invalid", Reasons.InvalidSpec);
+        await cluster.Client.CoreV1.DeleteNamespacedConfigMapAsync("sigil-trust-bundle", ns);
+        await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "create" && r.Resource == "configmaps" && r.Namespace == ns
+            && local.Requests.All.Count(c => c.User == OperatorUser && c.Resource == "configmaps" && c.Verb == "create") >= 2)));
+        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns);
+        bundle.Data["ca.crt"] = "tampered";
+        await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, "sigil-trust-bundle", ns);
+        await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "update" && r.Resource == "configmaps")));
+
+        await stop.CancelAsync();
+        await running;
+        client.Dispose();
+        return local.Requests.All.Where(r => r.User == OperatorUser).ToList();
+    }
+
+    private static List<Rule> Rules(List<JsonObject> documents)
+    {
+        var rules = new List<Rule>();
+        foreach (var role in documents.Where(d => (string?)d["kind"] is "ClusterRole" or "Role"))
+        {
+            var scope = (string?)role["kind"] == "ClusterRole" ? "*" : (string)role["metadata"]!["namespace"]!;
+            foreach (var rule in role["rules"]!.AsArray())
+            {
+                var names = rule!["resourceNames"]?.AsArray().Select(n => (string?)n).ToList() ?? [null];
+                foreach (var group in rule["apiGroups"]!.AsArray())
+                foreach (var resource in rule["resources"]!.AsArray())
+                foreach (var verb in rule["verbs"]!.AsArray())
+                foreach (var name in names)
+                {
+                    rules.Add(new Rule(scope, (string)group!, (string)resource!, (string)verb!, name));
+                }
+            }
+        }
+        return rules;
+    }
+
+    private static bool Allows(Rule rule, RecordedRequest request)
+    {
+        var resource = request.Subresource is null ? request.Resource : $"{request.Resource}/{request.Subresource}";
+        return rule.Group == request.Group
+            && rule.Resource == resource
+            && rule.Verb == request.Verb
+            && (rule.Scope == "*" || rule.Scope == request.Namespace)
+            && (rule.ResourceName is null || rule.ResourceName == request.Name);
+    }
+
+    private static string Describe(RecordedRequest r) =>
+        $"{r.Verb} {r.Group}/{r.Resource}{(r.Subresource is null ? "" : "/" + r.Subresource)} in {r.Namespace ?? "(cluster)"}{(r.Name is null ? "" : " name " + r.Name)}";
+}
