@@ -18,15 +18,18 @@ internal sealed class Helm(string binary, string kubeconfigPath) : IDisposable
 
     public async Task<string> OkAsync(params string[] args)
     {
-        var result = await ProcessRunner.RunAsync(binary, ["--kubeconfig", kubeconfigPath, .. args], environment: new Dictionary<string, string>
+        var result = await RunAsync(args);
+        Assert.True(result.ExitCode == 0, $"helm {string.Join(' ', args)} failed: {result.Output}");
+        return result.Stdout;
+    }
+
+    public Task<ProcessResult> RunAsync(params string[] args) =>
+        ProcessRunner.RunAsync(binary, ["--kubeconfig", kubeconfigPath, .. args], environment: new Dictionary<string, string>
         {
             ["HELM_CACHE_HOME"] = Path.Combine(_home, "cache"),
             ["HELM_CONFIG_HOME"] = Path.Combine(_home, "config"),
             ["HELM_DATA_HOME"] = Path.Combine(_home, "data"),
         });
-        Assert.True(result.ExitCode == 0, $"helm {string.Join(' ', args)} failed: {result.Output}");
-        return result.Stdout;
-    }
 
     public void Dispose() => Directory.Delete(_home, recursive: true);
 }
