@@ -1,0 +1,20 @@
+# Build: the SDK image restores and publishes the one program.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY crds/ crds/
+COPY operator/ operator/
+RUN dotnet publish operator/Sigil.csproj -c Release -o /app --nologo \
+    -p:UseAppHost=false -p:DebugType=none -p:GenerateDocumentationFile=false
+
+# Run: the chiseled ASP.NET runtime has no shell and no package manager, and runs as a non-root user.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+ENV DOTNET_EnableDiagnostics=0 \
+    DOTNET_gcServer=0
+# Metrics and health (the chart's metrics.port and healthPort defaults).
+EXPOSE 8080 8081
+USER 65532:65532
+ENTRYPOINT ["dotnet", "/app/sigil.dll"]
+CMD ["run", "--leader-elect"]
