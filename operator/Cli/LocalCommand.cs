@@ -27,12 +27,16 @@ internal static class LocalCommand
     {
         var kubeconfig = Path.Combine(".sigil", "kubeconfig");
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Port = port, KubeconfigPath = kubeconfig }, ct);
-        await LocalSetup.InstallAsync(cluster.Client, options.Namespace, ct);
+        if (!noOperator)
+        {
+            // The API alone stays empty, as a fresh cluster is, so `helm install` can be tried against it.
+            await LocalSetup.InstallAsync(cluster.Client, options.Namespace, ct);
+        }
         Console.WriteLine($"Sigil local control plane (a Kubernetes API emulator, not a real cluster) is serving {cluster.Server}");
         Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(kubeconfig)}. Try:");
         Console.WriteLine($"  kubectl --kubeconfig {kubeconfig} get namespaces");
         Console.WriteLine($"  export KUBECONFIG=$PWD/{kubeconfig}");
-        Console.WriteLine(noOperator ? "Serving the API alone (--no-operator)." : $"The operator runs against it; metrics on :{options.MetricsPort}/metrics, health on :{options.HealthPort}/readyz.");
+        Console.WriteLine(noOperator ? "Serving the API alone (--no-operator): no CRDs installed, no operator running." : $"The operator runs against it; metrics on :{options.MetricsPort}/metrics, health on :{options.HealthPort}/readyz.");
         Console.WriteLine("Press Ctrl-C to stop.");
         try
         {
