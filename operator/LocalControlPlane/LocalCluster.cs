@@ -65,7 +65,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var objects = new ObjectService(store, catalog, options.Time);
         var requests = new RequestLog();
         var faults = new FaultInjector(store);
-        var endpoint = new ApiEndpoint(objects, catalog, requests, faults, new TableRenderer(options.Time), tokens, options.BookmarkInterval);
+        var endpoint = new ApiEndpoint(objects, catalog, requests, faults, new RbacAuthorizer(store), new TableRenderer(options.Time), tokens, options.BookmarkInterval);
 
         var namespaces = catalog.Find("", "v1", "namespaces")!;
         foreach (var ns in InitialNamespaces)
@@ -108,7 +108,8 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>
     /// A client and kubeconfig for a further user with a token of its own, so tests can tell that user's
-    /// requests apart in <see cref="Requests"/> (e.g. the operator's, as a ServiceAccount would make them).
+    /// requests apart in <see cref="Requests"/>. A <c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c> user is held
+    /// to the RBAC objects in the cluster, as a ServiceAccount token is on a real one.
     /// </summary>
     public async Task<(IKubernetes Client, string KubeconfigPath)> AddUserAsync(string user, CancellationToken ct = default)
     {

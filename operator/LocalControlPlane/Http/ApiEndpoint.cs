@@ -20,6 +20,7 @@ internal sealed class ApiEndpoint(
     ResourceCatalog catalog,
     RequestLog log,
     FaultInjector faults,
+    RbacAuthorizer authorizer,
     TableRenderer tables,
     IReadOnlyDictionary<string, string> tokens,
     TimeSpan bookmarkInterval)
@@ -38,6 +39,10 @@ internal sealed class ApiEndpoint(
                 ? new RecordedRequest(user, context.Request.Method.ToLowerInvariant(), "", path, null, null, null)
                 : new RecordedRequest(user, request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name);
             log.Add(record);
+            if (request is not null)
+            {
+                authorizer.Authorize(record);
+            }
 
             var (delay, failWith) = faults.Decide(record);
             if (delay > TimeSpan.Zero)

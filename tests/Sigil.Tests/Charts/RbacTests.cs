@@ -8,9 +8,10 @@ using Sigil.Tests.Support;
 namespace Sigil.Tests.Charts;
 
 /// <summary>
-/// The chart's RBAC, proven rather than guessed: run the operator's scenarios as its own user on the local
-/// control plane, record every request it makes, render the chart with helm, and check that the rendered
-/// ClusterRole and Role allow every recorded request and grant nothing that was never used.
+/// The chart's RBAC, proven rather than guessed: install the chart on the local control plane, run the
+/// operator's scenarios as the chart's ServiceAccount with the emulator enforcing RBAC (so any missing rule
+/// fails the scenarios with 403), record every request, and check that the rendered ClusterRole and Role
+/// allow every recorded request and grant nothing that was never used.
 /// </summary>
 public sealed class RbacTests
 {
@@ -38,15 +39,19 @@ public sealed class RbacTests
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         var local = cluster.RequireLocal();
-        await LocalSetup.InstallAsync(cluster.Client, OperatorNamespace, CancellationToken.None);
+        using (var helm = await Helm.ForAsync("3", cluster))
+        {
+            await helm.OkAsync("install", "sigil", ChartRendering.ChartPath, "-n", OperatorNamespace, "--create-namespace");
+        }
         var (client, _) = await local.AddUserAsync(OperatorUser);
+        var logs = new CapturedLogs();
         var options = new OperatorOptions
         {
             Namespace = OperatorNamespace, LeaderElect = true, MetricsPort = 0, HealthPort = 0,
             LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(300),
         };
         using var stop = new CancellationTokenSource();
-        var host = new OperatorHost(options, client, new CapturedLogs(), TimeProvider.System);
+        var host = new OperatorHost(options, client, logs, TimeProvider.System);
         var running = host.RunAsync(stop.Token);
         var op = await OperatorUnderTest.StartAsync(cluster, options, start: false);
         await Eventually.TrueAsync(() => Task.FromResult(host.IsLeader), TimeSpan.FromSeconds(20));
@@ -72,7 +77,39 @@ public sealed class RbacTests
         await stop.CancelAsync();
         await running;
         client.Dispose();
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("Forbidden", StringComparison.Ordinal));
         return local.Requests.All.Where(r => r.User == OperatorUser).ToList();
+    }
+
+    [Fact]
+    public async Task The_local_control_plane_holds_a_ServiceAccount_to_its_bindings()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        var ns = await cluster.CreateNamespaceAsync();
+        var other = await cluster.CreateNamespaceAsync();
+        await cluster.Client.RbacAuthorizationV1.CreateNamespacedRoleAsync(new k8s.Models.V1Role
+        {
+            Metadata = new() { Name = "read-secrets" },
+            Rules = [new k8s.Models.V1PolicyRule { ApiGroups = [""], Resources = ["secrets"], Verbs = ["list"] }],
+        }, ns);
+        await cluster.Client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new k8s.Models.V1RoleBinding
+        {
+            Metadata = new() { Name = "reader" },
+            RoleRef = new k8s.Models.V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "Role", Name = "read-secrets" },
+            Subjects = [new k8s.Models.Rbacv1Subject { Kind = "ServiceAccount", Name = "reader", NamespaceProperty = ns }],
+        }, ns);
+        var (reader, _) = await local.AddUserAsync($"system:serviceaccount:{ns}:reader");
+
+        await reader.CoreV1.ListNamespacedSecretAsync(ns);
+        var (otherNamespace, status) = await ApiErrors.CatchAsync(() => reader.CoreV1.ListNamespacedSecretAsync(other));
+        var (otherVerb, _) = await ApiErrors.CatchAsync(() => reader.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret { Metadata = new() { Name = "x" } }, ns));
+        reader.Dispose();
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, otherNamespace);
+        Assert.Equal("Forbidden", (string?)status["reason"]);
+        Assert.Contains($"cannot list resource \"secrets\" in API group \"\" in the namespace \"{other}\"", (string?)status["message"], StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, otherVerb);
     }
 
     private static List<Rule> Rules(List<JsonObject> documents)
