@@ -22,4 +22,8 @@ public static class Labels
     public const string Identity = "sigil.dev/identity";
     public const string SpiffeIdAnnotation = "sigil.dev/spiffe-id";
     public const string RotateAnnotation = "sigil.dev/rotate";
+    /// <summary>On a credential's Secret: the sigil.dev/rotate value it was issued for.</summary>
+    public const string RotationRequestAnnotation = "sigil.dev/rotation-request";
+    /// <summary>On a restarted workload's pod template: when Sigil last rolled it.</summary>
+    public const string RestartedAtAnnotation = "sigil.dev/restartedAt";
 }

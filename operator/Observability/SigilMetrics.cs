@@ -13,6 +13,8 @@ internal sealed class SigilMetrics
             "When the identity's current X.509-SVID expires (notAfter), as a Unix timestamp.", "namespace", "name");
         CertificateRenewal = factory.CreateGauge("sigil_certificate_renewal_timestamp_seconds",
             "When Sigil will renew the identity's X.509-SVID, as a Unix timestamp.", "namespace", "name");
+        ApiKeyNextRotation = factory.CreateGauge("sigil_apikey_next_rotation_timestamp_seconds",
+            "When Sigil will next rotate an API key, as a Unix timestamp.", "namespace", "name", "kind", "key");
         Rotations = factory.CreateCounter("sigil_rotations_total", "Credentials issued or rotated.", "namespace", "name", "kind");
         IssuanceErrors = factory.CreateCounter("sigil_issuance_errors_total", "Reconcile passes that failed and will be retried.", "namespace", "name");
         ReconcileDuration = factory.CreateHistogram("sigil_reconcile_duration_seconds", "How long one reconcile pass took.",
@@ -23,6 +25,7 @@ internal sealed class SigilMetrics
     public CollectorRegistry Registry { get; }
     public Gauge CertificateExpiration { get; }
     public Gauge CertificateRenewal { get; }
+    public Gauge ApiKeyNextRotation { get; }
     public Counter Rotations { get; }
     public Counter IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }

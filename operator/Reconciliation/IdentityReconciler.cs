@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Sigil.Api;
 using Sigil.Identity;
 using Sigil.Observability;
+using Sigil.Reconciliation.Keys;
 using Sigil.Reconciliation.Policies;
 using Sigil.Runtime;
 
@@ -15,41 +16,57 @@ namespace Sigil.Reconciliation;
 
 /// <summary>
 /// One pass over one ServiceIdentity: gather (caches, then the API only for a Secret the cache cannot see),
-/// decide (<see cref="SpecResolver"/>, <see cref="ReissuePolicy"/>, <see cref="StatusBuilder"/>, all pure),
-/// act (Secret, trust bundle, status, event; each only when it changes). Requeues at the renewal time.
+/// decide (<see cref="SpecResolver"/>, <see cref="ReissuePolicy"/>, <see cref="KeySchedule"/>, <see cref="VerifierPlan"/>,
+/// <see cref="StatusBuilder"/>, all pure), act (Secrets, trust bundle, status, events, restarts; each only when
+/// it changes). Requeues at the earliest time something is due.
 /// </summary>
-internal sealed class IdentityReconciler(
-    IKubernetes client,
-    Informer<ServiceIdentity> identities,
-    Informer<V1Secret> secrets,
-    Informer<V1ConfigMap> configMaps,
-    CertificateAuthority ca,
-    string trustDomain,
-    EventRecorder events,
-    SigilMetrics metrics,
-    TimeProvider time,
-    ILogger logger)
+internal sealed class IdentityReconciler
 {
     public static readonly TimeSpan ConflictRecheck = TimeSpan.FromMinutes(1);
-    private readonly SvidIssuer _issuer = new(ca, time);
+
+    private readonly IKubernetes _client;
+    private readonly Informer<ServiceIdentity> _identities;
+    private readonly Informer<V1Secret> _secrets;
+    private readonly Informer<V1ConfigMap> _configMaps;
+    private readonly CertificateAuthority _ca;
+    private readonly string _trustDomain;
+    private readonly EventRecorder _events;
+    private readonly SigilMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SvidIssuer _issuer;
+    private readonly string _caKeyId;
     private readonly RecentWrites<ServiceIdentity> _writtenIdentities = new();
     private readonly RecentWrites<V1Secret> _writtenSecrets = new();
-    private readonly string _caKeyId = ca.Signer.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension>()
-        .FirstOrDefault()?.SubjectKeyIdentifier?.ToLowerInvariant() ?? "";
+    private readonly ApiKeyReconciler _apiKeys;
+    private readonly RestartPlanner _restarts;
+
+    public IdentityReconciler(IKubernetes client, Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps,
+        CertificateAuthority ca, string trustDomain, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
+        Func<string, CancellationToken, Task>? stepHook = null)
+    {
+        (_client, _identities, _secrets, _configMaps, _ca, _trustDomain, _events, _metrics, _time, _logger) =
+            (client, identities, secrets, configMaps, ca, trustDomain, events, metrics, time, logger);
+        _issuer = new SvidIssuer(ca, time);
+        _caKeyId = ca.Signer.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension>()
+            .FirstOrDefault()?.SubjectKeyIdentifier?.ToLowerInvariant() ?? "";
+        _apiKeys = new ApiKeyReconciler(client, identities, secrets, _writtenSecrets, trustDomain, events, metrics, logger) { StepHook = stepHook };
+        _restarts = new RestartPlanner(client, events, time, logger);
+    }
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken ct)
     {
         var slash = key.IndexOf('/');
         var (ns, name) = (key[..slash], key[(slash + 1)..]);
-        var cached = identities.Get(ns, name);
+        var cached = _identities.Get(ns, name);
         var identity = cached is null ? null : _writtenIdentities.Freshest(key, cached);
         if (identity is null || identity.Metadata.DeletionTimestamp is not null)
         {
             _writtenIdentities.Forget(key);
-            metrics.Forget(ns, name);
+            _metrics.Forget(ns, name);
             return ReconcileResult.Done;
         }
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Namespace"] = ns, ["Name"] = name });
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["Namespace"] = ns, ["Name"] = name });
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -57,151 +74,178 @@ internal sealed class IdentityReconciler(
         }
         finally
         {
-            metrics.ReconcileDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.ReconcileDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
+
+    private sealed record CertificateOutcome(Readiness? NotReady, X509Status? X509, DateTimeOffset? RotatedAt, (string Reason, string Note)? Event, TimeSpan? Recheck);
 
     private async Task<ReconcileResult> ReconcileAsync(ServiceIdentity identity, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var desired = SpecResolver.Resolve(identity, trustDomain);
+        var now = _time.GetUtcNow();
+        var desired = SpecResolver.Resolve(identity, _trustDomain);
         if (desired.Invalid is { } invalid)
         {
-            await SetStatusAsync(identity, desired.SpiffeId, new Readiness(false, Reasons.InvalidSpec, invalid), identity.Status?.X509, null, null, now,
-                EventType.Warning, ct);
+            await SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, new Readiness(false, Reasons.InvalidSpec, invalid),
+                identity.Status?.X509, identity.Status?.ApiKeys, null, null, now), "Warning", ct);
             return ReconcileResult.Done;
         }
-        if (desired.Certificate is not { } certificate)
-        {
-            await SetStatusAsync(identity, desired.SpiffeId, new Readiness(true, Reasons.Issued, "no credentials requested: spec.x509 is not set"), null, null, null, now, null, ct);
-            return ReconcileResult.Done;
-        }
-
-        var secretKey = $"{identity.Metadata.NamespaceProperty}/{certificate.SecretName}";
-        var secret = _writtenSecrets.Freshest(secretKey, secrets.Get(identity.Metadata.NamespaceProperty, certificate.SecretName))
-            ?? await client.ReadSecretOrNullAsync(identity.Metadata.NamespaceProperty, certificate.SecretName, ct);
-        if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
-        {
-            var message = $"Secret {certificate.SecretName} exists and was not created by Sigil for this identity: delete it or set spec.x509.secretName to another name";
-            await SetStatusAsync(identity, desired.SpiffeId, new Readiness(false, Reasons.SecretConflict, message), identity.Status?.X509, null, null, now, EventType.Warning, ct);
-            return ReconcileResult.After(ConflictRecheck);
-        }
-
-        var stored = secret is null ? null : SecretReader.Read(secret);
         var rotateRequest = identity.Metadata.Annotations is { } annotations && annotations.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
-        var input = new CertificateInput(desired.SpiffeId, certificate, stored, _caKeyId, ca.NotAfter, rotateRequest, identity.Status?.LastRotationRequest, now);
-        var decision = ReissuePolicy.Evaluate(input);
 
-        CertificateFacts facts;
-        DateTimeOffset? rotatedAt = null;
-        string? actedOn = null;
-        (string Type, string Reason, string Note)? issuedEvent = null;
-        if (decision is not null)
+        var certificate = desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, now, ct) : null;
+        var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
+        var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
+        if (certificate?.X509 is not null)
         {
-            IssuedSvid svid;
-            try
-            {
-                svid = _issuer.Issue(new SvidRequest(desired.SpiffeId, certificate.DnsNames, certificate.KeyAlgorithm, certificate.Ttl));
-            }
-            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException)
-            {
-                await SetStatusAsync(identity, desired.SpiffeId, new Readiness(false, Reasons.IssuanceFailed, $"could not issue a certificate: {e.GetType().Name}"),
-                    identity.Status?.X509, null, null, now, EventType.Warning, ct);
-                throw;
-            }
-            var written = await WriteSecretAsync(Rendering.SvidSecret(identity, certificate, desired.SpiffeId, svid, secret?.Metadata.ResourceVersion), secret is null, ct);
-            _writtenSecrets.Record(secretKey, secret?.Metadata.ResourceVersion, written);
-            facts = svid.Facts;
-            rotatedAt = now;
-            actedOn = string.IsNullOrEmpty(rotateRequest) ? null : rotateRequest;
-            var reason = decision.Reason switch
-            {
-                ReissueReasons.DueForRenewal => Reasons.Renewed,
-                ReissueReasons.ManualRotation => Reasons.Rotated,
-                _ => Reasons.Issued,
-            };
-            metrics.Rotations.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name, "x509").Inc();
-            logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, desired.SpiffeId.ToString(), facts.SerialNumber, facts.NotAfter, decision.Reason);
-            issuedEvent = (EventType.Normal, reason,
-                $"{reason} certificate serial {facts.SerialNumber} (SHA-256 {facts.FingerprintSha256[..16]}...) for {desired.SpiffeId}, valid until {facts.NotAfter:u}: {decision.Message}");
-        }
-        else
-        {
-            facts = stored!.Facts!;
+            await EnsureTrustBundleAsync(identity.Metadata.NamespaceProperty, ct);
         }
 
-        await EnsureTrustBundleAsync(identity.Metadata.NamespaceProperty, ct);
-        var renewal = RenewalSchedule.RenewalTime(facts.NotAfter, certificate.RenewBefore, facts.SerialNumber);
-        var x509 = StatusBuilder.X509(certificate.SecretName, facts, renewal);
-        await SetStatusAsync(identity, desired.SpiffeId, new Readiness(true, Reasons.Issued, $"certificate serial {facts.SerialNumber} is valid until {facts.NotAfter:u}"),
-            x509, rotatedAt, actedOn, now, null, ct);
-        if (issuedEvent is { } ev)
+        var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses));
+        var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
+        var actedOn = rotatedAt is not null && !string.IsNullOrEmpty(rotateRequest) ? rotateRequest : null;
+        var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509 ?? (certificate is null ? null : identity.Status?.X509),
+            keys.Statuses, rotatedAt, actedOn, now);
+        await SetStatusAsync(identity, status, readiness.Ready ? null : "Warning", ct);
+        if (certificate?.Event is { } ev)
         {
-            await events.RecordAsync(identity, ev.Type, ev.Reason, "Issue", ev.Note, ct);
+            await _events.RecordAsync(identity, "Normal", ev.Reason, "Issue", ev.Note, ct);
         }
-        metrics.CertificateExpiration.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(facts.NotAfter.ToUnixTimeSeconds());
-        metrics.CertificateRenewal.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(renewal.ToUnixTimeSeconds());
-        var wait = renewal - now;
+        var restartDue = await _restarts.ReconcileAsync(identity, rotatedAt ?? LastCredentialChange(identity, status), now, ct);
+
+        var wakeUps = new[] { certificate?.X509?.RenewalTime, keys.NextDue, nextExpiry, restartDue }
+            .Concat(certificate?.Recheck is { } recheck ? [now + recheck] : Array.Empty<DateTimeOffset?>())
+            .Where(t => t is not null).Select(t => t!.Value).ToList();
+        if (wakeUps.Count == 0)
+        {
+            return ReconcileResult.Done;
+        }
+        var wait = wakeUps.Min() - now;
         return ReconcileResult.After(wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1));
     }
 
-    private async Task SetStatusAsync(ServiceIdentity identity, SpiffeId spiffeId, Readiness readiness, X509Status? x509, DateTimeOffset? rotatedAt,
-        string? actedOn, DateTimeOffset now, string? eventTypeOnChange, CancellationToken ct)
+    private async Task<CertificateOutcome> ReconcileCertificateAsync(ServiceIdentity identity, SpiffeId spiffeId, DesiredCertificate certificate,
+        string? rotateRequest, DateTimeOffset now, CancellationToken ct)
     {
-        var status = StatusBuilder.Build(identity, spiffeId, readiness, x509, rotatedAt, actedOn, now);
+        var ns = identity.Metadata.NamespaceProperty;
+        var secretKey = $"{ns}/{certificate.SecretName}";
+        var secret = _writtenSecrets.Freshest(secretKey, _secrets.Get(ns, certificate.SecretName)) ?? await _client.ReadSecretOrNullAsync(ns, certificate.SecretName, ct);
+        if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
+        {
+            var message = $"Secret {certificate.SecretName} exists and was not created by Sigil for this identity: delete it or set spec.x509.secretName to another name";
+            return new CertificateOutcome(new Readiness(false, Reasons.SecretConflict, message), identity.Status?.X509, null, null, ConflictRecheck);
+        }
+
+        var stored = secret is null ? null : SecretReader.Read(secret);
+        var decision = ReissuePolicy.Evaluate(new CertificateInput(spiffeId, certificate, stored, _caKeyId, _ca.NotAfter, rotateRequest, now));
+        if (decision is null)
+        {
+            var facts = stored!.Facts!;
+            return new CertificateOutcome(null, X509(certificate, facts), null, null, null);
+        }
+
+        IssuedSvid svid;
+        try
+        {
+            svid = _issuer.Issue(new SvidRequest(spiffeId, certificate.DnsNames, certificate.KeyAlgorithm, certificate.Ttl));
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        {
+            await SetStatusAsync(identity, StatusBuilder.Build(identity, spiffeId, new Readiness(false, Reasons.IssuanceFailed, $"could not issue a certificate: {e.GetType().Name}"),
+                identity.Status?.X509, identity.Status?.ApiKeys, null, null, now), "Warning", ct);
+            throw;
+        }
+        var request = string.IsNullOrEmpty(rotateRequest) ? stored?.RotationRequest : rotateRequest;
+        var rendered = Rendering.SvidSecret(identity, certificate, spiffeId, svid, request, secret?.Metadata.ResourceVersion);
+        var written = secret is null
+            ? await _client.CoreV1.CreateNamespacedSecretAsync(rendered, ns, cancellationToken: ct)
+            : await _client.CoreV1.ReplaceNamespacedSecretAsync(rendered, rendered.Metadata.Name, ns, cancellationToken: ct);
+        _writtenSecrets.Record(secretKey, secret?.Metadata.ResourceVersion, written);
+        var reason = decision.Reason switch
+        {
+            ReissueReasons.DueForRenewal => Reasons.Renewed,
+            ReissueReasons.ManualRotation => Reasons.Rotated,
+            _ => Reasons.Issued,
+        };
+        _metrics.Rotations.WithLabels(ns, identity.Metadata.Name, "x509").Inc();
+        var issued = svid.Facts;
+        _logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, spiffeId.ToString(), issued.SerialNumber, issued.NotAfter, decision.Reason);
+        var x509 = X509(certificate, issued);
+        _metrics.CertificateExpiration.WithLabels(ns, identity.Metadata.Name).Set(issued.NotAfter.ToUnixTimeSeconds());
+        return new CertificateOutcome(null, x509, now,
+            (reason, $"{reason} certificate serial {issued.SerialNumber} (SHA-256 {issued.FingerprintSha256[..16]}...) for {spiffeId}, valid until {issued.NotAfter:u}: {decision.Message}"), null);
+    }
+
+    private static X509Status X509(DesiredCertificate certificate, CertificateFacts facts)
+    {
+        var renewal = RenewalSchedule.RenewalTime(facts.NotAfter, certificate.RenewBefore, facts.SerialNumber);
+        return StatusBuilder.X509(certificate.SecretName, facts, renewal);
+    }
+
+    private static string ReadyMessage(X509Status? x509, IReadOnlyList<ApiKeyStatus> keys)
+    {
+        var parts = new List<string>();
+        if (x509 is not null)
+        {
+            parts.Add($"certificate serial {x509.SerialNumber} is valid until {x509.NotAfter:u}");
+        }
+        if (keys.Count > 0)
+        {
+            parts.Add($"{keys.Count} API key{(keys.Count == 1 ? "" : "s")} current");
+        }
+        return parts.Count == 0 ? "no credentials requested: spec.x509 and spec.apiKeys are empty" : string.Join("; ", parts);
+    }
+
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    /// <summary>When this identity's credentials last changed, as stored in the cluster (for restarts after a restart of Sigil).</summary>
+    private static DateTimeOffset? LastCredentialChange(ServiceIdentity identity, ServiceIdentityStatus status) =>
+        Latest(status.X509?.NotBefore + SvidIssuer.ClockSkewAllowance, status.ApiKeys?.Select(k => k.LastRotationTime).Max());
+
+    private async Task SetStatusAsync(ServiceIdentity identity, ServiceIdentityStatus status, string? eventTypeOnChange, CancellationToken ct)
+    {
         if (!StatusBuilder.Differs(identity.Status, status))
         {
             return;
         }
         var patch = $$"""[{"op":"add","path":"/status","value":{{StatusBuilder.ToJson(status)}}}]""";
-        var result = await client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(patch, V1Patch.PatchType.JsonPatch),
+        var result = await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new V1Patch(patch, V1Patch.PatchType.JsonPatch),
             ServiceIdentity.Group, ServiceIdentity.Version, identity.Metadata.NamespaceProperty, ServiceIdentity.Plural, identity.Metadata.Name, cancellationToken: ct);
         if (result is JsonElement element && KubernetesJson.Deserialize<ServiceIdentity>(element.GetRawText()) is { } updated)
         {
             _writtenIdentities.Record(Informer<ServiceIdentity>.Key(identity), identity.Metadata.ResourceVersion, updated);
         }
+        var ready = status.Conditions![0];
         var previous = identity.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
-        if (eventTypeOnChange is not null && (previous?.Reason != readiness.Reason || previous?.Message != readiness.Message))
+        if (eventTypeOnChange is not null && (previous?.Reason != ready.Reason || previous?.Message != ready.Message))
         {
-            logger.LogWarning("{Namespace}/{Name} is not ready: {Reason}: {Message}", identity.Metadata.NamespaceProperty, identity.Metadata.Name, readiness.Reason, readiness.Message);
-            await events.RecordAsync(identity, eventTypeOnChange, readiness.Reason, "Validate", readiness.Message, ct);
+            _logger.LogWarning("{Namespace}/{Name} is not ready: {Reason}: {Message}", identity.Metadata.NamespaceProperty, identity.Metadata.Name, ready.Reason, ready.Message);
+            await _events.RecordAsync(identity, eventTypeOnChange, ready.Reason!, "Validate", ready.Message!, ct);
         }
     }
 
-    private async Task<V1Secret> WriteSecretAsync(V1Secret secret, bool create, CancellationToken ct) => create
-        ? await client.CoreV1.CreateNamespacedSecretAsync(secret, secret.Metadata.NamespaceProperty, cancellationToken: ct)
-        : await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: ct);
-
-
     private async Task EnsureTrustBundleAsync(string ns, CancellationToken ct)
     {
-        var current = configMaps.Get(ns, Rendering.TrustBundleName);
-        if (current?.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == ca.TrustBundlePem)
+        var current = _configMaps.Get(ns, Rendering.TrustBundleName);
+        if (current?.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == _ca.TrustBundlePem)
         {
             return;
         }
-        var desired = Rendering.TrustBundle(ns, ca.TrustBundlePem, current?.Metadata.ResourceVersion);
+        var desired = Rendering.TrustBundle(ns, _ca.TrustBundlePem, current?.Metadata.ResourceVersion);
         try
         {
             if (current is null)
             {
-                await client.CoreV1.CreateNamespacedConfigMapAsync(desired, ns, cancellationToken: ct);
+                await _client.CoreV1.CreateNamespacedConfigMapAsync(desired, ns, cancellationToken: ct);
             }
             else
             {
-                await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, Rendering.TrustBundleName, ns, cancellationToken: ct);
+                await _client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, Rendering.TrustBundleName, ns, cancellationToken: ct);
             }
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && current is null)
         {
             // Not in our cache yet but already there: ours (the cache will catch up and requeue) or a foreign one we leave alone.
-            logger.LogDebug("ConfigMap {Namespace}/{ConfigMap} already exists", ns, Rendering.TrustBundleName);
+            _logger.LogDebug("ConfigMap {Namespace}/{ConfigMap} already exists", ns, Rendering.TrustBundleName);
         }
-    }
-
-    private static class EventType
-    {
-        public const string Normal = nameof(Normal);
-        public const string Warning = nameof(Warning);
     }
 }

@@ -10,7 +10,7 @@ internal static class Rendering
 {
     public const string TrustBundleName = "sigil-trust-bundle";
 
-    public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? resourceVersion) => new()
+    public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? rotationRequest, string? resourceVersion) => new()
     {
         ApiVersion = "v1",
         Kind = "Secret",
@@ -20,7 +20,9 @@ internal static class Rendering
             NamespaceProperty = identity.Metadata.NamespaceProperty,
             ResourceVersion = resourceVersion,
             Labels = ManagedLabels(identity),
-            Annotations = new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString() },
+            Annotations = string.IsNullOrEmpty(rotationRequest)
+                ? new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString() }
+                : new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString(), [Labels.RotationRequestAnnotation] = rotationRequest },
             OwnerReferences = [OwnerReference(identity)],
         },
         Type = "kubernetes.io/tls",

@@ -22,6 +22,7 @@ internal static class StatusBuilder
         SpiffeId spiffeId,
         Readiness readiness,
         X509Status? x509,
+        IReadOnlyList<ApiKeyStatus>? apiKeys,
         DateTimeOffset? lastRotation,
         string? lastRotationRequest,
         DateTimeOffset now)
@@ -45,9 +46,9 @@ internal static class StatusBuilder
             ObservedGeneration = identity.Metadata.Generation,
             Conditions = [ready, .. (previous?.Conditions ?? []).Where(c => c.Type != "Ready")],
             X509 = x509,
-            ApiKeys = previous?.ApiKeys,
+            ApiKeys = apiKeys is { Count: > 0 } ? apiKeys : null,
             LastRotationTime = lastRotation ?? previous?.LastRotationTime,
-            NextRotationTime = x509?.RenewalTime,
+            NextRotationTime = new[] { x509?.RenewalTime }.Concat((apiKeys ?? []).Select(k => k.NextRotationTime)).Where(t => t is not null).Min(),
             LastRotationRequest = lastRotationRequest ?? previous?.LastRotationRequest,
         };
     }

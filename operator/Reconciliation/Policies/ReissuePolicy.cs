@@ -5,7 +5,9 @@ namespace Sigil.Reconciliation.Policies;
 /// <summary>The certificate found in an identity's Secret, as read by the gather step.</summary>
 /// <param name="Facts">Null when tls.crt is missing or unparsable.</param>
 /// <param name="KeyMatchesCertificate">Whether tls.key is the private key of tls.crt.</param>
-internal sealed record StoredCertificate(CertificateFacts? Facts, bool HasKey, bool KeyMatchesCertificate, bool HasTrustBundle);
+/// <param name="RotationRequest">The sigil.dev/rotate value this certificate was issued for, kept on the Secret
+/// so that a wiped status cannot trigger a second rotation for the same value.</param>
+internal sealed record StoredCertificate(CertificateFacts? Facts, bool HasKey, bool KeyMatchesCertificate, bool HasTrustBundle, string? RotationRequest = null);
 
 /// <summary>Everything the reissue decision looks at; gathered first, so the decision is a pure function.</summary>
 internal sealed record CertificateInput(
@@ -15,7 +17,6 @@ internal sealed record CertificateInput(
     string CurrentCaKeyId,
     DateTimeOffset CaNotAfter,
     string? RotateRequest,
-    string? LastRotationRequest,
     DateTimeOffset Now);
 
 internal sealed record ReissueDecision(string Reason, string Message);
@@ -66,7 +67,7 @@ internal static class ReissuePolicy
         // validity as in spec.x509.ttl (unless the CA's own expiry cut it short)
         (ReissueReasons.TtlChanged, i => TtlMatches(i) ? null : $"spec.x509.ttl is {Durations.Format(i.Desired.Ttl)}"),
         // a new sigil.dev/rotate value asks for one rotation
-        (ReissueReasons.ManualRotation, i => !string.IsNullOrEmpty(i.RotateRequest) && i.RotateRequest != i.LastRotationRequest
+        (ReissueReasons.ManualRotation, i => !string.IsNullOrEmpty(i.RotateRequest) && i.RotateRequest != i.Stored!.RotationRequest
             ? $"sigil.dev/rotate was set to \"{i.RotateRequest}\"" : null),
         // renew at notAfter - renewBefore (minus jitter)
         (ReissueReasons.DueForRenewal, i => i.Now >= RenewalTime(i) ? $"renewal was due at {RenewalTime(i):u}" : null),

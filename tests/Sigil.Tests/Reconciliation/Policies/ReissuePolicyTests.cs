@@ -19,12 +19,12 @@ public sealed class ReissuePolicyTests
 
     private static CertificateInput Input(StoredCertificate? stored = null, DesiredCertificate? desired = null, DateTimeOffset? now = null,
         string? rotate = null, string? lastRotate = null, string caKeyId = "ca-key") =>
-        new(Id, desired ?? Desired, stored ?? new StoredCertificate(Facts(), true, true, true), caKeyId, IssuedAt.AddYears(1), rotate, lastRotate, now ?? IssuedAt.AddHours(1));
+        new(Id, desired ?? Desired, (stored ?? new StoredCertificate(Facts(), true, true, true)) with { RotationRequest = lastRotate }, caKeyId, IssuedAt.AddYears(1), rotate, now ?? IssuedAt.AddHours(1));
 
     private static readonly Dictionary<string, (CertificateInput Input, string? Expected)> Table = new()
     {
         ["a fresh, matching certificate is left alone"] = (Input(), null),
-        ["reissue when the Secret is missing"] = (new CertificateInput(Id, Desired, null, "ca-key", IssuedAt.AddYears(1), null, null, IssuedAt), ReissueReasons.SecretMissing),
+        ["reissue when the Secret is missing"] = (new CertificateInput(Id, Desired, null, "ca-key", IssuedAt.AddYears(1), null, IssuedAt), ReissueReasons.SecretMissing),
         ["reissue when the Secret has no certificate"] = (Input(new StoredCertificate(null, true, false, true)), ReissueReasons.SecretIncomplete),
         ["reissue when the Secret is missing its private key"] = (Input(new StoredCertificate(Facts(), false, false, true)), ReissueReasons.SecretIncomplete),
         ["reissue when the Secret is missing its trust bundle"] = (Input(new StoredCertificate(Facts(), true, true, false)), ReissueReasons.SecretIncomplete),

@@ -1,0 +1,281 @@
+using System.Text;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Sigil.Api;
+using Sigil.Identity;
+using Sigil.Observability;
+using Sigil.Runtime;
+
+namespace Sigil.Reconciliation.Keys;
+
+/// <summary>What the key part of a pass concluded.</summary>
+internal sealed record KeysOutcome(Readiness? NotReady, IReadOnlyList<ApiKeyStatus> Statuses, DateTimeOffset? NextDue, DateTimeOffset? RotatedAt, bool Rotated);
+
+/// <summary>
+/// API keys and HMAC secrets, both sides. As a caller: keep the caller Secret's current key and rotate it in an
+/// order that loses no request (a new key is stored as "next" in the caller Secret, added to every accepting
+/// receiver's verifier, then promoted; the old key stays in verifiers until rotation + grace). As a receiver:
+/// keep &lt;name&gt;-verifiers to the callers it accepts and drop expired keys. Every step reads what the cluster
+/// holds, so a pass interrupted anywhere finishes the same rotation next time, never rotating twice or early.
+/// </summary>
+internal sealed class ApiKeyReconciler(
+    IKubernetes client,
+    Informer<ServiceIdentity> identities,
+    Informer<V1Secret> secrets,
+    RecentWrites<V1Secret> writtenSecrets,
+    string trustDomain,
+    EventRecorder events,
+    SigilMetrics metrics,
+    ILogger logger)
+{
+    public const string RotatedAtAnnotation = "sigil.dev/rotated-at";
+    public const string RotationRequestAnnotation = Labels.RotationRequestAnnotation;
+    public const string NextRotationRequestAnnotation = "sigil.dev/next-rotation-request";
+    public const string VerifierSuffix = "-verifiers";
+
+    /// <summary>A test hook: called between the steps of a rotation, so crash tests can stop the operator there.</summary>
+    public Func<string, CancellationToken, Task>? StepHook { get; init; }
+
+    public async Task<KeysOutcome> ReconcileCallerAsync(ServiceIdentity identity, string? rotateRequest, DateTimeOffset now, CancellationToken ct)
+    {
+        var statuses = new List<ApiKeyStatus>();
+        Readiness? notReady = null;
+        DateTimeOffset? nextDue = null, rotatedAt = null;
+        var rotated = false;
+        var callerId = Consent.IdOf(identity, trustDomain);
+        foreach (var key in identity.Spec.ApiKeys ?? [])
+        {
+            var (schedule, error) = KeySchedule.Parse(key.Name, key.Rotation.Every, key.Rotation.Schedule, key.Rotation.GracePeriod);
+            if (schedule is null)
+            {
+                return new KeysOutcome(new Readiness(false, Reasons.InvalidSpec, error!), statuses, null, null, false);
+            }
+            var type = string.IsNullOrEmpty(key.Type) ? "Bearer" : key.Type;
+            var secretName = string.IsNullOrEmpty(key.SecretName) ? $"{identity.Metadata.Name}-{key.Name}-apikey" : key.SecretName;
+            var ns = identity.Metadata.NamespaceProperty;
+            var secret = await ReadAsync(ns, secretName, ct);
+            if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
+            {
+                return new KeysOutcome(new Readiness(false, Reasons.SecretConflict,
+                    $"Secret {secretName} exists and was not created by Sigil for this identity: delete it or set apiKeys[{key.Name}].secretName"), statuses, null, null, false);
+            }
+
+            var all = identities.Items;
+            var receivers = Consent.Receivers(key.Audience, identity, all, trustDomain);
+            var accepting = receivers.Where(r => Consent.Accepts(r, callerId.ToString(), trustDomain, all)).ToList();
+            if (accepting.Count == 0)
+            {
+                notReady ??= new Readiness(false, Reasons.NotAccepted, Consent.NotAcceptedMessage(key, identity, callerId, receivers));
+            }
+
+            var current = ApiKeyMaterial.Parse(Text(secret, "api-key"));
+            var pending = ApiKeyMaterial.Parse(Text(secret, "next-api-key"));
+            var currentRotatedAt = Annotation(secret, RotatedAtAnnotation) is { } r && DateTimeOffset.TryParse(r, out var parsed) ? parsed : now;
+            var actedOn = Annotation(secret, RotationRequestAnnotation);
+            var manual = !string.IsNullOrEmpty(rotateRequest) && rotateRequest != actedOn && rotateRequest != Annotation(secret, NextRotationRequestAnnotation);
+            var due = current is null || manual || now >= schedule.NextRotation(currentRotatedAt, current.KeyId);
+
+            // Step 1: choose the next key and keep it in the caller's Secret (not yet presented).
+            if (due && pending is null)
+            {
+                pending = ApiKeyMaterial.New();
+                secret = await WriteCallerAsync(identity, secretName, key, type, current, pending, currentRotatedAt, actedOn, manual ? rotateRequest : null, secret, ct);
+                await Step("next-key-stored", ct);
+            }
+            if (pending is not null)
+            {
+                // Step 2: every accepting receiver accepts the next key before the caller presents it.
+                var staged = new CallerKeyState(callerId.ToString(), key.Name, type, current ?? pending, currentRotatedAt, pending);
+                foreach (var receiver in accepting)
+                {
+                    await EnsureVerifierAsync(receiver, staged, schedule.Grace, now, ct);
+                }
+                await Step("verifiers-updated", ct);
+                // Step 3: promote; the old key is retired from verifiers from now on, for the grace period.
+                var request = Annotation(secret, NextRotationRequestAnnotation) ?? actedOn;
+                secret = await WriteCallerAsync(identity, secretName, key, type, pending, null, now, request, null, secret, ct);
+                await Step("promoted", ct);
+                var first = current is null;
+                (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, now, true, now);
+                metrics.Rotations.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac").Inc();
+                logger.LogInformation("{Reason} API key {Key} of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", key.Name, ns, identity.Metadata.Name, current.KeyId);
+                await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",
+                    $"{(first ? "Issued" : "Rotated")} {type} key {key.Name} for audience {key.Audience}: key id {current.KeyId}", ct);
+            }
+
+            // Step 4: verifiers hold the current key and retired keys until their grace period ends.
+            var state = new CallerKeyState(callerId.ToString(), key.Name, type, current!, currentRotatedAt, null);
+            var active = new SortedSet<string>(StringComparer.Ordinal) { current!.KeyId };
+            DateTimeOffset? earliestExpiry = null;
+            foreach (var receiver in accepting)
+            {
+                var entries = await EnsureVerifierAsync(receiver, state, schedule.Grace, now, ct);
+                foreach (var entry in entries.Where(e => e.Caller == state.Caller && e.Name == key.Name))
+                {
+                    active.Add(entry.KeyId);
+                    if (entry.NotAfter is { } notAfter && (earliestExpiry is null || notAfter < earliestExpiry))
+                    {
+                        earliestExpiry = notAfter;
+                    }
+                }
+            }
+            var next = schedule.NextRotation(currentRotatedAt, current.KeyId);
+            metrics.ApiKeyNextRotation.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac", key.Name).Set(next.ToUnixTimeSeconds());
+            statuses.Add(new ApiKeyStatus
+            {
+                Name = key.Name,
+                SecretName = secretName,
+                CurrentKeyId = current.KeyId,
+                ActiveKeyIds = [.. active],
+                LastRotationTime = currentRotatedAt,
+                NextRotationTime = next,
+            });
+            foreach (var candidate in new DateTimeOffset?[] { next, earliestExpiry })
+            {
+                if (candidate is { } c && (nextDue is null || c < nextDue))
+                {
+                    nextDue = c;
+                }
+            }
+        }
+        return new KeysOutcome(notReady, statuses, nextDue, rotatedAt, rotated);
+    }
+
+    /// <summary>The receiver side: &lt;name&gt;-verifiers holds only accepted callers' keys, none past its notAfter.</summary>
+    public async Task<(Readiness? NotReady, DateTimeOffset? NextExpiry)> ReconcileReceiverAsync(ServiceIdentity receiver, DateTimeOffset now, CancellationToken ct)
+    {
+        var ns = receiver.Metadata.NamespaceProperty;
+        var name = receiver.Metadata.Name + VerifierSuffix;
+        var secret = await ReadAsync(ns, name, ct);
+        if (secret is not null && !Rendering.IsOwnedBy(secret, receiver))
+        {
+            return (new Readiness(false, Reasons.SecretConflict, $"Secret {name} exists and was not created by Sigil for this identity: delete it"), null);
+        }
+        if (secret is null && (receiver.Spec.AcceptsFrom ?? []).Count == 0)
+        {
+            return (null, null);
+        }
+        var all = identities.Items;
+        var existing = VerifierPlan.Parse(Bytes(secret, "keys.json"));
+        var pruned = VerifierPlan.Pruned(existing, caller => Consent.Accepts(receiver, caller, trustDomain, all), now);
+        if (secret is null || !VerifierPlan.Same(existing, pruned))
+        {
+            await WriteVerifierAsync(receiver, pruned, secret, ct);
+        }
+        return (null, pruned.Where(e => e.NotAfter is not null).Select(e => e.NotAfter).Min());
+    }
+
+    private async Task<IReadOnlyList<VerifierEntry>> EnsureVerifierAsync(ServiceIdentity receiver, CallerKeyState state, TimeSpan grace, DateTimeOffset now, CancellationToken ct)
+    {
+        var ns = receiver.Metadata.NamespaceProperty;
+        var name = receiver.Metadata.Name + VerifierSuffix;
+        var secret = await ReadAsync(ns, name, ct);
+        if (secret is not null && !Rendering.IsOwnedBy(secret, receiver))
+        {
+            logger.LogWarning("Verifier Secret {Namespace}/{Secret} was not created by Sigil; not adding keys to it", ns, name);
+            return [];
+        }
+        var existing = VerifierPlan.Parse(Bytes(secret, "keys.json"));
+        var desired = VerifierPlan.WithCallerKey(existing, state, grace, now);
+        if (secret is null || !VerifierPlan.Same(existing, desired))
+        {
+            await WriteVerifierAsync(receiver, desired, secret, ct);
+        }
+        return desired;
+    }
+
+    private async Task WriteVerifierAsync(ServiceIdentity receiver, IReadOnlyList<VerifierEntry> entries, V1Secret? current, CancellationToken ct)
+    {
+        var desired = new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = new V1ObjectMeta
+            {
+                Name = receiver.Metadata.Name + VerifierSuffix,
+                NamespaceProperty = receiver.Metadata.NamespaceProperty,
+                ResourceVersion = current?.Metadata.ResourceVersion,
+                Labels = Rendering.ManagedLabels(receiver),
+                OwnerReferences = [Rendering.OwnerReference(receiver)],
+            },
+            Type = "Opaque",
+            Data = new Dictionary<string, byte[]> { ["keys.json"] = VerifierPlan.Serialize(entries) },
+        };
+        await WriteAsync(desired, current, ct);
+    }
+
+    private async Task<V1Secret> WriteCallerAsync(ServiceIdentity identity, string secretName, ApiKeySpec key, string type, ApiKeyMaterial? current,
+        ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest, V1Secret? existing, CancellationToken ct)
+    {
+        var data = new Dictionary<string, byte[]>();
+        if (current is not null)
+        {
+            data["api-key"] = Encoding.UTF8.GetBytes(current.Presented);
+            data["key-id"] = Encoding.UTF8.GetBytes(current.KeyId);
+            if (type == "HMACSHA256")
+            {
+                data["hmac-secret"] = Encoding.UTF8.GetBytes(current.Secret);
+            }
+        }
+        if (next is not null)
+        {
+            data["next-api-key"] = Encoding.UTF8.GetBytes(next.Presented);
+        }
+        var annotations = new Dictionary<string, string>
+        {
+            [Labels.SpiffeIdAnnotation] = Consent.IdOf(identity, trustDomain).ToString(),
+            ["sigil.dev/audience"] = key.Audience,
+            ["sigil.dev/key-type"] = type,
+            [RotatedAtAnnotation] = rotatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (!string.IsNullOrEmpty(actedOn))
+        {
+            annotations[RotationRequestAnnotation] = actedOn;
+        }
+        if (!string.IsNullOrEmpty(nextRequest))
+        {
+            annotations[NextRotationRequestAnnotation] = nextRequest;
+        }
+        var desired = new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = new V1ObjectMeta
+            {
+                Name = secretName,
+                NamespaceProperty = identity.Metadata.NamespaceProperty,
+                ResourceVersion = existing?.Metadata.ResourceVersion,
+                Labels = Rendering.ManagedLabels(identity),
+                Annotations = annotations,
+                OwnerReferences = [Rendering.OwnerReference(identity)],
+            },
+            Type = "Opaque",
+            Data = data,
+        };
+        return await WriteAsync(desired, existing, ct);
+    }
+
+    private async Task<V1Secret> WriteAsync(V1Secret desired, V1Secret? current, CancellationToken ct)
+    {
+        var key = $"{desired.Metadata.NamespaceProperty}/{desired.Metadata.Name}";
+        var written = current is null
+            ? await client.CoreV1.CreateNamespacedSecretAsync(desired, desired.Metadata.NamespaceProperty, cancellationToken: ct)
+            : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, desired.Metadata.NamespaceProperty, cancellationToken: ct);
+        writtenSecrets.Record(key, current?.Metadata.ResourceVersion, written);
+        return written;
+    }
+
+    private async Task<V1Secret?> ReadAsync(string ns, string name, CancellationToken ct) =>
+        writtenSecrets.Freshest($"{ns}/{name}", secrets.Get(ns, name)) ?? await client.ReadSecretOrNullAsync(ns, name, ct);
+
+    private Task Step(string step, CancellationToken ct) => StepHook?.Invoke(step, ct) ?? Task.CompletedTask;
+
+    private static byte[]? Bytes(V1Secret? secret, string key) =>
+        secret?.Data is { } data && data.TryGetValue(key, out var bytes) ? bytes : null;
+
+    private static string? Text(V1Secret? secret, string key) => Bytes(secret, key) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
+
+    private static string? Annotation(V1Secret? secret, string key) =>
+        secret?.Metadata.Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;
+}
