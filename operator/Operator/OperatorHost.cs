@@ -7,6 +7,7 @@ using Sigil.Api;
 using Sigil.Identity;
 using Sigil.Observability;
 using Sigil.Reconciliation;
+using Sigil.Reconciliation.Keys;
 using Sigil.Runtime;
 
 namespace Sigil.Operator;
@@ -24,6 +25,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private Informer<ServiceIdentity>? _identities;
 
     public SigilMetrics Metrics { get; } = new();
+
+    /// <summary>For crash tests: runs between the steps of an API-key rotation.</summary>
+    public Func<string, CancellationToken, Task>? StepHook { get; init; }
     public bool Ready { get; private set; }
     public bool IsLeader { get; private set; }
     public int? MetricsPort { get; private set; }
@@ -50,7 +54,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Items.Count);
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
-            var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options.TrustDomain, events, Metrics, time, _logger);
+            var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options.TrustDomain, events, Metrics, time, _logger, StepHook);
             if (options.LeaderElect)
             {
                 await RunWithLeaderElectionAsync(reconciler, ct);
@@ -74,13 +78,36 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
 
     private void Subscribe(Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps)
     {
-        identities.OnChange((old, current) => _queue?.Add(Informer<ServiceIdentity>.Key((current ?? old)!)));
+        // A pass over one identity can depend on others (callers and receivers of API keys), so their passes follow.
+        void AddWithRelated(ServiceIdentity identity)
+        {
+            _queue?.Add(Informer<ServiceIdentity>.Key(identity));
+            foreach (var related in Consent.Related(identity, identities.Items, options.TrustDomain))
+            {
+                _queue?.Add(Informer<ServiceIdentity>.Key(related));
+            }
+        }
+        identities.OnChange((old, current) =>
+        {
+            AddWithRelated((current ?? old)!);
+            if (old is not null && current is not null && !ReferenceEquals(old, current))
+            {
+                AddWithRelated(old);
+            }
+        });
         secrets.OnChange((old, current) =>
         {
             var secret = (current ?? old)!;
             if (secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner))
             {
-                _queue?.Add(Informer<ServiceIdentity>.Key(secret.Metadata.NamespaceProperty, owner));
+                if (identities.Get(secret.Metadata.NamespaceProperty, owner) is { } identity && secret.Metadata.Name.EndsWith(ApiKeyReconciler.VerifierSuffix, StringComparison.Ordinal))
+                {
+                    AddWithRelated(identity);
+                }
+                else
+                {
+                    _queue?.Add(Informer<ServiceIdentity>.Key(secret.Metadata.NamespaceProperty, owner));
+                }
             }
         });
         configMaps.OnChange((old, current) =>

@@ -29,6 +29,14 @@ internal static class Consent
             || (a.ServiceIdentity is { Length: > 0 } name && all.Any(i => i.Metadata.NamespaceProperty == receiver.Metadata.NamespaceProperty
                 && i.Metadata.Name == name && IdOf(i, trustDomain).ToString() == callerSpiffeId)));
 
+    /// <summary>Identities whose passes depend on this one: the callers whose keys it receives, and the receivers of its keys.</summary>
+    public static IEnumerable<ServiceIdentity> Related(ServiceIdentity identity, IReadOnlyCollection<ServiceIdentity> all, string trustDomain)
+    {
+        var callers = all.Where(c => (c.Spec.ApiKeys ?? []).Any(k => Receivers(k.Audience, c, [identity], trustDomain).Count > 0));
+        var receivers = (identity.Spec.ApiKeys ?? []).SelectMany(k => Receivers(k.Audience, identity, all, trustDomain));
+        return callers.Concat(receivers).Where(i => i.Metadata.Uid != identity.Metadata.Uid);
+    }
+
     /// <summary>The one-line fix for a caller that no receiver accepts.</summary>
     public static string NotAcceptedMessage(ApiKeySpec key, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers)
     {

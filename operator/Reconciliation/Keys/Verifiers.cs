@@ -12,7 +12,10 @@ internal sealed record VerifierEntry
     [JsonPropertyName("type")] public string Type { get; init; } = "Bearer";
     [JsonPropertyName("sha256")] public string? Sha256 { get; init; }
     [JsonPropertyName("secret")] public string? Secret { get; init; }
-    [JsonPropertyName("notAfter")] public DateTimeOffset? NotAfter { get; init; }
+    /// <summary>Null while the key is current (or next); set when it is retired, to rotation time + grace period.</summary>
+    [JsonPropertyName("notAfter")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public DateTimeOffset? NotAfter { get; init; }
 
     public override string ToString() => $"VerifierEntry {{ KeyId = {KeyId}, Caller = {Caller}, Name = {Name} }}";
 }

@@ -30,6 +30,7 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
     public OperatorOptions Options { get; }
     public CapturedLogs Logs { get; } = new();
     public OperatorHost? Host { get; private set; }
+    public Func<string, CancellationToken, Task>? StepHook { get; set; }
     public IKubernetes Client => Cluster.Client;
 
     public static async Task<OperatorUnderTest> StartAsync(TestCluster cluster, OperatorOptions? options = null, bool start = true)
@@ -51,7 +52,7 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
     public async Task StartAsync()
     {
         _stop = new CancellationTokenSource();
-        Host = new OperatorHost(Options, Cluster.Client, Logs, TimeProvider.System);
+        Host = new OperatorHost(Options, Cluster.Client, Logs, TimeProvider.System) { StepHook = StepHook };
         _running = Task.Run(() => Host.RunAsync(_stop.Token));
         await Eventually.TrueAsync(() => Task.FromResult(Host.Ready || _running.IsCompleted), TimeSpan.FromSeconds(30), "the operator never became ready");
         if (_running.IsFaulted)
@@ -79,6 +80,35 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
         Metadata = new V1ObjectMeta { Name = name },
         Spec = new ServiceIdentitySpec { ServiceAccountName = serviceAccount, X509 = x509 ?? new X509Spec() },
     };
+
+    /// <summary>A caller with one API key for <paramref name="audience"/>, and no certificate.</summary>
+    public static ServiceIdentity Caller(string name, string audience, string type = "Bearer", string every = "720h", string grace = "1h", string? schedule = null) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name },
+        Spec = new ServiceIdentitySpec
+        {
+            ApiKeys = [new ApiKeySpec
+            {
+                Name = "k", Audience = audience, Type = type,
+                Rotation = new RotationSpec { Every = schedule is null ? every : null, Schedule = schedule, GracePeriod = grace },
+            }],
+        },
+    };
+
+    /// <summary>A receiver that accepts the given callers (names in its namespace, or SPIFFE IDs).</summary>
+    public static ServiceIdentity Receiver(string name, params string[] accepts) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name },
+        Spec = new ServiceIdentitySpec
+        {
+            AcceptsFrom = accepts.Select(a => a.StartsWith("spiffe://", StringComparison.Ordinal)
+                ? new AcceptedCaller { SpiffeId = a } : new AcceptedCaller { ServiceIdentity = a }).ToList(),
+        },
+    };
+
+    /// <summary>The receiver's keys.json entries.</summary>
+    public async Task<List<Sigil.Reconciliation.Keys.VerifierEntry>> VerifierAsync(string ns, string receiver) =>
+        [.. Sigil.Reconciliation.Keys.VerifierPlan.Parse((await SecretAsync(ns, receiver + "-verifiers"))?.Data?["keys.json"])];
 
     public async Task CreateAsync(string ns, ServiceIdentity identity) =>
         await Client.CustomObjects.CreateNamespacedCustomObjectAsync(identity, ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural);

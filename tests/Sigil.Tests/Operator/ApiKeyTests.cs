@@ -1,0 +1,221 @@
+using System.Text;
+using k8s;
+using Sigil.Api;
+using Sigil.Reconciliation.Keys;
+using Sigil.Tests.Support;
+
+namespace Sigil.Tests.Operator;
+
+/// <summary>API keys end to end through what kubectl shows: caller Secrets, keys.json, status, consent, rotation, restarts.</summary>
+public sealed class ApiKeyTests
+{
+    public static TheoryData<ClusterKind> Kinds => TestCluster.Kinds;
+
+    private static ApiKeyMaterial Presented(k8s.Models.V1Secret secret) => ApiKeyMaterial.Parse(OperatorUnderTest.Text(secret, "api-key"))!;
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_caller_holds_a_key_that_the_accepting_receivers_keys_json_verifies(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
+        var caller = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        var secret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
+        var verifier = await op.VerifierAsync(ns, "orders");
+
+        var key = Presented(secret);
+        var entry = Assert.Single(verifier);
+        Assert.Equal(key.KeyId, OperatorUnderTest.Text(secret, "key-id"));
+        Assert.Equal(key.KeyId, entry.KeyId);
+        Assert.Equal($"spiffe://cluster.local/ns/{ns}/sa/payments", entry.Caller);
+        Assert.Equal(ApiKeyMaterial.Sha256Hex(OperatorUnderTest.Text(secret, "api-key")), entry.Sha256);
+        Assert.Null(entry.Secret);
+        Assert.DoesNotContain(OperatorUnderTest.Text(secret, "api-key"), Encoding.UTF8.GetString((await op.SecretAsync(ns, "orders-verifiers"))!.Data["keys.json"]), StringComparison.Ordinal);
+        Assert.False(secret.Data.ContainsKey("next-api-key"));
+        Assert.Equal(key.KeyId, caller.Status!.ApiKeys![0].CurrentKeyId);
+        Assert.Equal(caller.Status.ApiKeys[0].NextRotationTime, caller.Status.NextRotationTime);
+    }
+
+    [Fact]
+    public async Task An_HMAC_key_gives_the_caller_its_signing_secret_and_the_receiver_the_same_secret()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders", type: "HMACSHA256"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        var secret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
+        var entry = Assert.Single(await op.VerifierAsync(ns, "orders"));
+
+        Assert.Equal("HMACSHA256", entry.Type);
+        Assert.Equal(OperatorUnderTest.Text(secret, "hmac-secret"), entry.Secret);
+        Assert.Null(entry.Sha256);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_caller_in_another_namespace_is_accepted_by_SPIFFE_ID_and_one_not_accepted_is_told_who_must_add_whom(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var shop = await cluster.CreateNamespaceAsync("shop");
+        var web = await cluster.CreateNamespaceAsync("web");
+        await op.CreateAsync(shop, OperatorUnderTest.Receiver("orders", $"spiffe://cluster.local/ns/{web}/sa/frontend"));
+
+        await op.CreateAsync(web, OperatorUnderTest.Caller("frontend", $"spiffe://cluster.local/ns/{shop}/sa/orders"));
+        await op.CreateAsync(web, OperatorUnderTest.Caller("stranger", $"spiffe://cluster.local/ns/{shop}/sa/orders"));
+        await op.WaitForAsync(web, "frontend", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        var stranger = await op.WaitForAsync(web, "stranger", Reasons.NotAccepted);
+        var verifier = await op.VerifierAsync(shop, "orders");
+
+        Assert.Equal([$"spiffe://cluster.local/ns/{web}/sa/frontend"], verifier.Select(e => e.Caller));
+        Assert.Contains($"{shop}/orders does not accept this identity: add {{spiffeID: spiffe://cluster.local/ns/{web}/sa/stranger}} to its spec.acceptsFrom",
+            stranger.Status!.Conditions![0].Message, StringComparison.Ordinal);
+        Assert.NotNull(await op.SecretAsync(web, "stranger-k-apikey"));
+    }
+
+    [Fact]
+    public async Task Removing_a_caller_from_acceptsFrom_removes_its_keys_and_adding_it_back_restores_them()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+
+        await op.PatchAsync(ns, "orders", """{"spec":{"acceptsFrom":[{"serviceIdentity":"someone-else"}]}}""");
+        await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "orders")).Count == 0);
+        await op.WaitForAsync(ns, "payments", Reasons.NotAccepted);
+        await op.PatchAsync(ns, "orders", """{"spec":{"acceptsFrom":[{"serviceIdentity":"payments"}]}}""");
+
+        await op.WaitForAsync(ns, "payments", Reasons.Issued);
+        await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "orders")).Count == 1);
+    }
+
+    [Fact]
+    public async Task A_manual_rotation_keeps_the_old_key_in_keys_json_for_its_grace_period_and_wiping_status_does_not_rotate_again()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders", grace: "3s"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"now"}}}""");
+        var rotated = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != before.KeyId);
+        var during = await op.VerifierAsync(ns, "orders");
+        var after = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+
+        Assert.Equal(2, during.Count);
+        Assert.NotNull(during.Single(e => e.KeyId == before.KeyId).NotAfter);
+        Assert.Null(during.Single(e => e.KeyId == after.KeyId).NotAfter);
+        Assert.Equal(2, rotated.Status!.ApiKeys![0].ActiveKeyIds!.Count);
+        await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "orders")).Count == 1, TimeSpan.FromSeconds(15), "the old key never left keys.json");
+        Assert.Equal(after.KeyId, Assert.Single(await op.VerifierAsync(ns, "orders")).KeyId);
+
+        await cluster.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(new k8s.Models.V1Patch("""[{"op":"remove","path":"/status"}]""", k8s.Models.V1Patch.PatchType.JsonPatch),
+            ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, "payments");
+        var restored = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        Assert.Equal(after.KeyId, restored.Status!.ApiKeys![0].CurrentKeyId);
+        Assert.Equal(after.KeyId, Presented((await op.SecretAsync(ns, "payments-k-apikey"))!).KeyId);
+    }
+
+    public static TheoryData<string> Steps => ["next-key-stored", "verifiers-updated", "promoted"];
+
+    [Theory]
+    [MemberData(nameof(Steps))]
+    public async Task An_operator_stopped_between_rotation_steps_finishes_the_rotation_once_after_restart(string step)
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+        await op.StopAsync();
+
+        var crashed = new TaskCompletionSource();
+        op.StepHook = (at, _) =>
+        {
+            if (at == step && crashed.TrySetResult())
+            {
+                throw new OperationCanceledException("simulated crash at " + at);
+            }
+            return Task.CompletedTask;
+        };
+        await op.StartAsync();
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"crash"}}}""");
+        await crashed.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await op.StopAsync();
+        op.StepHook = null;
+        var midway = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+        Assert.True(step == "promoted" || midway.KeyId == before.KeyId, "the caller kept presenting the old key until promotion");
+        Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.KeyId == midway.KeyId);
+        await op.StartAsync();
+
+        var done = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != before.KeyId);
+        await Task.Delay(1000);
+        var final = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+        var verifier = await op.VerifierAsync(ns, "orders");
+
+        Assert.Equal(done.Status!.ApiKeys![0].CurrentKeyId, final.KeyId);
+        Assert.Equal(2, verifier.Count);
+        Assert.Contains(verifier, e => e.KeyId == before.KeyId && e.NotAfter is not null);
+        Assert.Contains(verifier, e => e.KeyId == final.KeyId && e.Sha256 == final.PresentedSha256 && e.NotAfter is null);
+        Assert.False((await op.SecretAsync(ns, "payments-k-apikey"))!.Data.ContainsKey("next-api-key"));
+    }
+
+    [Fact]
+    public async Task Bad_rotation_rules_are_InvalidSpec_with_the_schedule_named()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("badcron", "orders", schedule: "at noon"));
+        var bad = await op.WaitForAsync(ns, "badcron", Reasons.InvalidSpec);
+
+        Assert.Contains("\"at noon\" is not a five-field cron expression", bad.Status!.Conditions![0].Message, StringComparison.Ordinal);
+        Assert.Null(await op.SecretAsync(ns, "badcron-k-apikey"));
+    }
+
+    [Fact]
+    public async Task A_burst_of_credential_changes_restarts_the_workload_once_and_a_missing_workload_is_a_warning()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await cluster.Client.AppsV1.CreateNamespacedDeploymentAsync(Deployments.New("payments"), ns);
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        var caller = OperatorUnderTest.Caller("payments", "orders");
+        caller.Spec.X509 = new X509Spec();
+        caller.Spec.RestartOnRotation = [new WorkloadReference { Kind = "Deployment", Name = "payments" }, new WorkloadReference { Kind = "StatefulSet", Name = "missing" }];
+
+        await op.CreateAsync(ns, caller);
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 } && i.Status.X509 is not null);
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"burst-1"}}}""");
+        await Task.Delay(500);
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"burst-2"}}}""");
+        await Eventually.TrueAsync(async () => (await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("payments", ns)).Spec.Template.Metadata.Annotations?.ContainsKey(Labels.RestartedAtAnnotation) == true,
+            TimeSpan.FromSeconds(20));
+        await Task.Delay(RestartPlannerCoalesce + TimeSpan.FromSeconds(2));
+
+        var deployment = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("payments", ns);
+        var events = (await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=payments")).Items;
+        Assert.Equal(2, deployment.Metadata.Generation);
+        Assert.Single(events, e => e.Reason == Reasons.RolloutRestarted && e.Type == "Normal");
+        Assert.Contains(events, e => e.Reason == Reasons.RolloutRestarted && e.Type == "Warning" && e.Message.Contains("StatefulSet missing was not found", StringComparison.Ordinal));
+    }
+
+    private static readonly TimeSpan RestartPlannerCoalesce = Sigil.Reconciliation.RestartPlanner.Coalesce;
+}
