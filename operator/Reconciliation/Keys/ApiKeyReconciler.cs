@@ -94,10 +94,12 @@ internal sealed class ApiKeyReconciler(
                 await Step("verifiers-updated", ct);
                 // Step 3: promote; the old key is retired from verifiers from now on, for the grace period.
                 var request = Annotation(secret, NextRotationRequestAnnotation) ?? actedOn;
-                secret = await WriteCallerAsync(identity, secretName, key, type, pending, null, now, request, null, secret, ct);
+                // Stored to the second in the annotation; use the same value now, so later passes compute the same schedule.
+                var promotedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+                secret = await WriteCallerAsync(identity, secretName, key, type, pending, null, promotedAt, request, null, secret, ct);
                 await Step("promoted", ct);
                 var first = current is null;
-                (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, now, true, now);
+                (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, promotedAt, true, promotedAt);
                 metrics.Rotations.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac").Inc();
                 logger.LogInformation("{Reason} API key {Key} of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", key.Name, ns, identity.Metadata.Name, current.KeyId);
                 await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",

@@ -66,6 +66,18 @@ public sealed class RbacTests
         await op.WaitForAsync(ns, "foreign", Reasons.SecretConflict);
         await op.CreateAsync(ns, OperatorUnderTest.Identity("invalid", new X509Spec { Ttl = "1h", RenewBefore = "3h" }));
         await op.WaitForAsync(ns, "invalid", Reasons.InvalidSpec);
+        foreach (var workload in new[] { "Deployment", "StatefulSet", "DaemonSet" })
+        {
+            await CreateWorkloadAsync(cluster.Client, workload, ns);
+        }
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        var caller = OperatorUnderTest.Caller("payments", "orders", type: "HMACSHA256");
+        caller.Spec.RestartOnRotation = [new WorkloadReference { Kind = "Deployment", Name = "w" }, new WorkloadReference { Kind = "StatefulSet", Name = "w" },
+            new WorkloadReference { Kind = "DaemonSet", Name = "w" }];
+        await op.CreateAsync(ns, caller);
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await Eventually.TrueAsync(async () => (await cluster.Client.AppsV1.ReadNamespacedDaemonSetAsync("w", ns)).Spec.Template.Metadata?.Annotations?.ContainsKey(Labels.RestartedAtAnnotation) == true,
+            TimeSpan.FromSeconds(20));
         await cluster.Client.CoreV1.DeleteNamespacedConfigMapAsync("sigil-trust-bundle", ns);
         await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "create" && r.Resource == "configmaps" && r.Namespace == ns
             && local.Requests.All.Count(c => c.User == OperatorUser && c.Resource == "configmaps" && c.Verb == "create") >= 2)));
@@ -110,6 +122,30 @@ public sealed class RbacTests
         Assert.Equal("Forbidden", (string?)status["reason"]);
         Assert.Contains($"cannot list resource \"secrets\" in API group \"\" in the namespace \"{other}\"", (string?)status["message"], StringComparison.Ordinal);
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, otherVerb);
+    }
+
+    private static async Task CreateWorkloadAsync(IKubernetes client, string kind, string ns)
+    {
+        var template = Deployments.New("w").Spec.Template;
+        var selector = new k8s.Models.V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "w" } };
+        switch (kind)
+        {
+            case "Deployment":
+                await client.AppsV1.CreateNamespacedDeploymentAsync(Deployments.New("w"), ns);
+                break;
+            case "StatefulSet":
+                await client.AppsV1.CreateNamespacedStatefulSetAsync(new k8s.Models.V1StatefulSet
+                {
+                    Metadata = new() { Name = "w" }, Spec = new k8s.Models.V1StatefulSetSpec { Selector = selector, Template = template, ServiceName = "w" },
+                }, ns);
+                break;
+            default:
+                await client.AppsV1.CreateNamespacedDaemonSetAsync(new k8s.Models.V1DaemonSet
+                {
+                    Metadata = new() { Name = "w" }, Spec = new k8s.Models.V1DaemonSetSpec { Selector = selector, Template = template },
+                }, ns);
+                break;
+        }
     }
 
     private static List<Rule> Rules(List<JsonObject> documents)

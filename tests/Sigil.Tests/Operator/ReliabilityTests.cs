@@ -59,6 +59,31 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task A_key_rotation_costs_six_API_writes_and_an_idle_key_none()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var local = cluster.RequireLocal();
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
+        var first = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await Task.Delay(500);
+
+        local.Requests.Clear();
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"count-keys"}}}""");
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != first.Status!.ApiKeys![0].CurrentKeyId);
+        await Task.Delay(1000);
+        var writes = local.Requests.All.Where(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null)).ToList();
+        local.Requests.Clear();
+        await Task.Delay(2000);
+
+        // next key into the caller Secret, into keys.json, promoted in the caller Secret, old key retired in keys.json, status, event.
+        Assert.True(writes.Count == 6, $"a key rotation took {writes.Count} writes: " + string.Join(", ", writes.Select(r => $"{r.Verb} {r.Resource}/{r.Subresource} {r.Name}")));
+        Assert.Equal(0, local.Requests.Writes());
+    }
+
+    [Fact]
     public async Task Only_the_leader_reconciles_and_another_replica_takes_over_when_it_dies()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
