@@ -110,7 +110,7 @@ public sealed class WorkQueueTests
         queue.Add("only");
         await controller.RunAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(1, maxConcurrentForKey);
-        Assert.True(attempts >= 5);
+        Assert.True(maxConcurrentForKey == 1, $"one key ran {maxConcurrentForKey} times at once");
+        Assert.True(attempts >= 5, $"only {attempts} attempts");
     }
 }
