@@ -6,4 +6,13 @@ var root = new RootCommand("Sigil: SPIFFE workload identities, API keys and HMAC
     RunCommand.Create(),
     LocalCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (InvalidOperationException e)
+{
+    // Problems the user can fix (a busy port, a missing CA Secret) get one line, not a stack trace.
+    Console.Error.WriteLine($"sigil: {e.Message}");
+    return 1;
+}

@@ -68,6 +68,10 @@ public sealed class LocalCommandTests
             Assert.Matches(@"NAME\s+SPIFFE ID\s+READY\s+EXPIRES\s+NEXT ROTATION\s+AGE", table.Stdout);
             Assert.Matches(@"payments\s+spiffe://cluster.local/ns/shop/sa/payments\s+True\s+\d{4}-", table.Stdout);
             Assert.True(verify.ExitCode == 0, verify.Output);
+
+            // In a pod, SIGTERM must stop the operator and the embedded servers, not be swallowed by them.
+            await ProcessRunner.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.True(process.WaitForExit(15_000), "sigil local did not stop on SIGTERM");
         }
         finally
         {
