@@ -160,7 +160,12 @@ internal sealed class ApiKeyReconciler(
         }
         var all = identities.Items;
         var existing = VerifierPlan.Parse(Bytes(secret, "keys.json"));
-        var pruned = VerifierPlan.Pruned(existing, caller => Consent.Accepts(receiver, caller, trustDomain, all), now);
+        // Keep a caller's key while the caller is accepted and still has a key by that name for this receiver;
+        // a deleted caller, or one whose key now targets someone else, leaves nothing behind.
+        bool Wanted(VerifierEntry e) => Consent.Accepts(receiver, e.Caller, trustDomain, all)
+            && all.Any(c => Consent.IdOf(c, trustDomain).ToString() == e.Caller
+                && (c.Spec.ApiKeys ?? []).Any(k => k.Name == e.Name && Consent.Receivers(k.Audience, c, [receiver], trustDomain).Count > 0));
+        var pruned = VerifierPlan.Pruned(existing, Wanted, now);
         if (secret is null || !VerifierPlan.Same(existing, pruned))
         {
             await WriteVerifierAsync(receiver, pruned, secret, ct);

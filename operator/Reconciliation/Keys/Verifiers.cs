@@ -69,9 +69,9 @@ internal static class VerifierPlan
         return [.. others, .. retired, .. live.Select(k => Entry(state, k))];
     }
 
-    /// <summary>The entries a receiver keeps on its own pass: only callers it accepts, and nothing past its notAfter.</summary>
-    public static List<VerifierEntry> Pruned(IReadOnlyList<VerifierEntry> existing, Func<string, bool> accepts, DateTimeOffset now) =>
-        existing.Where(e => accepts(e.Caller) && (e.NotAfter is null || e.NotAfter > now)).ToList();
+    /// <summary>The entries a receiver keeps on its own pass: only keys it still wants (accepted callers' existing keys), none past notAfter.</summary>
+    public static List<VerifierEntry> Pruned(IReadOnlyList<VerifierEntry> existing, Func<VerifierEntry, bool> wanted, DateTimeOffset now) =>
+        existing.Where(e => wanted(e) && (e.NotAfter is null || e.NotAfter > now)).ToList();
 
     public static VerifierEntry Entry(CallerKeyState state, ApiKeyMaterial key) => new()
     {

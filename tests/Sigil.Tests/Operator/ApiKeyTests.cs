@@ -100,6 +100,25 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
+    public async Task Deleting_a_caller_or_pointing_its_key_elsewhere_removes_its_keys_from_the_verifier()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments", "billing"));
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("invoices", "payments"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("billing", "orders"));
+        await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "orders")).Count == 2);
+
+        await cluster.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, "billing");
+        await op.PatchAsync(ns, "payments", """{"spec":{"apiKeys":[{"name":"k","audience":"invoices","rotation":{"every":"720h"}}]}}""");
+
+        await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "orders")).Count == 0, because: "orders still holds keys of a deleted or retargeted caller");
+        await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "invoices")).Count == 1);
+    }
+
+    [Fact]
     public async Task A_manual_rotation_keeps_the_old_key_in_keys_json_for_its_grace_period_and_wiping_status_does_not_rotate_again()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);

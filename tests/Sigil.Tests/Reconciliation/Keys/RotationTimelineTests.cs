@@ -71,7 +71,7 @@ public sealed class RotationTimelineTests
         var verifier = VerifierPlan.WithCallerKey([], other, Grace, now);
 
         verifier = VerifierPlan.WithCallerKey(verifier, new CallerKeyState(Caller, "orders", "Bearer", ApiKeyMaterial.New(), now, null), Grace, now);
-        var pruned = VerifierPlan.Pruned(verifier, caller => caller == Caller, now);
+        var pruned = VerifierPlan.Pruned(verifier, e => e.Caller == Caller, now);
 
         Assert.Equal(2, verifier.Count);
         Assert.Equal(other.Current.Secret, verifier.Single(e => e.Caller == other.Caller).Secret);
