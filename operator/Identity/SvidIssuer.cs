@@ -16,7 +16,11 @@ namespace Sigil.Identity;
 public sealed record SvidRequest(SpiffeId SpiffeId, IReadOnlyList<string> DnsNames, KeyAlgorithm KeyAlgorithm, TimeSpan Ttl);
 
 /// <summary>An issued SVID: the PEM a Secret holds, and the facts status reports (never the key).</summary>
-public sealed record IssuedSvid(string CertificateChainPem, string PrivateKeyPem, string TrustBundlePem, CertificateFacts Facts);
+public sealed record IssuedSvid(string CertificateChainPem, string PrivateKeyPem, string TrustBundlePem, CertificateFacts Facts)
+{
+    // A record prints every property by default; this one holds a private key.
+    public override string ToString() => $"IssuedSvid {{ Serial = {Facts.SerialNumber} }}";
+}
 
 /// <summary>
 /// Issues SPIFFE X.509-SVIDs (https://github.com/spiffe/spiffe/blob/main/standards/X509-SVID.md): exactly one

@@ -163,6 +163,18 @@ public sealed class ReliabilityTests
         }
         var caKey = OperatorUnderTest.Text(await cluster.Client.CoreV1.ReadNamespacedSecretAsync("sigil-ca", op.Options.Namespace), "tls.key");
         keys.Add(caKey);
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("receiver", "bearer", "hmac"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("bearer", "receiver"));
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("hmac", "receiver", type: "HMACSHA256"));
+        await op.WaitForAsync(ns, "bearer", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await op.WaitForAsync(ns, "hmac", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await op.PatchAsync(ns, "bearer", """{"metadata":{"annotations":{"sigil.dev/rotate":"logs"}}}""");
+        await op.WaitForAsync(ns, "bearer", Reasons.Issued, i => i.Status!.ApiKeys![0].ActiveKeyIds!.Count == 2);
+        var apiKeys = new List<string>
+        {
+            OperatorUnderTest.Text((await op.SecretAsync(ns, "bearer-k-apikey"))!, "api-key"),
+            OperatorUnderTest.Text((await op.SecretAsync(ns, "hmac-k-apikey"))!, "hmac-secret"),
+        };
 
         var events = string.Join("\n", (await cluster.Client.CoreV1.ListNamespacedEventAsync(ns)).Items.Select(e => e.Message));
         var statuses = string.Join("\n", await Task.WhenAll(Algorithms.Select(async a => Sigil.Reconciliation.StatusBuilder.ToJson((await op.GetAsync(ns, $"k-{a.ToLowerInvariant()}")).Status))));
@@ -178,5 +190,13 @@ public sealed class ReliabilityTests
             }
         }
         Assert.DoesNotContain("PRIVATE KEY", op.Logs.All, StringComparison.Ordinal);
+        var allEvents = string.Join("\n", (await cluster.Client.CoreV1.ListNamespacedEventAsync(ns)).Items.Select(e => e.Message));
+        var keyStatuses = Sigil.Reconciliation.StatusBuilder.ToJson((await op.GetAsync(ns, "bearer")).Status) + Sigil.Reconciliation.StatusBuilder.ToJson((await op.GetAsync(ns, "hmac")).Status);
+        foreach (var secret in apiKeys.Select(k => k.Length > 20 ? k[^20..] : k))
+        {
+            Assert.DoesNotContain(secret, op.Logs.All, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, allEvents, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, keyStatuses, StringComparison.Ordinal);
+        }
     }
 }
