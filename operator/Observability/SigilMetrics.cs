@@ -8,6 +8,8 @@ internal sealed class SigilMetrics
     public SigilMetrics()
     {
         Registry = Metrics.NewCustomRegistry();
+        // Process and GC figures (dotnet_total_memory_bytes, process_working_set_bytes, ...) for capacity planning.
+        DotNetStats.Register(Registry);
         var factory = Metrics.WithCustomRegistry(Registry);
         CertificateExpiration = factory.CreateGauge("sigil_certificate_expiration_timestamp_seconds",
             "When the identity's current X.509-SVID expires (notAfter), as a Unix timestamp.", "namespace", "name");

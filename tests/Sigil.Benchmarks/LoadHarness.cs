@@ -15,6 +15,60 @@ namespace Sigil.Benchmarks;
 /// </summary>
 internal static class LoadHarness
 {
+    /// <summary>
+    /// The operator as its own process (`sigil run`) against the local control plane in this one, so its memory
+    /// can be read apart from the emulator's: prints its resident set once N identities are Ready.
+    /// </summary>
+    public static async Task RunOperatorProcessAsync(int count)
+    {
+        await using var cluster = await LocalCluster.StartAsync();
+        await LocalSetup.InstallAsync(cluster.Client, "sigil-system", CancellationToken.None);
+        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } });
+        var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
+        using var operatorProcess = Process.Start(new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", cluster.KubeconfigPath,
+            "--metrics-port", "19180", "--health-port", "0", "--log-format", "json"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        _ = operatorProcess.StandardOutput.ReadToEndAsync();
+        _ = operatorProcess.StandardError.ReadToEndAsync();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+                await cluster.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new ServiceIdentity
+                {
+                    Metadata = new V1ObjectMeta { Name = $"svc-{i}" },
+                    Spec = new ServiceIdentitySpec { X509 = new X509Spec() },
+                }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: ct));
+            int ready;
+            do
+            {
+                await Task.Delay(500);
+                var list = await cluster.Client.CustomObjects.ListNamespacedCustomObjectAsync<ServiceIdentityList>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural);
+                ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+            }
+            while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(10));
+            var allReady = watch.Elapsed;
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status");
+            string Field(string name) => status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':')[1].Trim();
+            Console.WriteLine($"identities:                  {count} ({ready} Ready after {allReady.TotalSeconds:F1} s)");
+            Console.WriteLine($"operator process RSS:        {Field("VmRSS")} (peak {Field("VmHWM")}), 10 s after all were Ready");
+            using var http = new HttpClient();
+            var metrics = await http.GetStringAsync("http://127.0.0.1:19180/metrics");
+            foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("dotnet_total_memory_bytes", StringComparison.Ordinal) || l.StartsWith("process_working_set_bytes", StringComparison.Ordinal)))
+            {
+                Console.WriteLine($"operator {line}");
+            }
+        }
+        finally
+        {
+            operatorProcess.Kill(entireProcessTree: true);
+        }
+    }
+
     public static async Task RunAsync(int count)
     {
         await using var cluster = await LocalCluster.StartAsync();

@@ -2,7 +2,13 @@ using BenchmarkDotNet.Running;
 using Sigil.Benchmarks;
 
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- load 1000     (load harness)
+// dotnet run -c Release --project tests/Sigil.Benchmarks -- operator-memory 10000   (operator RSS, own process)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- --filter '*'   (BenchmarkDotNet)
+if (args is ["operator-memory", ..])
+{
+    await LoadHarness.RunOperatorProcessAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000);
+    return;
+}
 if (args is ["load", ..])
 {
     await LoadHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1000);
