@@ -43,7 +43,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger);
-        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger);
+        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger, SecretReader.Compact);
         var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger);
         Subscribe(identities, secrets, configMaps);
         var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token) };
@@ -52,7 +52,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             await Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced).WaitAsync(ct);
             using var ca = await new CertificateAuthorityLoader(client, time, _logger).LoadAsync(options.Namespace, options.CaSecret, options.TrustDomain, ct);
             Ready = true;
-            _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Items.Count);
+            _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
             var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options.TrustDomain, events, Metrics, time, _logger, StepHook);
             if (options.LeaderElect)
@@ -82,7 +82,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         void AddWithRelated(ServiceIdentity identity)
         {
             _queue?.Add(Informer<ServiceIdentity>.Key(identity));
-            foreach (var related in Consent.Related(identity, identities.Items, options.TrustDomain))
+            foreach (var related in Consent.Related(identity, identities.Enumerate(), options.TrustDomain))
             {
                 _queue?.Add(Informer<ServiceIdentity>.Key(related));
             }
@@ -116,7 +116,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             if (current is null || Bundle(current) != Bundle(old))
             {
                 var ns = (current ?? old)!.Metadata.NamespaceProperty;
-                foreach (var identity in identities.Items.Where(i => i.Metadata.NamespaceProperty == ns))
+                foreach (var identity in identities.Enumerate().Where(i => i.Metadata.NamespaceProperty == ns))
                 {
                     _queue?.Add(Informer<ServiceIdentity>.Key(identity));
                 }
@@ -129,7 +129,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private async Task LeadAsync(IdentityReconciler reconciler, CancellationToken ct)
     {
         using var queue = new WorkQueue(time);
-        foreach (var identity in _identities!.Items)
+        foreach (var identity in _identities!.Enumerate())
         {
             queue.Add(Informer<ServiceIdentity>.Key(identity));
         }
@@ -142,7 +142,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         };
         using var resync = time.CreateTimer(_ =>
         {
-            foreach (var identity in _identities.Items)
+            foreach (var identity in _identities.Enumerate())
             {
                 queue.Add(Informer<ServiceIdentity>.Key(identity));
             }

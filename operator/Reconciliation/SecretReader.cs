@@ -18,6 +18,23 @@ internal static class SecretReader
 
     public static StoredCertificate Read(V1Secret secret) => Parsed.GetValue(secret, ReadUncached);
 
+    /// <summary>
+    /// For the informer cache: reads an mTLS Secret's facts once, then returns a copy without its data (certificate,
+    /// private key, bundle), which the operator never needs again. Keeps private keys out of the operator's memory
+    /// and a 10,000-identity cache about 25 MB smaller.
+    /// </summary>
+    public static V1Secret Compact(V1Secret secret)
+    {
+        if (secret.Type != "kubernetes.io/tls" || secret.Data is null)
+        {
+            return secret;
+        }
+        var facts = Read(secret);
+        var compact = new V1Secret { ApiVersion = secret.ApiVersion, Kind = secret.Kind, Metadata = secret.Metadata, Type = secret.Type };
+        Parsed.AddOrUpdate(compact, facts);
+        return compact;
+    }
+
     private static StoredCertificate ReadUncached(V1Secret secret)
     {
         var data = secret.Data ?? new Dictionary<string, byte[]>();

@@ -12,7 +12,10 @@ namespace Sigil.Runtime;
 /// version seen (bookmarks included), and list again when the server answers 410 Gone or the stream fails.
 /// Handlers hear every change as (old, new), with null for "did not exist".
 /// </summary>
-internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, ILogger logger) where T : class, IKubernetesObject<V1ObjectMeta>
+/// <param name="transform">Applied to every object before it is cached (client-go's SetTransform): drop what the
+/// controller never reads, so a cache of many objects stays small.</param>
+internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, ILogger logger, Func<T, T>? transform = null)
+    where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly ConcurrentDictionary<string, T> _cache = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -20,7 +23,13 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
 
     public Task Synced => _synced.Task;
 
+    /// <summary>A snapshot of the cache (a copy: use <see cref="Enumerate"/> on hot paths).</summary>
     public IReadOnlyCollection<T> Items => [.. _cache.Values];
+
+    /// <summary>Walks the cache without copying it; safe while it changes.</summary>
+    public IEnumerable<T> Enumerate() => _cache.Select(entry => entry.Value);
+
+    public int Count => _cache.Count;
 
     public T? Get(string ns, string name) => _cache.GetValueOrDefault(Key(ns, name));
 
@@ -68,7 +77,7 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
     private async Task<string> ListAsync(CancellationToken ct)
     {
         var (items, resourceVersion) = await source.ListAsync(ct);
-        var fresh = items.ToDictionary(Key);
+        var fresh = items.Select(Transform).ToDictionary(Key);
         foreach (var (key, old) in _cache)
         {
             if (!fresh.ContainsKey(key) && _cache.TryRemove(key, out _))
@@ -97,8 +106,9 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
             Exception? error = null;
             try
             {
-                await foreach (var (type, obj) in source.WatchAsync(resourceVersion, e => error = e, ct))
+                await foreach (var (type, received) in source.WatchAsync(resourceVersion, e => error = e, ct))
                 {
+                    var obj = Transform(received);
                     resourceVersion = obj.Metadata?.ResourceVersion ?? resourceVersion;
                     switch (type)
                     {
@@ -130,6 +140,8 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
         }
         ct.ThrowIfCancellationRequested();
     }
+
+    private T Transform(T obj) => transform is null ? obj : transform(obj);
 
     private void Notify(T? old, T? current)
     {

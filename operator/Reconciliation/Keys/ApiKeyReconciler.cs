@@ -149,14 +149,15 @@ internal sealed class ApiKeyReconciler(
     {
         var ns = receiver.Metadata.NamespaceProperty;
         var name = receiver.Metadata.Name + VerifierSuffix;
+        if ((receiver.Spec.AcceptsFrom ?? []).Count == 0 && writtenSecrets.Freshest($"{ns}/{name}", secrets.Get(ns, name)) is null)
+        {
+            // Not a receiver, and no verifier of ours to prune: nothing to read or write.
+            return (null, null);
+        }
         var secret = await ReadAsync(ns, name, ct);
         if (secret is not null && !Rendering.IsOwnedBy(secret, receiver))
         {
             return (new Readiness(false, Reasons.SecretConflict, $"Secret {name} exists and was not created by Sigil for this identity: delete it"), null);
-        }
-        if (secret is null && (receiver.Spec.AcceptsFrom ?? []).Count == 0)
-        {
-            return (null, null);
         }
         var all = identities.Items;
         var existing = VerifierPlan.Parse(Bytes(secret, "keys.json"));

@@ -30,9 +30,9 @@ internal static class Consent
                 && i.Metadata.Name == name && IdOf(i, trustDomain).ToString() == callerSpiffeId)));
 
     /// <summary>Identities whose passes depend on this one: the callers whose keys it receives, and the receivers of its keys.</summary>
-    public static IEnumerable<ServiceIdentity> Related(ServiceIdentity identity, IReadOnlyCollection<ServiceIdentity> all, string trustDomain)
+    public static IEnumerable<ServiceIdentity> Related(ServiceIdentity identity, IEnumerable<ServiceIdentity> all, string trustDomain)
     {
-        var callers = all.Where(c => (c.Spec.ApiKeys ?? []).Any(k => Receivers(k.Audience, c, [identity], trustDomain).Count > 0));
+        var callers = all.Where(c => c.Spec.ApiKeys is { Count: > 0 } keys && keys.Any(k => Receivers(k.Audience, c, [identity], trustDomain).Count > 0));
         var receivers = (identity.Spec.ApiKeys ?? []).SelectMany(k => Receivers(k.Audience, identity, all, trustDomain));
         return callers.Concat(receivers).Where(i => i.Metadata.Uid != identity.Metadata.Uid);
     }
