@@ -36,20 +36,8 @@ internal static class LoadHarness
         try
         {
             var watch = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-                await cluster.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new ServiceIdentity
-                {
-                    Metadata = new V1ObjectMeta { Name = $"svc-{i}" },
-                    Spec = new ServiceIdentitySpec { X509 = new X509Spec() },
-                }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: ct));
-            int ready;
-            do
-            {
-                await Task.Delay(500);
-                var list = await cluster.Client.CustomObjects.ListNamespacedCustomObjectAsync<ServiceIdentityList>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural);
-                ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
-            }
-            while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(10));
+            await CreateIdentitiesAsync(cluster.Client, count);
+            var ready = await WaitReadyAsync(cluster.Client, count, watch);
             var allReady = watch.Elapsed;
             await Task.Delay(TimeSpan.FromSeconds(10));
             var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status");
@@ -85,21 +73,9 @@ internal static class LoadHarness
         cluster.Requests.Clear();
 
         var watch = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-            await cluster.Client.CustomObjects.CreateNamespacedCustomObjectAsync(new ServiceIdentity
-            {
-                Metadata = new V1ObjectMeta { Name = $"svc-{i}" },
-                Spec = new ServiceIdentitySpec { X509 = new X509Spec() },
-            }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: ct));
+        await CreateIdentitiesAsync(cluster.Client, count);
         var created = watch.Elapsed;
-        int ready;
-        do
-        {
-            await Task.Delay(100);
-            var list = await cluster.Client.CustomObjects.ListNamespacedCustomObjectAsync<ServiceIdentityList>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural);
-            ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
-        }
-        while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(5));
+        var ready = await WaitReadyAsync(cluster.Client, count, watch);
         var allReady = watch.Elapsed;
         var operatorWrites = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null));
 
@@ -119,5 +95,26 @@ internal static class LoadHarness
         Console.WriteLine($"working set:                 {Environment.WorkingSet / 1024 / 1024} MiB");
         await stop.CancelAsync();
         await running;
+    }
+
+    private static Task CreateIdentitiesAsync(IKubernetes client, int count) =>
+        Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            await client.CustomObjects.CreateNamespacedCustomObjectAsync(new ServiceIdentity
+            {
+                Metadata = new V1ObjectMeta { Name = $"svc-{i}" },
+                Spec = new ServiceIdentitySpec { X509 = new X509Spec() },
+            }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: ct));
+
+    private static async Task<int> WaitReadyAsync(IKubernetes client, int count, Stopwatch watch)
+    {
+        int ready;
+        do
+        {
+            await Task.Delay(100);
+            var list = await client.CustomObjects.ListNamespacedCustomObjectAsync<ServiceIdentityList>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural);
+            ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+        }
+        while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(10));
+        return ready;
     }
 }

@@ -11,6 +11,14 @@ public sealed class ApiKeyTests
 {
     public static TheoryData<ClusterKind> Kinds => TestCluster.Kinds;
 
+    /// <summary>orders accepts payments; payments holds one key for orders, issued and in orders' keys.json.</summary>
+    private static async Task<ServiceIdentity> PaymentsCallsOrdersAsync(OperatorUnderTest op, string ns, ServiceIdentity payments)
+    {
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, payments);
+        return await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+    }
+
     private static ApiKeyMaterial Presented(k8s.Models.V1Secret secret) => ApiKeyMaterial.Parse(OperatorUnderTest.Text(secret, "api-key"))!;
 
     [Theory]
@@ -21,9 +29,7 @@ public sealed class ApiKeyTests
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
 
-        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
-        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
-        var caller = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        var caller = await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", "orders"));
         var secret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
         var verifier = await op.VerifierAsync(ns, "orders");
 
@@ -47,9 +53,7 @@ public sealed class ApiKeyTests
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
 
-        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
-        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders", type: "HMACSHA256"));
-        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", "orders", type: "HMACSHA256"));
         var secret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
         var entry = Assert.Single(await op.VerifierAsync(ns, "orders"));
 
@@ -86,9 +90,7 @@ public sealed class ApiKeyTests
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
-        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
-        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
-        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", "orders"));
 
         await op.PatchAsync(ns, "orders", """{"spec":{"acceptsFrom":[{"serviceIdentity":"someone-else"}]}}""");
         await Eventually.TrueAsync(async () => (await op.VerifierAsync(ns, "orders")).Count == 0);
@@ -124,9 +126,7 @@ public sealed class ApiKeyTests
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
-        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
-        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders", grace: "3s"));
-        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", "orders", grace: "3s"));
         var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
 
         await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"now"}}}""");
@@ -157,9 +157,7 @@ public sealed class ApiKeyTests
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
-        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
-        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
-        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+        await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", "orders"));
         var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
         await op.StopAsync();
 
