@@ -95,10 +95,8 @@ internal sealed class IdentityReconciler
         var certificate = desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, now, ct) : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
-        if (certificate?.X509 is not null)
-        {
-            await EnsureTrustBundleAsync(identity.Metadata.NamespaceProperty, ct);
-        }
+        // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
+        await EnsureTrustBundleAsync(identity.Metadata.NamespaceProperty, ct);
 
         var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses));
         var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
