@@ -95,6 +95,11 @@ internal sealed class IdentityReconciler
         var certificate = desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, now, ct) : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
+        if (certificate?.X509 is { NotAfter: { } notAfter, RenewalTime: { } renewal })
+        {
+            _metrics.CertificateExpiration.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(notAfter.ToUnixTimeSeconds());
+            _metrics.CertificateRenewal.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(renewal.ToUnixTimeSeconds());
+        }
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
         await EnsureTrustBundleAsync(identity.Metadata.NamespaceProperty, ct);
 
@@ -168,7 +173,6 @@ internal sealed class IdentityReconciler
         var issued = svid.Facts;
         _logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, spiffeId.ToString(), issued.SerialNumber, issued.NotAfter, decision.Reason);
         var x509 = X509(certificate, issued);
-        _metrics.CertificateExpiration.WithLabels(ns, identity.Metadata.Name).Set(issued.NotAfter.ToUnixTimeSeconds());
         return new CertificateOutcome(null, x509, now,
             (reason, $"{reason} certificate serial {issued.SerialNumber} (SHA-256 {issued.FingerprintSha256[..16]}...) for {spiffeId}, valid until {issued.NotAfter:u}: {decision.Message}"), null);
     }
