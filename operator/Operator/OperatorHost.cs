@@ -42,9 +42,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         (HealthPort, MetricsPort) = (health.Port, metrics.Port);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger);
-        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger, SecretReader.Compact);
-        var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger);
+        var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger, CacheTransforms.StripBookkeeping);
+        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger, s => SecretReader.Compact(CacheTransforms.StripBookkeeping(s)));
+        var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger, CacheTransforms.StripBookkeeping);
         Subscribe(identities, secrets, configMaps);
         var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token) };
         try
