@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Cli;
@@ -68,6 +71,28 @@ public sealed class LocalCommandTests
             Assert.Matches(@"NAME\s+SPIFFE ID\s+READY\s+EXPIRES\s+NEXT ROTATION\s+AGE", table.Stdout);
             Assert.Matches(@"payments\s+spiffe://cluster.local/ns/shop/sa/payments\s+True\s+\d{4}-", table.Stdout);
             Assert.True(verify.ExitCode == 0, verify.Output);
+
+            // API keys through kubectl: the caller's key verifies against the receiver's keys.json, and a rotation
+            // keeps the old key there for its grace period.
+            var keysApplied = await Kubectl("apply", "-f", Path.Combine(examples, "orders-and-payments-keys.yaml"));
+            Assert.True(keysApplied.ExitCode == 0, keysApplied.Output);
+            async Task<List<JsonObject>> KeysJsonAsync()
+            {
+                var raw = await Kubectl("get", "secret", "orders-verifiers", "-n", "shop", "-o", "jsonpath={.data.keys\\.json}");
+                return raw.ExitCode == 0 && raw.Stdout.Length > 0
+                    ? JsonNode.Parse(Convert.FromBase64String(raw.Stdout))!.AsArray().Select(e => (JsonObject)e!).ToList() : [];
+            }
+            await Eventually.TrueAsync(async () => (await KeysJsonAsync()).Count == 2, TimeSpan.FromSeconds(20), "keys.json never held both keys");
+            var apiKey = Encoding.UTF8.GetString(Convert.FromBase64String((await Kubectl("get", "secret", "payments-orders-apikey", "-n", "shop", "-o", "jsonpath={.data.api-key}")).Stdout));
+            var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)));
+            Assert.Contains(await KeysJsonAsync(), e => (string?)e["sha256"] == sha && e["notAfter"] is null);
+
+            await Kubectl("annotate", "sid", "payments", "-n", "shop", "sigil.dev/rotate=cli", "--overwrite");
+            await Eventually.TrueAsync(async () => (await KeysJsonAsync()).Count == 4, TimeSpan.FromSeconds(20), "the rotation did not add new keys beside the old");
+            var afterRotation = await KeysJsonAsync();
+            Assert.Contains(afterRotation, e => (string?)e["sha256"] == sha && e["notAfter"] is not null);
+            var sids = await Kubectl("get", "sid", "payments", "-n", "shop", "-o", "jsonpath={.status.nextRotationTime} {.status.lastRotationRequest}");
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\S+ cli$", sids.Stdout);
 
             // In a pod, SIGTERM must stop the operator and the embedded servers, not be swallowed by them.
             await ProcessRunner.RunAsync("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
