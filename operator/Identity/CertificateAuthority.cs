@@ -32,6 +32,13 @@ public sealed class CertificateAuthority : IDisposable
 
     public DateTimeOffset NotAfter => Signer.NotAfter.ToUniversalTime();
 
+    /// <summary>
+    /// The CA's key identifier, which every leaf names as its authority key identifier: the CA's own SKI extension,
+    /// or (for a CA without one) RFC 7093's leftmost 160 bits of the SHA-256 of its public key.
+    /// </summary>
+    public byte[] KeyIdentifier => Signer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray()
+        ?? SHA256.HashData(Signer.PublicKey.EncodedKeyValue.RawData)[..20];
+
     /// <summary>A new self-signed root: ECDSA P-256, one year, allowed to sign only for the trust domain's SPIFFE IDs.</summary>
     public static CertificateAuthority CreateRoot(string trustDomain, TimeProvider time)
     {

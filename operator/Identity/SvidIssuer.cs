@@ -51,8 +51,7 @@ public sealed class SvidIssuer
         _time = time;
         _signer = new PlatformSignatureFactory(ca.SignatureGenerator(), ca.SignatureHash);
         _issuer = X509Name.GetInstance(Asn1Object.FromByteArray(ca.Signer.SubjectName.RawData));
-        var caKeyId = ca.Signer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray()
-            ?? KeyIdentifier(ca.Signer.PublicKey.EncodedKeyValue.RawData);
+        var caKeyId = ca.KeyIdentifier;
         _authorityKeyId = new AuthorityKeyIdentifier(caKeyId);
         _authorityKeyIdHex = Convert.ToHexStringLower(caKeyId);
         _chainPem = string.Concat(ca.Chain.Select(c => c.ExportCertificatePem() + "\n"));

@@ -48,8 +48,7 @@ internal sealed class IdentityReconciler
         (_client, _identities, _secrets, _configMaps, _ca, _trustDomain, _events, _metrics, _time, _logger) =
             (client, identities, secrets, configMaps, ca, trustDomain, events, metrics, time, logger);
         _issuer = new SvidIssuer(ca, time);
-        _caKeyId = ca.Signer.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension>()
-            .FirstOrDefault()?.SubjectKeyIdentifier?.ToLowerInvariant() ?? "";
+        _caKeyId = Convert.ToHexStringLower(ca.KeyIdentifier);
         _apiKeys = new ApiKeyReconciler(client, identities, secrets, _writtenSecrets, trustDomain, events, metrics, logger) { StepHook = stepHook };
         _restarts = new RestartPlanner(client, events, time, logger);
     }

@@ -141,6 +141,24 @@ public sealed class SvidIssuerTests
     }
 
     [Fact]
+    public void A_CA_without_a_subject_key_identifier_still_names_itself_consistently_in_every_leaf()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=no ski", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var root = request.CreateSelfSigned(Clock.GetUtcNow().AddMinutes(-5), Clock.GetUtcNow().AddYears(1));
+        using var ca = CertificateAuthority.FromPem(root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+
+        var svid = new SvidIssuer(ca, Clock).Issue(new SvidRequest(Payments, [], KeyAlgorithm.ECDSAP256, TimeSpan.FromHours(1)));
+        using var leaf = Leaf(svid);
+
+        Assert.Equal(Convert.ToHexStringLower(ca.KeyIdentifier), svid.Facts.IssuerKeyId);
+        Assert.Equal(svid.Facts.IssuerKeyId, CertificateFacts.Of(leaf).IssuerKeyId);
+        AssertChainsTo(leaf, svid.TrustBundlePem);
+    }
+
+    [Fact]
     public async Task Real_openssl_verifies_the_SVID_against_its_trust_bundle()
     {
         using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);

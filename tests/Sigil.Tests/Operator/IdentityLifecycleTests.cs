@@ -80,6 +80,32 @@ public sealed class IdentityLifecycleTests
         Assert.Empty((await cluster.Client.CoreV1.ListNamespacedSecretAsync("sigil-platform", fieldSelector: "metadata.name=sigil-ca")).Items);
     }
 
+    [Fact]
+    public async Task A_CA_without_a_key_identifier_does_not_make_every_pass_reissue()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=platform root without SKI", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var root = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1));
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new Sigil.Operator.OperatorOptions { CaSecret = "no-ski", Namespace = "sigil-noski" }, start: false);
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "no-ski" },
+            StringData = new Dictionary<string, string> { ["tls.crt"] = root.ExportCertificatePem(), ["tls.key"] = key.ExportPkcs8PrivateKeyPem() },
+        }, "sigil-noski");
+        await op.StartAsync();
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("steady"));
+        var first = await op.WaitForAsync(ns, "steady", Reasons.Issued);
+        await op.PatchAsync(ns, "steady", """{"metadata":{"labels":{"poke":"1"}}}""");
+        await Task.Delay(1500);
+
+        Assert.Equal(first.Status!.X509!.SerialNumber, (await op.GetAsync(ns, "steady")).Status!.X509!.SerialNumber);
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task A_deleted_Secret_is_issued_again(ClusterKind kind)
