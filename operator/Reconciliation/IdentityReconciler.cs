@@ -121,8 +121,10 @@ internal sealed class IdentityReconciler
         {
             return ReconcileResult.Done;
         }
+        // Whatever was due has been acted on in this pass; a time still in the past is one nothing can be done about
+        // (a certificate that runs out with its CA), so look again in a minute rather than spin.
         var wait = wakeUps.Min() - now;
-        return ReconcileResult.After(wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1));
+        return ReconcileResult.After(wait > TimeSpan.Zero ? (wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1)) : TimeSpan.FromMinutes(1));
     }
 
     private async Task<CertificateOutcome> ReconcileCertificateAsync(ServiceIdentity identity, SpiffeId spiffeId, DesiredCertificate certificate,
@@ -176,18 +178,23 @@ internal sealed class IdentityReconciler
             (reason, $"{reason} certificate serial {issued.SerialNumber} (SHA-256 {issued.FingerprintSha256[..16]}...) for {spiffeId}, valid until {issued.NotAfter:u}: {decision.Message}"), null);
     }
 
-    private static X509Status X509(DesiredCertificate certificate, CertificateFacts facts)
+    private X509Status X509(DesiredCertificate certificate, CertificateFacts facts)
     {
-        var renewal = RenewalSchedule.RenewalTime(facts.NotAfter, certificate.RenewBefore, facts.SerialNumber);
+        // A certificate cut short by the CA's expiry cannot be renewed into anything longer; it runs out with the CA.
+        var renewal = ReissuePolicy.CappedByCa(facts, _ca.NotAfter)
+            ? facts.NotAfter
+            : RenewalSchedule.RenewalTime(facts.NotAfter, certificate.RenewBefore, facts.SerialNumber);
         return StatusBuilder.X509(certificate.SecretName, facts, renewal);
     }
 
-    private static string ReadyMessage(X509Status? x509, IReadOnlyList<ApiKeyStatus> keys)
+    private string ReadyMessage(X509Status? x509, IReadOnlyList<ApiKeyStatus> keys)
     {
         var parts = new List<string>();
         if (x509 is not null)
         {
-            parts.Add($"certificate serial {x509.SerialNumber} is valid until {x509.NotAfter:u}");
+            var capped = x509.NotAfter >= _ca.NotAfter - TimeSpan.FromSeconds(1);
+            parts.Add($"certificate serial {x509.SerialNumber} is valid until {x509.NotAfter:u}"
+                + (capped ? " (cut short by the CA's own expiry: rotate the CA)" : ""));
         }
         if (keys.Count > 0)
         {

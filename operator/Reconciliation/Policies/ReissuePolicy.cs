@@ -69,8 +69,9 @@ internal static class ReissuePolicy
         // a new sigil.dev/rotate value asks for one rotation
         (ReissueReasons.ManualRotation, i => !string.IsNullOrEmpty(i.RotateRequest) && i.RotateRequest != i.Stored!.RotationRequest
             ? $"sigil.dev/rotate was set to \"{i.RotateRequest}\"" : null),
-        // renew at notAfter - renewBefore (minus jitter)
-        (ReissueReasons.DueForRenewal, i => i.Now >= RenewalTime(i) ? $"renewal was due at {RenewalTime(i):u}" : null),
+        // renew at notAfter - renewBefore (minus jitter), unless the CA's own expiry is the limit: a new certificate
+        // could not last longer, and reissuing would repeat on every pass
+        (ReissueReasons.DueForRenewal, i => i.Now >= RenewalTime(i) && !CappedByCa(i.Stored!.Facts!, i.CaNotAfter) ? $"renewal was due at {RenewalTime(i):u}" : null),
     ];
 
     public static ReissueDecision? Evaluate(CertificateInput input)
@@ -88,11 +89,13 @@ internal static class ReissuePolicy
     public static DateTimeOffset RenewalTime(CertificateInput i) =>
         RenewalSchedule.RenewalTime(i.Stored!.Facts!.NotAfter, i.Desired.RenewBefore, i.Stored.Facts.SerialNumber);
 
+    /// <summary>Whether the certificate already ends when the CA does (it was cut short to the CA's notAfter).</summary>
+    public static bool CappedByCa(CertificateFacts facts, DateTimeOffset caNotAfter) => facts.NotAfter >= caNotAfter - TimeSpan.FromSeconds(1);
+
     private static bool TtlMatches(CertificateInput i)
     {
         var facts = i.Stored!.Facts!;
         var issued = facts.NotAfter - facts.NotBefore - SvidIssuer.ClockSkewAllowance;
-        var cappedByCa = (facts.NotAfter - i.CaNotAfter).Duration() < TimeSpan.FromSeconds(1);
-        return cappedByCa || (issued - i.Desired.Ttl).Duration() <= TtlTolerance;
+        return CappedByCa(facts, i.CaNotAfter) || (issued - i.Desired.Ttl).Duration() <= TtlTolerance;
     }
 }

@@ -40,6 +40,8 @@ public sealed class ReissuePolicyTests
         ["do not rotate again for a value already acted on"] = (Input(rotate: "2026-11-27", lastRotate: "2026-11-27"), null),
         ["renew once notAfter - renewBefore has passed"] = (Input(now: IssuedAt.AddHours(16)), ReissueReasons.DueForRenewal),
         ["do not renew before the jittered renewal time"] = (Input(now: IssuedAt.AddHours(16) - TimeSpan.FromMinutes(6)), null),
+        ["do not renew a certificate that already ends with its CA"] = (new CertificateInput(Id, Desired, new StoredCertificate(Facts(), true, true, true),
+            "ca-key", IssuedAt + TimeSpan.FromHours(24), null, IssuedAt.AddHours(20)), null),
         ["an earlier check wins over a later one"] = (Input(new StoredCertificate(Facts(), true, false, true), now: IssuedAt.AddHours(20)), ReissueReasons.KeyMismatch),
     };
 
