@@ -42,6 +42,7 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
             Namespace = options?.Namespace ?? $"sigil-{Guid.NewGuid().ToString("N")[..6]}",
         });
         await LocalSetup.InstallAsync(cluster.Client, op.Options.Namespace, CancellationToken.None);
+        cluster.DeleteNamespaceAtEnd(op.Options.Namespace);
         if (start)
         {
             await op.StartAsync();

@@ -96,6 +96,9 @@ internal sealed class TestCluster : IAsyncDisposable
         return name;
     }
 
+    /// <summary>Remembers a namespace made elsewhere (the operator's) to delete at the end, for real clusters.</summary>
+    public void DeleteNamespaceAtEnd(string ns) => _namespaces.Add(ns);
+
     /// <summary>Remembers a cluster-scoped object (a CRD) to delete at the end, for real clusters.</summary>
     public void DeleteAtEnd(string crdName) => _clusterScoped.Add(crdName);
 
