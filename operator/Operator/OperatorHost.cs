@@ -89,8 +89,15 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         }
         identities.OnChange((old, current) =>
         {
+            // Other identities depend on this one's spec (audiences, acceptsFrom) and existence, never on its status
+            // or annotations: a status write, which every pass may make, triggers only this identity's own pass.
+            if (old is not null && current is not null && old.Metadata.Generation == current.Metadata.Generation)
+            {
+                _queue?.Add(Informer<ServiceIdentity>.Key(current));
+                return;
+            }
             AddWithRelated((current ?? old)!);
-            if (old is not null && current is not null && !ReferenceEquals(old, current))
+            if (old is not null && current is not null)
             {
                 AddWithRelated(old);
             }
@@ -100,7 +107,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             var secret = (current ?? old)!;
             if (secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner))
             {
-                if (identities.Get(secret.Metadata.NamespaceProperty, owner) is { } identity && secret.Metadata.Name.EndsWith(ApiKeyReconciler.VerifierSuffix, StringComparison.Ordinal))
+                // A verifier that appears or disappears needs its callers' keys put back; edits are the callers' own writes.
+                if ((old is null || current is null) && identities.Get(secret.Metadata.NamespaceProperty, owner) is { } identity
+                    && secret.Metadata.Name.EndsWith(ApiKeyReconciler.VerifierSuffix, StringComparison.Ordinal))
                 {
                     AddWithRelated(identity);
                 }

@@ -26,7 +26,6 @@ internal sealed class IdentityReconciler
 
     private readonly IKubernetes _client;
     private readonly Informer<ServiceIdentity> _identities;
-    private readonly Informer<V1Secret> _secrets;
     private readonly Informer<V1ConfigMap> _configMaps;
     private readonly CertificateAuthority _ca;
     private readonly string _trustDomain;
@@ -37,7 +36,7 @@ internal sealed class IdentityReconciler
     private readonly SvidIssuer _issuer;
     private readonly string _caKeyId;
     private readonly RecentWrites<ServiceIdentity> _writtenIdentities = new();
-    private readonly RecentWrites<V1Secret> _writtenSecrets = new();
+    private readonly SecretAccess _secretAccess;
     private readonly ApiKeyReconciler _apiKeys;
     private readonly RestartPlanner _restarts;
 
@@ -45,11 +44,12 @@ internal sealed class IdentityReconciler
         CertificateAuthority ca, string trustDomain, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
         Func<string, CancellationToken, Task>? stepHook = null)
     {
-        (_client, _identities, _secrets, _configMaps, _ca, _trustDomain, _events, _metrics, _time, _logger) =
-            (client, identities, secrets, configMaps, ca, trustDomain, events, metrics, time, logger);
+        (_client, _identities, _configMaps, _ca, _trustDomain, _events, _metrics, _time, _logger) =
+            (client, identities, configMaps, ca, trustDomain, events, metrics, time, logger);
         _issuer = new SvidIssuer(ca, time);
         _caKeyId = Convert.ToHexStringLower(ca.KeyIdentifier);
-        _apiKeys = new ApiKeyReconciler(client, identities, secrets, _writtenSecrets, trustDomain, events, metrics, logger) { StepHook = stepHook };
+        _secretAccess = new SecretAccess(client, secrets);
+        _apiKeys = new ApiKeyReconciler(identities, _secretAccess, trustDomain, events, metrics, logger) { StepHook = stepHook };
         _restarts = new RestartPlanner(client, events, time, logger);
     }
 
@@ -105,8 +105,7 @@ internal sealed class IdentityReconciler
         var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses));
         var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
         var actedOn = rotatedAt is not null && !string.IsNullOrEmpty(rotateRequest) ? rotateRequest : null;
-        var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509 ?? (certificate is null ? null : identity.Status?.X509),
-            keys.Statuses, rotatedAt, actedOn, now);
+        var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509, keys.Statuses, rotatedAt, actedOn, now);
         await SetStatusAsync(identity, status, readiness.Ready ? null : "Warning", ct);
         if (certificate?.Event is { } ev)
         {
@@ -131,8 +130,7 @@ internal sealed class IdentityReconciler
         string? rotateRequest, DateTimeOffset now, CancellationToken ct)
     {
         var ns = identity.Metadata.NamespaceProperty;
-        var secretKey = $"{ns}/{certificate.SecretName}";
-        var secret = _writtenSecrets.Freshest(secretKey, _secrets.Get(ns, certificate.SecretName)) ?? await _client.ReadSecretOrNullAsync(ns, certificate.SecretName, ct);
+        var secret = await _secretAccess.ReadAsync(ns, certificate.SecretName, ct);
         if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
         {
             var message = $"Secret {certificate.SecretName} exists and was not created by Sigil for this identity: delete it or set spec.x509.secretName to another name";
@@ -159,11 +157,7 @@ internal sealed class IdentityReconciler
             throw;
         }
         var request = string.IsNullOrEmpty(rotateRequest) ? stored?.RotationRequest : rotateRequest;
-        var rendered = Rendering.SvidSecret(identity, certificate, spiffeId, svid, request, secret?.Metadata.ResourceVersion);
-        var written = secret is null
-            ? await _client.CoreV1.CreateNamespacedSecretAsync(rendered, ns, cancellationToken: ct)
-            : await _client.CoreV1.ReplaceNamespacedSecretAsync(rendered, rendered.Metadata.Name, ns, cancellationToken: ct);
-        _writtenSecrets.Record(secretKey, secret?.Metadata.ResourceVersion, written);
+        await _secretAccess.WriteAsync(Rendering.SvidSecret(identity, certificate, spiffeId, svid, request), secret, ct);
         var reason = decision.Reason switch
         {
             ReissueReasons.DueForRenewal => Reasons.Renewed,

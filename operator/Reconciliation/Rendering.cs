@@ -10,7 +10,7 @@ internal static class Rendering
 {
     public const string TrustBundleName = "sigil-trust-bundle";
 
-    public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? rotationRequest, string? resourceVersion) => new()
+    public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? rotationRequest) => new()
     {
         ApiVersion = "v1",
         Kind = "Secret",
@@ -18,7 +18,6 @@ internal static class Rendering
         {
             Name = desired.SecretName,
             NamespaceProperty = identity.Metadata.NamespaceProperty,
-            ResourceVersion = resourceVersion,
             Labels = ManagedLabels(identity),
             Annotations = string.IsNullOrEmpty(rotationRequest)
                 ? new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString() }

@@ -29,7 +29,7 @@ internal static class SecretReader
         {
             return secret;
         }
-        var facts = Read(secret);
+        var facts = ReadUncached(secret);
         var compact = new V1Secret { ApiVersion = secret.ApiVersion, Kind = secret.Kind, Metadata = secret.Metadata, Type = secret.Type };
         Parsed.AddOrUpdate(compact, facts);
         return compact;

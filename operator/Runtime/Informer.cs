@@ -23,9 +23,6 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
 
     public Task Synced => _synced.Task;
 
-    /// <summary>A snapshot of the cache (a copy: use <see cref="Enumerate"/> on hot paths).</summary>
-    public IReadOnlyCollection<T> Items => [.. _cache.Values];
-
     /// <summary>Walks the cache without copying it; safe while it changes.</summary>
     public IEnumerable<T> Enumerate() => _cache.Select(entry => entry.Value);
 

@@ -20,10 +20,8 @@ internal sealed record KeysOutcome(Readiness? NotReady, IReadOnlyList<ApiKeyStat
 /// holds, so a pass interrupted anywhere finishes the same rotation next time, never rotating twice or early.
 /// </summary>
 internal sealed class ApiKeyReconciler(
-    IKubernetes client,
     Informer<ServiceIdentity> identities,
-    Informer<V1Secret> secrets,
-    RecentWrites<V1Secret> writtenSecrets,
+    SecretAccess secrets,
     string trustDomain,
     EventRecorder events,
     SigilMetrics metrics,
@@ -54,14 +52,14 @@ internal sealed class ApiKeyReconciler(
             var type = string.IsNullOrEmpty(key.Type) ? "Bearer" : key.Type;
             var secretName = string.IsNullOrEmpty(key.SecretName) ? $"{identity.Metadata.Name}-{key.Name}-apikey" : key.SecretName;
             var ns = identity.Metadata.NamespaceProperty;
-            var secret = await ReadAsync(ns, secretName, ct);
+            var secret = await secrets.ReadAsync(ns, secretName, ct);
             if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
             {
                 return new KeysOutcome(new Readiness(false, Reasons.SecretConflict,
                     $"Secret {secretName} exists and was not created by Sigil for this identity: delete it or set apiKeys[{key.Name}].secretName"), statuses, null, null, false);
             }
 
-            var all = identities.Items;
+            var all = identities.Enumerate().ToList();
             var receivers = Consent.Receivers(key.Audience, identity, all, trustDomain);
             var accepting = receivers.Where(r => Consent.Accepts(r, callerId.ToString(), trustDomain, all)).ToList();
             if (accepting.Count == 0)
@@ -149,24 +147,28 @@ internal sealed class ApiKeyReconciler(
     {
         var ns = receiver.Metadata.NamespaceProperty;
         var name = receiver.Metadata.Name + VerifierSuffix;
-        if ((receiver.Spec.AcceptsFrom ?? []).Count == 0 && writtenSecrets.Freshest($"{ns}/{name}", secrets.Get(ns, name)) is null)
+        if ((receiver.Spec.AcceptsFrom ?? []).Count == 0 && secrets.Cached(ns, name) is null)
         {
             // Not a receiver, and no verifier of ours to prune: nothing to read or write.
             return (null, null);
         }
-        var secret = await ReadAsync(ns, name, ct);
+        var secret = await secrets.ReadAsync(ns, name, ct);
         if (secret is not null && !Rendering.IsOwnedBy(secret, receiver))
         {
             return (new Readiness(false, Reasons.SecretConflict, $"Secret {name} exists and was not created by Sigil for this identity: delete it"), null);
         }
-        var all = identities.Items;
+        var all = identities.Enumerate().ToList();
         var existing = VerifierPlan.Parse(Bytes(secret, "keys.json"));
         // Keep a caller's key while the caller is accepted and still has a key by that name for this receiver;
-        // a deleted caller, or one whose key now targets someone else, leaves nothing behind.
-        bool Wanted(VerifierEntry e) => Consent.Accepts(receiver, e.Caller, trustDomain, all)
-            && all.Any(c => Consent.IdOf(c, trustDomain).ToString() == e.Caller
-                && (c.Spec.ApiKeys ?? []).Any(k => k.Name == e.Name && Consent.Receivers(k.Audience, c, [receiver], trustDomain).Count > 0));
-        var pruned = VerifierPlan.Pruned(existing, Wanted, now);
+        // a deleted caller, or one whose key now targets someone else, leaves nothing behind. One walk of the
+        // cache collects what may stay, so the check per entry is a lookup.
+        var wanted = all
+            .SelectMany(c => (c.Spec.ApiKeys ?? [])
+                .Where(k => Consent.Receivers(k.Audience, c, [receiver], trustDomain).Count > 0)
+                .Select(k => (Caller: Consent.IdOf(c, trustDomain).ToString(), k.Name)))
+            .Where(p => Consent.Accepts(receiver, p.Caller, trustDomain, all))
+            .ToHashSet();
+        var pruned = VerifierPlan.Pruned(existing, e => wanted.Contains((e.Caller, e.Name)), now);
         if (secret is null || !VerifierPlan.Same(existing, pruned))
         {
             await WriteVerifierAsync(receiver, pruned, secret, ct);
@@ -178,7 +180,7 @@ internal sealed class ApiKeyReconciler(
     {
         var ns = receiver.Metadata.NamespaceProperty;
         var name = receiver.Metadata.Name + VerifierSuffix;
-        var secret = await ReadAsync(ns, name, ct);
+        var secret = await secrets.ReadAsync(ns, name, ct);
         if (secret is not null && !Rendering.IsOwnedBy(secret, receiver))
         {
             logger.LogWarning("Verifier Secret {Namespace}/{Secret} was not created by Sigil; not adding keys to it", ns, name);
@@ -203,14 +205,13 @@ internal sealed class ApiKeyReconciler(
             {
                 Name = receiver.Metadata.Name + VerifierSuffix,
                 NamespaceProperty = receiver.Metadata.NamespaceProperty,
-                ResourceVersion = current?.Metadata.ResourceVersion,
                 Labels = Rendering.ManagedLabels(receiver),
                 OwnerReferences = [Rendering.OwnerReference(receiver)],
             },
             Type = "Opaque",
             Data = new Dictionary<string, byte[]> { ["keys.json"] = VerifierPlan.Serialize(entries) },
         };
-        await WriteAsync(desired, current, ct);
+        await secrets.WriteAsync(desired, current, ct);
     }
 
     private async Task<V1Secret> WriteCallerAsync(ServiceIdentity identity, string secretName, ApiKeySpec key, string type, ApiKeyMaterial? current,
@@ -253,7 +254,6 @@ internal sealed class ApiKeyReconciler(
             {
                 Name = secretName,
                 NamespaceProperty = identity.Metadata.NamespaceProperty,
-                ResourceVersion = existing?.Metadata.ResourceVersion,
                 Labels = Rendering.ManagedLabels(identity),
                 Annotations = annotations,
                 OwnerReferences = [Rendering.OwnerReference(identity)],
@@ -261,21 +261,10 @@ internal sealed class ApiKeyReconciler(
             Type = "Opaque",
             Data = data,
         };
-        return await WriteAsync(desired, existing, ct);
+        return await secrets.WriteAsync(desired, existing, ct);
     }
 
-    private async Task<V1Secret> WriteAsync(V1Secret desired, V1Secret? current, CancellationToken ct)
-    {
-        var key = $"{desired.Metadata.NamespaceProperty}/{desired.Metadata.Name}";
-        var written = current is null
-            ? await client.CoreV1.CreateNamespacedSecretAsync(desired, desired.Metadata.NamespaceProperty, cancellationToken: ct)
-            : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, desired.Metadata.NamespaceProperty, cancellationToken: ct);
-        writtenSecrets.Record(key, current?.Metadata.ResourceVersion, written);
-        return written;
-    }
 
-    private async Task<V1Secret?> ReadAsync(string ns, string name, CancellationToken ct) =>
-        writtenSecrets.Freshest($"{ns}/{name}", secrets.Get(ns, name)) ?? await client.ReadSecretOrNullAsync(ns, name, ct);
 
     private Task Step(string step, CancellationToken ct) => StepHook?.Invoke(step, ct) ?? Task.CompletedTask;
 

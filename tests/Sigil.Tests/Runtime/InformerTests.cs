@@ -62,7 +62,7 @@ public sealed class InformerTests
         {
             await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new() { Name = $"burst-{i}" } }, ns);
         }
-        await Eventually.TrueAsync(() => Task.FromResult(informer.Items.Count == 20), TimeSpan.FromSeconds(15), "the cache never caught up");
+        await Eventually.TrueAsync(() => Task.FromResult(informer.Count == 20), TimeSpan.FromSeconds(15), "the cache never caught up");
         local.Faults.Reset();
         await stop.CancelAsync();
         await running;

@@ -1,0 +1,35 @@
+using k8s;
+using k8s.Models;
+using Sigil.Runtime;
+
+namespace Sigil.Reconciliation;
+
+/// <summary>
+/// How reconcilers read and write Secrets: through the informer cache, overlaid with what this process just
+/// wrote (until the cache catches up), falling back to the API only for a Secret the cache cannot hold (one
+/// Sigil did not label, which must never be overwritten). Writes use the version read, so a stale write is a 409.
+/// </summary>
+internal sealed class SecretAccess(IKubernetes client, Informer<V1Secret> cache)
+{
+    private readonly RecentWrites<V1Secret> _written = new();
+
+    /// <summary>The freshest Secret this process knows without asking the API (null if none is cached).</summary>
+    public V1Secret? Cached(string ns, string name) => _written.Freshest(Key(ns, name), cache.Get(ns, name));
+
+    public async Task<V1Secret?> ReadAsync(string ns, string name, CancellationToken ct) =>
+        Cached(ns, name) ?? await client.ReadSecretOrNullAsync(ns, name, ct);
+
+    /// <summary>Creates <paramref name="desired"/>, or replaces <paramref name="current"/> with it.</summary>
+    public async Task<V1Secret> WriteAsync(V1Secret desired, V1Secret? current, CancellationToken ct)
+    {
+        var ns = desired.Metadata.NamespaceProperty;
+        desired.Metadata.ResourceVersion = current?.Metadata.ResourceVersion;
+        var written = current is null
+            ? await client.CoreV1.CreateNamespacedSecretAsync(desired, ns, cancellationToken: ct)
+            : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, ns, cancellationToken: ct);
+        _written.Record(Key(ns, desired.Metadata.Name), current?.Metadata.ResourceVersion, written);
+        return written;
+    }
+
+    private static string Key(string ns, string name) => $"{ns}/{name}";
+}
