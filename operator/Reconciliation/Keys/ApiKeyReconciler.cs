@@ -42,6 +42,7 @@ internal sealed class ApiKeyReconciler(
         DateTimeOffset? nextDue = null, rotatedAt = null;
         var rotated = false;
         var callerId = Consent.IdOf(identity, trustDomain);
+        var all = identity.Spec.ApiKeys is { Count: > 0 } ? identities.Enumerate().ToList() : [];
         foreach (var key in identity.Spec.ApiKeys ?? [])
         {
             var (schedule, error) = KeySchedule.Parse(key.Name, key.Rotation.Every, key.Rotation.Schedule, key.Rotation.GracePeriod);
@@ -59,7 +60,6 @@ internal sealed class ApiKeyReconciler(
                     $"Secret {secretName} exists and was not created by Sigil for this identity: delete it or set apiKeys[{key.Name}].secretName"), statuses, null, null, false);
             }
 
-            var all = identities.Enumerate().ToList();
             var receivers = Consent.Receivers(key.Audience, identity, all, trustDomain);
             var accepting = receivers.Where(r => Consent.Accepts(r, callerId.ToString(), trustDomain, all)).ToList();
             if (accepting.Count == 0)
