@@ -219,21 +219,10 @@ public sealed class KubectlTests
         var ns = await cluster.CreateNamespaceAsync();
         var widgets = await Widgets.InstallAsync(cluster);
         var widget = await widgets.CreateAsync(ns, "noted");
-        await cluster.Client.EventsV1.CreateNamespacedEventAsync(new k8s.Models.Eventsv1Event
+        await cluster.Client.EventsV1.CreateNamespacedEventAsync(TestEvents.Issued("noted.1", new k8s.Models.V1ObjectReference
         {
-            Metadata = new() { Name = "noted.1" },
-            EventTime = DateTime.UtcNow,
-            Regarding = new k8s.Models.V1ObjectReference
-            {
-                ApiVersion = widgets.ApiVersion, Kind = "Widget", Name = "noted", NamespaceProperty = ns, Uid = (string?)widget["metadata"]!["uid"],
-            },
-            Reason = "Issued",
-            Note = "issued certificate serial 0a1b",
-            Type = "Normal",
-            Action = "Issue",
-            ReportingController = "sigil.dev/operator",
-            ReportingInstance = "sigil-0",
-        }, ns);
+            ApiVersion = widgets.ApiVersion, Kind = "Widget", Name = "noted", NamespaceProperty = ns, Uid = (string?)widget["metadata"]!["uid"],
+        }, "issued certificate serial 0a1b"), ns);
 
         var describe = await kubectl.OkAsync("describe", $"widgets.{widgets.Group}", "noted", "-n", ns);
         var events = await kubectl.OkAsync("get", "events", "-n", ns);

@@ -291,19 +291,8 @@ public sealed class ObjectSemanticsTests
     {
         await using var cluster = await TestCluster.StartAsync(kind);
         var ns = await cluster.CreateNamespaceAsync();
-        var now = DateTime.UtcNow;
-        await cluster.Client.EventsV1.CreateNamespacedEventAsync(new Eventsv1Event
-        {
-            Metadata = new() { Name = "e1" },
-            EventTime = now,
-            Regarding = new V1ObjectReference { Kind = "Secret", Name = "target", NamespaceProperty = ns, Uid = "u-1" },
-            Reason = "Issued",
-            Note = "issued a certificate",
-            Type = "Normal",
-            Action = "Issue",
-            ReportingController = "sigil.dev/operator",
-            ReportingInstance = "sigil-0",
-        }, ns);
+        await cluster.Client.EventsV1.CreateNamespacedEventAsync(
+            TestEvents.Issued("e1", new V1ObjectReference { Kind = "Secret", Name = "target", NamespaceProperty = ns, Uid = "u-1" }, "issued a certificate"), ns);
 
         var core = await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=target,involvedObject.kind=Secret");
         var none = await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=other");
