@@ -161,14 +161,15 @@ public sealed class ApiKeyTests
         var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
         await op.StopAsync();
 
-        var crashed = new TaskCompletionSource();
-        op.StepHook = (at, _) =>
+        // The "crash": the pass hangs right after the step until the operator is stopped, so nothing after
+        // the step runs (a hook that threw would let the retry finish the rotation before the stop).
+        var crashed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        op.StepHook = async (at, ct) =>
         {
             if (at == step && crashed.TrySetResult())
             {
-                throw new OperationCanceledException("simulated crash at " + at);
+                await Task.Delay(Timeout.Infinite, ct);
             }
-            return Task.CompletedTask;
         };
         await op.StartAsync();
         await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"crash"}}}""");
