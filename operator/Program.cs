@@ -16,3 +16,8 @@ catch (InvalidOperationException e)
     Console.Error.WriteLine($"sigil: {e.Message}");
     return 1;
 }
+catch (k8s.Exceptions.KubeConfigException e)
+{
+    Console.Error.WriteLine($"sigil: {e.Message} (give --kubeconfig PATH, set KUBECONFIG, or run in a pod)");
+    return 1;
+}

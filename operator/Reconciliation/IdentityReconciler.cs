@@ -35,7 +35,7 @@ internal sealed class IdentityReconciler
     private readonly ILogger _logger;
     private readonly SvidIssuer _issuer;
     private readonly string _caKeyId;
-    private readonly RecentWrites<ServiceIdentity> _writtenIdentities = new();
+    private readonly RecentWrites<ServiceIdentity> _writtenIdentities;
     private readonly SecretAccess _secretAccess;
     private readonly ApiKeyReconciler _apiKeys;
     private readonly RestartPlanner _restarts;
@@ -48,6 +48,7 @@ internal sealed class IdentityReconciler
             (client, identities, configMaps, ca, trustDomain, events, metrics, time, logger);
         _issuer = new SvidIssuer(ca, time);
         _caKeyId = Convert.ToHexStringLower(ca.KeyIdentifier);
+        _writtenIdentities = new RecentWrites<ServiceIdentity>(identities);
         _secretAccess = new SecretAccess(client, secrets);
         _apiKeys = new ApiKeyReconciler(identities, _secretAccess, trustDomain, events, metrics, logger) { StepHook = stepHook };
         _restarts = new RestartPlanner(client, events, time, logger);
@@ -57,11 +58,9 @@ internal sealed class IdentityReconciler
     {
         var slash = key.IndexOf('/');
         var (ns, name) = (key[..slash], key[(slash + 1)..]);
-        var cached = _identities.Get(ns, name);
-        var identity = cached is null ? null : _writtenIdentities.Freshest(key, cached);
+        var identity = _writtenIdentities.Freshest(ns, name);
         if (identity is null || identity.Metadata.DeletionTimestamp is not null)
         {
-            _writtenIdentities.Forget(key);
             _metrics.Forget(ns, name);
             return ReconcileResult.Done;
         }
@@ -214,7 +213,7 @@ internal sealed class IdentityReconciler
             ServiceIdentity.Group, ServiceIdentity.Version, identity.Metadata.NamespaceProperty, ServiceIdentity.Plural, identity.Metadata.Name, cancellationToken: ct);
         if (result is JsonElement element && KubernetesJson.Deserialize<ServiceIdentity>(element.GetRawText()) is { } updated)
         {
-            _writtenIdentities.Record(Informer<ServiceIdentity>.Key(identity), identity.Metadata.ResourceVersion, updated);
+            _writtenIdentities.Record(identity.Metadata.ResourceVersion, updated);
         }
         var ready = status.Conditions![0];
         var previous = identity.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready");

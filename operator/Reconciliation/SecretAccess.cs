@@ -11,10 +11,10 @@ namespace Sigil.Reconciliation;
 /// </summary>
 internal sealed class SecretAccess(IKubernetes client, Informer<V1Secret> cache)
 {
-    private readonly RecentWrites<V1Secret> _written = new();
+    private readonly RecentWrites<V1Secret> _written = new(cache);
 
     /// <summary>The freshest Secret this process knows without asking the API (null if none is cached).</summary>
-    public V1Secret? Cached(string ns, string name) => _written.Freshest(Key(ns, name), cache.Get(ns, name));
+    public V1Secret? Cached(string ns, string name) => _written.Freshest(ns, name);
 
     public async Task<V1Secret?> ReadAsync(string ns, string name, CancellationToken ct) =>
         Cached(ns, name) ?? await client.ReadSecretOrNullAsync(ns, name, ct);
@@ -27,9 +27,7 @@ internal sealed class SecretAccess(IKubernetes client, Informer<V1Secret> cache)
         var written = current is null
             ? await client.CoreV1.CreateNamespacedSecretAsync(desired, ns, cancellationToken: ct)
             : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, ns, cancellationToken: ct);
-        _written.Record(Key(ns, desired.Metadata.Name), current?.Metadata.ResourceVersion, written);
+        _written.Record(current?.Metadata.ResourceVersion, written);
         return written;
     }
-
-    private static string Key(string ns, string name) => $"{ns}/{name}";
 }

@@ -19,7 +19,8 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
 {
     private readonly ConcurrentDictionary<string, T> _cache = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<Action<T?, T?>> _handlers = [];
+    private readonly Lock _handlersLock = new();
+    private Action<T?, T?>[] _handlers = [];
 
     public Task Synced => _synced.Task;
 
@@ -30,7 +31,16 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
 
     public T? Get(string ns, string name) => _cache.GetValueOrDefault(Key(ns, name));
 
-    public void OnChange(Action<T?, T?> handler) => _handlers.Add(handler);
+    public T? Get(string key) => _cache.GetValueOrDefault(key);
+
+    /// <summary>Adds a handler; safe while the informer runs (handlers are copied on write).</summary>
+    public void OnChange(Action<T?, T?> handler)
+    {
+        lock (_handlersLock)
+        {
+            _handlers = [.. _handlers, handler];
+        }
+    }
 
     public static string Key(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : $"{ns}/{name}";
 
@@ -138,7 +148,8 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
         ct.ThrowIfCancellationRequested();
     }
 
-    private T Transform(T obj) => transform is null ? obj : transform(obj);
+    /// <summary>The object in the form this cache holds it.</summary>
+    public T Transform(T obj) => transform is null ? obj : transform(obj);
 
     private void Notify(T? old, T? current)
     {

@@ -25,27 +25,41 @@ internal static class LoadHarness
         await LocalSetup.InstallAsync(cluster.Client, "sigil-system", CancellationToken.None);
         await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } });
         var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
-        using var operatorProcess = Process.Start(new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", cluster.KubeconfigPath,
-            "--metrics-port", "19180", "--health-port", "0", "--log-format", "json"])
+        var metricsPort = FreePort();
+        var start = new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", cluster.KubeconfigPath,
+            "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--health-port", "0", "--log-format", "json"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        })!;
+        };
+        // OPERATOR_DOTNET_X=v sets DOTNET_X=v for the operator only (GC settings), not for this emulator process.
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("OPERATOR_DOTNET_", StringComparison.Ordinal)))
+        {
+            start.Environment[name["OPERATOR_".Length..]] = value;
+        }
+        using var operatorProcess = Process.Start(start)!;
         _ = operatorProcess.StandardOutput.ReadToEndAsync();
-        _ = operatorProcess.StandardError.ReadToEndAsync();
+        var errors = operatorProcess.StandardError.ReadToEndAsync();
         try
         {
             var watch = Stopwatch.StartNew();
             await CreateIdentitiesAsync(cluster.Client, count);
-            var ready = await WaitReadyAsync(cluster.Client, count, watch);
+            var ready = await WaitReadyAsync(cluster.Client, count, watch, () => operatorProcess.HasExited);
+            if (operatorProcess.HasExited)
+            {
+                Console.WriteLine($"the operator exited with {operatorProcess.ExitCode}: {await errors}");
+                return;
+            }
             var allReady = watch.Elapsed;
+            Console.WriteLine($"operator process id:         {operatorProcess.Id} (SIGIL_HOLD_SECONDS keeps it running for a heap dump)");
             await Task.Delay(TimeSpan.FromSeconds(10));
             var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status");
             string Field(string name) => status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':')[1].Trim();
             Console.WriteLine($"identities:                  {count} ({ready} Ready after {allReady.TotalSeconds:F1} s)");
             Console.WriteLine($"operator process RSS:        {Field("VmRSS")} (peak {Field("VmHWM")}), 10 s after all were Ready");
             using var http = new HttpClient();
-            var metrics = await http.GetStringAsync("http://127.0.0.1:19180/metrics");
+            var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
             foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("dotnet_total_memory_bytes", StringComparison.Ordinal) || l.StartsWith("process_working_set_bytes", StringComparison.Ordinal)))
             {
                 Console.WriteLine($"operator {line}");
@@ -53,6 +67,10 @@ internal static class LoadHarness
         }
         finally
         {
+            if (int.TryParse(Environment.GetEnvironmentVariable("SIGIL_HOLD_SECONDS"), out var hold))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(hold));
+            }
             operatorProcess.Kill(entireProcessTree: true);
         }
     }
@@ -97,6 +115,13 @@ internal static class LoadHarness
         await running;
     }
 
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static Task CreateIdentitiesAsync(IKubernetes client, int count) =>
         Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
             await client.CustomObjects.CreateNamespacedCustomObjectAsync(new ServiceIdentity
@@ -105,7 +130,7 @@ internal static class LoadHarness
                 Spec = new ServiceIdentitySpec { X509 = new X509Spec() },
             }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: ct));
 
-    private static async Task<int> WaitReadyAsync(IKubernetes client, int count, Stopwatch watch)
+    private static async Task<int> WaitReadyAsync(IKubernetes client, int count, Stopwatch watch, Func<bool>? gaveUp = null)
     {
         int ready;
         do
@@ -114,7 +139,7 @@ internal static class LoadHarness
             var list = await client.CustomObjects.ListNamespacedCustomObjectAsync<ServiceIdentityList>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural);
             ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
         }
-        while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(10));
+        while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(10) && gaveUp?.Invoke() != true);
         return ready;
     }
 }

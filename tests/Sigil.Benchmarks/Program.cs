@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using Sigil.Benchmarks;
 
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- load 1000     (load harness)
-// dotnet run -c Release --project tests/Sigil.Benchmarks -- operator-memory 10000   (operator RSS, own process)
+// dotnet run -c Release --project tests/Sigil.Benchmarks -- operator-memory 10000   (operator RSS, own process; SIGIL_HOLD_SECONDS=N keeps it up for dotnet-gcdump)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- --filter '*'   (BenchmarkDotNet)
 if (args is ["operator-memory", ..])
 {
