@@ -26,7 +26,6 @@ internal sealed class IdentityReconciler
 
     private readonly IKubernetes _client;
     private readonly Informer<ServiceIdentity> _identities;
-    private readonly Informer<V1ConfigMap> _configMaps;
     private readonly CertificateAuthority _ca;
     private readonly string _trustDomain;
     private readonly EventRecorder _events;
@@ -39,19 +38,21 @@ internal sealed class IdentityReconciler
     private readonly SecretAccess _secretAccess;
     private readonly ApiKeyReconciler _apiKeys;
     private readonly RestartPlanner _restarts;
+    private readonly TrustBundlePublisher _trustBundles;
 
     public IdentityReconciler(IKubernetes client, Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps,
         CertificateAuthority ca, string trustDomain, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
         Func<string, CancellationToken, Task>? stepHook = null)
     {
-        (_client, _identities, _configMaps, _ca, _trustDomain, _events, _metrics, _time, _logger) =
-            (client, identities, configMaps, ca, trustDomain, events, metrics, time, logger);
+        (_client, _identities, _ca, _trustDomain, _events, _metrics, _time, _logger) =
+            (client, identities, ca, trustDomain, events, metrics, time, logger);
         _issuer = new SvidIssuer(ca, time);
         _caKeyId = Convert.ToHexStringLower(ca.KeyIdentifier);
         _writtenIdentities = new RecentWrites<ServiceIdentity>(identities);
         _secretAccess = new SecretAccess(client, secrets);
         _apiKeys = new ApiKeyReconciler(identities, _secretAccess, trustDomain, events, metrics, logger) { StepHook = stepHook };
         _restarts = new RestartPlanner(client, events, time, logger);
+        _trustBundles = new TrustBundlePublisher(client, configMaps, ca.TrustBundlePem, time, logger);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken ct)
@@ -99,7 +100,7 @@ internal sealed class IdentityReconciler
             _metrics.CertificateRenewal.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(renewal.ToUnixTimeSeconds());
         }
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
-        await EnsureTrustBundleAsync(identity.Metadata.NamespaceProperty, ct);
+        await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, ct);
 
         var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses));
         var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
@@ -221,32 +222,6 @@ internal sealed class IdentityReconciler
         {
             _logger.LogWarning("{Namespace}/{Name} is not ready: {Reason}: {Message}", identity.Metadata.NamespaceProperty, identity.Metadata.Name, ready.Reason, ready.Message);
             await _events.RecordAsync(identity, eventTypeOnChange, ready.Reason!, "Validate", ready.Message!, ct);
-        }
-    }
-
-    private async Task EnsureTrustBundleAsync(string ns, CancellationToken ct)
-    {
-        var current = _configMaps.Get(ns, Rendering.TrustBundleName);
-        if (current?.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == _ca.TrustBundlePem)
-        {
-            return;
-        }
-        var desired = Rendering.TrustBundle(ns, _ca.TrustBundlePem, current?.Metadata.ResourceVersion);
-        try
-        {
-            if (current is null)
-            {
-                await _client.CoreV1.CreateNamespacedConfigMapAsync(desired, ns, cancellationToken: ct);
-            }
-            else
-            {
-                await _client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, Rendering.TrustBundleName, ns, cancellationToken: ct);
-            }
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && current is null)
-        {
-            // Not in our cache yet but already there: ours (the cache will catch up and requeue) or a foreign one we leave alone.
-            _logger.LogDebug("ConfigMap {Namespace}/{ConfigMap} already exists", ns, Rendering.TrustBundleName);
         }
     }
 }

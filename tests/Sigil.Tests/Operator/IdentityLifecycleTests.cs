@@ -226,4 +226,31 @@ public sealed class IdentityLifecycleTests
         Assert.Contains("spec.x509.renewBefore", bad.Status!.Conditions!.Single().Message, StringComparison.Ordinal);
         Assert.Null(await op.SecretAsync(ns, "bad-svid"));
     }
+
+    [Fact]
+    public async Task A_trust_bundle_ConfigMap_Sigil_did_not_create_is_left_alone_and_not_retried_on_every_pass()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        var theirs = await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "sigil-trust-bundle" },
+            Data = new Dictionary<string, string> { ["ca.crt"] = "their bundle" },
+        }, ns);
+        local.Requests.Clear();
+
+        foreach (var name in new[] { "first", "second", "third" })
+        {
+            await op.CreateAsync(ns, OperatorUnderTest.Identity(name));
+            await op.WaitForAsync(ns, name, Reasons.Issued);
+        }
+        var after = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns);
+
+        Assert.Equal(theirs.Metadata.ResourceVersion, after.Metadata.ResourceVersion);
+        Assert.Equal("their bundle", after.Data["ca.crt"]);
+        Assert.Equal(1, local.Requests.Count("create", "configmaps", ns));
+        Assert.Single(op.Logs.Lines, l => l.Contains("was not created by Sigil", StringComparison.Ordinal));
+    }
 }
