@@ -42,9 +42,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         (HealthPort, MetricsPort) = (health.Port, metrics.Port);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger, CacheTransforms.StripBookkeeping);
-        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger, s => SecretReader.Compact(CacheTransforms.StripBookkeeping(s)));
-        var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger, CacheTransforms.StripBookkeeping);
+        var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger, CacheTransforms.Slim);
+        var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger, s => SecretReader.Compact(CacheTransforms.Slim(s)));
+        var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger, CacheTransforms.Slim);
         Subscribe(identities, secrets, configMaps);
         var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token) };
         try
@@ -156,6 +156,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 queue.Add(Informer<ServiceIdentity>.Key(identity));
             }
         }, null, options.ResyncPeriod, options.ResyncPeriod);
+        using var trimmer = new BurstTrimmer(() => controller.Passes, () => queue.Depth, BurstTrimmer.CollectAggressively).Start(time);
         try
         {
             await controller.RunAsync(ct);

@@ -17,7 +17,12 @@ internal sealed record ReconcileResult(TimeSpan? RequeueAfter)
 /// </summary>
 internal sealed class Controller(string name, WorkQueue queue, Func<string, CancellationToken, Task<ReconcileResult>> reconcile, int workers, ILogger logger)
 {
+    private long _passes;
+
     public event Action<string, Exception>? Failed;
+
+    /// <summary>Passes finished, successful or not, since the controller started.</summary>
+    public long Passes => Interlocked.Read(ref _passes);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -64,6 +69,7 @@ internal sealed class Controller(string name, WorkQueue queue, Func<string, Canc
             finally
             {
                 queue.Done(key);
+                Interlocked.Increment(ref _passes);
             }
         }
     }

@@ -24,10 +24,31 @@ public sealed class CacheTransformsTests
             },
         };
 
-        var cached = CacheTransforms.StripBookkeeping(secret);
+        var cached = CacheTransforms.Slim(secret);
 
         Assert.Null(cached.Metadata.ManagedFields);
         Assert.Equal(["sigil.dev/rotate"], cached.Metadata.Annotations.Keys);
+    }
+
+    [Fact]
+    public void Cached_objects_share_the_strings_every_object_repeats_and_keep_their_own_names()
+    {
+        static V1Secret Parsed(string name) => k8s.KubernetesJson.Deserialize<V1Secret>($$$"""
+            {"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":"{{{name}}}","namespace":"shop",
+             "labels":{"app.kubernetes.io/managed-by":"sigil","sigil.dev/identity":"{{{name}}}"},"annotations":{"sigil.dev/spiffe-id":"spiffe://x/{{{name}}}"},
+             "ownerReferences":[{"apiVersion":"sigil.dev/v1alpha1","kind":"ServiceIdentity","name":"{{{name}}}","uid":"u-{{{name}}}"}]}}
+            """);
+
+        var (a, b) = (CacheTransforms.Slim(Parsed("a")), CacheTransforms.Slim(Parsed("b")));
+
+        Assert.Same(a.ApiVersion, b.ApiVersion);
+        Assert.Same(a.Type, b.Type);
+        Assert.Same(a.Metadata.NamespaceProperty, b.Metadata.NamespaceProperty);
+        Assert.Same(a.Metadata.Labels.Keys.First(), b.Metadata.Labels.Keys.First());
+        Assert.Same(a.Metadata.Labels["app.kubernetes.io/managed-by"], b.Metadata.Labels["app.kubernetes.io/managed-by"]);
+        Assert.Same(a.Metadata.OwnerReferences[0].Kind, b.Metadata.OwnerReferences[0].Kind);
+        Assert.Equal(("a", "b"), (a.Metadata.Labels["sigil.dev/identity"], b.Metadata.Labels["sigil.dev/identity"]));
+        Assert.Equal("spiffe://x/b", b.Metadata.Annotations["sigil.dev/spiffe-id"]);
     }
 
     [Fact]
