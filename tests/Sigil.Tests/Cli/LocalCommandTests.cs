@@ -57,7 +57,7 @@ public sealed class LocalCommandTests
             async Task<ProcessResult> Kubectl(params string[] args) => await ProcessRunner.RunAsync(ToolCache.Kubectl132, ["--kubeconfig", kubeconfig, .. args]);
             var examples = Path.Combine(Repository.Root, "examples");
 
-            var applied = await Kubectl("apply", "-f", Path.Combine(examples, "payments.yaml"));
+            var applied = await Kubectl("apply", "-f", Path.Combine(examples, "01-payments.yaml"));
             var ready = await Kubectl("wait", "sid/payments", "-n", "shop", "--for=condition=Ready", "--timeout=30s");
             var table = await Kubectl("get", "sid", "-n", "shop");
             var crt = await Kubectl("get", "secret", "payments-svid", "-n", "shop", "-o", "jsonpath={.data.tls\\.crt}");
@@ -74,7 +74,7 @@ public sealed class LocalCommandTests
 
             // API keys through kubectl: the caller's key verifies against the receiver's keys.json, and a rotation
             // keeps the old key there for its grace period.
-            var keysApplied = await Kubectl("apply", "-f", Path.Combine(examples, "orders-and-payments-keys.yaml"));
+            var keysApplied = await Kubectl("apply", "-f", Path.Combine(examples, "03-api-keys.yaml"));
             Assert.True(keysApplied.ExitCode == 0, keysApplied.Output);
             async Task<List<JsonObject>> KeysJsonAsync()
             {
