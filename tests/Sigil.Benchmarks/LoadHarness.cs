@@ -24,7 +24,8 @@ internal static class LoadHarness
         await using var cluster = await LocalCluster.StartAsync();
         await LocalSetup.InstallAsync(cluster.Client, "sigil-system", CancellationToken.None);
         await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } });
-        var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
+        // SIGIL_OPERATOR_DLL runs another build of the operator, e.g. `dotnet publish` output as the image holds it.
+        var sigil = Environment.GetEnvironmentVariable("SIGIL_OPERATOR_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "sigil.dll");
         var metricsPort = FreePort();
         var start = new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", cluster.KubeconfigPath,
             "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--health-port", "0", "--log-format", "json"])
