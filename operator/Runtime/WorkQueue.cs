@@ -4,7 +4,8 @@ namespace Sigil.Runtime;
 /// A port of client-go's work queue: a key is queued at most once however often it is added, is never
 /// handed to two workers at once (an add while it is being processed re-queues it after
 /// <see cref="Done"/>), can be added after a delay (the earliest pending delay wins), and retries with
-/// per-key exponential backoff until <see cref="Forget"/>.
+/// per-key exponential backoff until <see cref="Forget"/>. Delayed keys wait in one heap behind one timer, as in
+/// client-go's delaying queue: an operator holds a renewal for every identity, and a timer each would cost memory per key.
 /// </summary>
 internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, TimeSpan maxRetryDelay) : IDisposable
 {
@@ -12,7 +13,11 @@ internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, Time
     private readonly Queue<string> _queue = new();
     private readonly HashSet<string> _dirty = [];
     private readonly HashSet<string> _processing = [];
-    private readonly Dictionary<string, (DateTimeOffset Due, ITimer Timer)> _waiting = [];
+    private readonly Dictionary<string, DateTimeOffset> _waiting = [];
+    // Ordered by due time; may hold outdated entries for keys whose delay was shortened, skipped when they surface.
+    private readonly PriorityQueue<string, DateTimeOffset> _waitingOrder = new();
+    private ITimer? _timer;
+    private DateTimeOffset? _timerDue;
     private readonly Dictionary<string, int> _failures = [];
     private readonly SemaphoreSlim _available = new(0);
     private bool _shuttingDown;
@@ -64,17 +69,15 @@ internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, Time
             {
                 return;
             }
-            var due = time.GetUtcNow() + delay;
-            if (_waiting.TryGetValue(key, out var pending))
+            var now = time.GetUtcNow();
+            var due = now + delay;
+            if (_waiting.TryGetValue(key, out var pending) && pending <= due)
             {
-                if (pending.Due <= due)
-                {
-                    return;
-                }
-                pending.Timer.Dispose();
+                return;
             }
-            var timer = time.CreateTimer(_ => Fire(key, due), null, delay, Timeout.InfiniteTimeSpan);
-            _waiting[key] = (due, timer);
+            _waiting[key] = due;
+            _waitingOrder.Enqueue(key, due);
+            ArmTimerLocked(now);
         }
     }
 
@@ -162,11 +165,10 @@ internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, Time
         lock (_lock)
         {
             _shuttingDown = true;
-            foreach (var (_, pending) in _waiting)
-            {
-                pending.Timer.Dispose();
-            }
+            _timer?.Dispose();
+            _timer = null;
             _waiting.Clear();
+            _waitingOrder.Clear();
         }
         _available.Release();
     }
@@ -177,17 +179,48 @@ internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, Time
         _available.Dispose();
     }
 
-    private void Fire(string key, DateTimeOffset due)
+    /// <summary>Points the one timer at the earliest due key, unless it already fires by then.</summary>
+    private void ArmTimerLocked(DateTimeOffset now)
     {
+        while (_waitingOrder.TryPeek(out var key, out var due) && (!_waiting.TryGetValue(key, out var current) || current != due))
+        {
+            _waitingOrder.Dequeue();
+        }
+        if (!_waitingOrder.TryPeek(out _, out var earliest) || _timerDue <= earliest)
+        {
+            return;
+        }
+        _timer ??= time.CreateTimer(_ => FireDue(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // At least a millisecond: timers count whole milliseconds, and one that fired a little early re-arms here.
+        _timer.Change(earliest - now > TimeSpan.FromMilliseconds(1) ? earliest - now : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+        _timerDue = earliest;
+    }
+
+    private void FireDue()
+    {
+        var ready = new List<string>();
         lock (_lock)
         {
-            if (!_waiting.TryGetValue(key, out var pending) || pending.Due != due)
+            if (_shuttingDown)
             {
                 return;
             }
-            pending.Timer.Dispose();
-            _waiting.Remove(key);
+            var now = time.GetUtcNow();
+            _timerDue = null;
+            while (_waitingOrder.TryPeek(out var key, out var due) && due <= now)
+            {
+                _waitingOrder.Dequeue();
+                if (_waiting.TryGetValue(key, out var current) && current == due)
+                {
+                    _waiting.Remove(key);
+                    ready.Add(key);
+                }
+            }
+            ArmTimerLocked(now);
         }
-        Add(key);
+        foreach (var key in ready)
+        {
+            Add(key);
+        }
     }
 }

@@ -57,6 +57,34 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public async Task Many_delayed_keys_each_come_when_due_and_only_once()
+    {
+        var time = new FakeTimeProvider();
+        using var queue = new WorkQueue(time);
+
+        for (var minute = 30; minute >= 1; minute--)
+        {
+            queue.AddAfter($"k{minute}", TimeSpan.FromMinutes(minute));
+        }
+        queue.AddAfter("k20", TimeSpan.FromSeconds(90));
+        var arrivals = new List<(int Minute, string Key)>();
+        for (var minute = 1; minute <= 40; minute++)
+        {
+            time.Advance(TimeSpan.FromMinutes(1));
+            while (queue.Depth > 0)
+            {
+                var key = (await queue.GetAsync(Soon))!;
+                queue.Done(key);
+                arrivals.Add((minute, key));
+            }
+        }
+
+        Assert.Equal(30, arrivals.Count);
+        Assert.Equal((2, "k20"), arrivals.Single(a => a.Key == "k20"));
+        Assert.All(arrivals.Where(a => a.Key != "k20"), a => Assert.Equal($"k{a.Minute}", a.Key));
+    }
+
+    [Fact]
     public void Failures_back_off_exponentially_up_to_the_cap_and_Forget_resets_them()
     {
         var time = new FakeTimeProvider();
