@@ -83,10 +83,11 @@ public sealed class RbacTests
         await Eventually.TrueAsync(async () => (await cluster.Client.AppsV1.ReadNamespacedDaemonSetAsync("w", ns)).Spec.Template.Metadata?.Annotations?.ContainsKey(Labels.RestartedAtAnnotation) == true,
             TimeSpan.FromSeconds(20));
         await cluster.Client.CoreV1.DeleteNamespacedConfigMapAsync("sigil-trust-bundle", ns);
-        await Eventually.TrueAsync(() => Task.FromResult(
-            local.Requests.All.Count(r => r.User == OperatorUser && r.Verb == "create" && r.Resource == "configmaps" && r.Namespace == ns) >= 2));
-        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns);
-        bundle.Data["ca.crt"] = "tampered";
+        // Wait for the bundle itself: counting creates is not enough, since a create may have met a 409 before the delete.
+        k8s.Models.V1ConfigMap? bundle = null;
+        await Eventually.TrueAsync(async () => (bundle = (await cluster.Client.CoreV1.ListNamespacedConfigMapAsync(ns,
+            fieldSelector: "metadata.name=sigil-trust-bundle")).Items.SingleOrDefault()) is not null, TimeSpan.FromSeconds(20), "the trust bundle never came back");
+        bundle!.Data["ca.crt"] = "tampered";
         await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, "sigil-trust-bundle", ns);
         await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "update" && r.Resource == "configmaps")));
 
