@@ -1,6 +1,7 @@
 using System.Net;
 using k8s;
 using Sigil.Api;
+using Sigil.LocalControlPlane.Http;
 using Sigil.Operator;
 using Sigil.Tests.Support;
 
@@ -48,8 +49,11 @@ public sealed class ReliabilityTests
         local.Requests.Clear();
         await op.PatchAsync(ns, "warmup", """{"metadata":{"annotations":{"sigil.dev/rotate":"count-me"}}}""");
         await op.WaitForAsync(ns, "warmup", Reasons.Issued, i => i.Status!.LastRotationRequest == "count-me");
+        int Writes() => local.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null));
+        // The event follows the status write; on a loaded machine it may take a moment. Then give any extra write time to show.
+        await Eventually.TrueAsync(() => Task.FromResult(Writes() >= 3), TimeSpan.FromSeconds(10), "an issuance made fewer than 3 writes");
         await Task.Delay(1000);
-        var operatorWrites = local.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null));
+        var operatorWrites = Writes();
         local.Requests.Clear();
         await Task.Delay(2000);
 
@@ -73,8 +77,10 @@ public sealed class ReliabilityTests
         local.Requests.Clear();
         await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"count-keys"}}}""");
         await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != first.Status!.ApiKeys![0].CurrentKeyId);
+        List<RecordedRequest> Writes() => [.. local.Requests.All.Where(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null))];
+        await Eventually.TrueAsync(() => Task.FromResult(Writes().Count >= 6), TimeSpan.FromSeconds(10), "a key rotation made fewer than 6 writes");
         await Task.Delay(1000);
-        var writes = local.Requests.All.Where(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null)).ToList();
+        var writes = Writes();
         local.Requests.Clear();
         await Task.Delay(2000);
 
