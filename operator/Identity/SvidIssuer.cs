@@ -60,8 +60,8 @@ public sealed class SvidIssuer
     public IssuedSvid Issue(SvidRequest request)
     {
         var now = _time.GetUtcNow();
-        var notBefore = Seconds(now - ClockSkewAllowance);
-        var notAfter = Seconds(Min(now + request.Ttl, _ca.NotAfter));
+        var notBefore = Api.Timestamps.ToSecond(now - ClockSkewAllowance);
+        var notAfter = Api.Timestamps.ToSecond(Min(now + request.Ttl, _ca.NotAfter));
         var (spki, privateKeyPem) = NewKey(request.KeyAlgorithm);
         var serial = NewSerial();
 
@@ -133,9 +133,6 @@ public sealed class SvidIssuer
     private static byte[] KeyIdentifier(byte[] subjectPublicKey) => SHA256.HashData(subjectPublicKey)[..20];
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
-
-    // X.509 validity is encoded to the second.
-    private static DateTimeOffset Seconds(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 
     /// <summary>Lets BouncyCastle's certificate builder sign with the platform's key. Signatures take turns, since
     /// platform key objects are not documented as safe for concurrent use (a signature is about 30 µs).</summary>

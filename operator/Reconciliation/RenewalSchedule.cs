@@ -21,9 +21,6 @@ internal static class RenewalSchedule
         var bound = JitterBound(renewBefore);
         var fraction = BitConverter.ToUInt32(SHA256.HashData(Encoding.ASCII.GetBytes(serialNumber)), 0) / (double)uint.MaxValue;
         var jitter = TimeSpan.FromTicks((long)(bound.Ticks * fraction));
-        return TruncateToSeconds(notAfter - renewBefore - jitter);
+        return Api.Timestamps.ToSecond(notAfter - renewBefore - jitter);
     }
-
-    // Status times are RFC 3339 to the second; truncating keeps "due" decisions and status in agreement.
-    private static DateTimeOffset TruncateToSeconds(DateTimeOffset t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, t.Offset);
 }

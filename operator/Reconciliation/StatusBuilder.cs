@@ -37,7 +37,7 @@ internal static class StatusBuilder
             Status = status,
             Reason = readiness.Reason,
             Message = readiness.Message,
-            LastTransitionTime = unchanged ? previousReady!.LastTransitionTime : Truncate(now),
+            LastTransitionTime = unchanged ? previousReady!.LastTransitionTime : Timestamps.ToSecond(now),
             ObservedGeneration = identity.Metadata.Generation,
         };
         return new ServiceIdentityStatus
@@ -69,14 +69,12 @@ internal static class StatusBuilder
 
     public static string ToJson(ServiceIdentityStatus? status) => JsonSerializer.Serialize(status, Canonical);
 
-    private static DateTimeOffset Truncate(DateTimeOffset t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
-
     private sealed class SecondsTimestampConverter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             DateTimeOffset.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteStringValue(Timestamps.Format(value));
     }
 }

@@ -48,7 +48,7 @@ internal static class Json
         return node as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
     }
 
-    public static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Timestamp(DateTimeOffset t) => Api.Timestamps.Format(t);
 
     /// <summary>Follows a dotted path (<c>metadata.name</c>, <c>involvedObject.kind</c>) to a scalar's text.</summary>
     public static string? PathText(JsonNode? node, string dottedPath)

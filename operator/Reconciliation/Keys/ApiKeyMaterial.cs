@@ -18,7 +18,7 @@ internal sealed record ApiKeyMaterial(string KeyId, string Secret)
 
     public static ApiKeyMaterial New() => new(
         Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5)),
-        Base64Url(RandomNumberGenerator.GetBytes(32)));
+        System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)));
 
     /// <summary>Reads a presented key back into its parts; null if it is not in Sigil's form.</summary>
     public static ApiKeyMaterial? Parse(string? presented)
@@ -33,8 +33,6 @@ internal sealed record ApiKeyMaterial(string KeyId, string Secret)
     }
 
     public static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     // Never print the secret (records print every property by default).
     public override string ToString() => $"ApiKeyMaterial {{ KeyId = {KeyId} }}";

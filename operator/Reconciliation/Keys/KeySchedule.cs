@@ -24,7 +24,7 @@ internal sealed record KeySchedule(TimeSpan? Every, CronExpression? Cron, TimeSp
         var bound = Math.Min(every.Ticks / 100, MaxEarly.Ticks);
         var fraction = BitConverter.ToUInt32(SHA256.HashData(Encoding.ASCII.GetBytes(keyId)), 0) / (double)uint.MaxValue;
         var due = rotatedAt + every - TimeSpan.FromTicks((long)(bound * fraction));
-        return new DateTimeOffset(due.UtcTicks - due.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        return Api.Timestamps.ToSecond(due);
     }
 
     /// <summary>Parses spec.apiKeys[].rotation; the error says what to change.</summary>

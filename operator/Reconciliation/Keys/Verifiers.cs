@@ -64,7 +64,7 @@ internal static class VerifierPlan
         var live = new[] { state.Current, state.Pending }.OfType<ApiKeyMaterial>().ToList();
         var retired = mine
             .Where(e => live.All(k => k.KeyId != e.KeyId))
-            .Select(e => e with { NotAfter = e.NotAfter ?? Truncate(state.RotatedAt + grace) })
+            .Select(e => e with { NotAfter = e.NotAfter ?? Api.Timestamps.ToSecond(state.RotatedAt + grace) })
             .Where(e => e.NotAfter > now);
         return [.. others, .. retired, .. live.Select(k => Entry(state, k))];
     }
@@ -84,6 +84,4 @@ internal static class VerifierPlan
     };
 
     public static bool Same(IReadOnlyList<VerifierEntry> a, IReadOnlyList<VerifierEntry> b) => Serialize(a).AsSpan().SequenceEqual(Serialize(b));
-
-    private static DateTimeOffset Truncate(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 }
