@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -18,7 +19,8 @@ internal sealed class RestartPlanner(IKubernetes client, EventRecorder events, T
 {
     public static readonly TimeSpan Coalesce = TimeSpan.FromSeconds(5);
 
-    private readonly Dictionary<string, DateTimeOffset> _warnedMissing = [];
+    // Workers reconcile different identities at once, so this is shared between them.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _warnedMissing = new();
 
     /// <returns>When to look again (a coalescing window still open), or null.</returns>
     public async Task<DateTimeOffset?> ReconcileAsync(ServiceIdentity identity, DateTimeOffset? lastChange, DateTimeOffset now, CancellationToken ct)
@@ -50,21 +52,9 @@ internal sealed class RestartPlanner(IKubernetes client, EventRecorder events, T
             {
                 continue;
             }
-            var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
-            var body = new System.Text.Json.Nodes.JsonObject
-            {
-                ["spec"] = new System.Text.Json.Nodes.JsonObject
-                {
-                    ["template"] = new System.Text.Json.Nodes.JsonObject
-                    {
-                        ["metadata"] = new System.Text.Json.Nodes.JsonObject
-                        {
-                            ["annotations"] = new System.Text.Json.Nodes.JsonObject { [Labels.RestartedAtAnnotation] = stamp },
-                        },
-                    },
-                },
-            };
-            var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch);
+            var stamp = Timestamps.Format(time.GetUtcNow());
+            var template = new { metadata = new { annotations = new Dictionary<string, string> { [Labels.RestartedAtAnnotation] = stamp } } };
+            var patch = new V1Patch(System.Text.Json.JsonSerializer.Serialize(new { spec = new { template } }), V1Patch.PatchType.MergePatch);
             await (workload.Kind switch
             {
                 "StatefulSet" => client.AppsV1.PatchNamespacedStatefulSetAsync(patch, workload.Name, ns, cancellationToken: ct) as Task,
