@@ -109,7 +109,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             {
                 // A verifier that appears or disappears needs its callers' keys put back; edits are the callers' own writes.
                 if ((old is null || current is null) && identities.Get(secret.Metadata.NamespaceProperty, owner) is { } identity
-                    && secret.Metadata.Name.EndsWith(ApiKeyReconciler.VerifierSuffix, StringComparison.Ordinal))
+                    && secret.Metadata.Name.EndsWith(Rendering.VerifierSuffix, StringComparison.Ordinal))
                 {
                     AddWithRelated(identity);
                 }

@@ -2,6 +2,7 @@ using System.Text;
 using k8s.Models;
 using Sigil.Api;
 using Sigil.Identity;
+using Sigil.Reconciliation.Keys;
 
 namespace Sigil.Reconciliation;
 
@@ -10,28 +11,58 @@ internal static class Rendering
 {
     public const string TrustBundleName = "sigil-trust-bundle";
 
-    public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? rotationRequest) => new()
+    public const string VerifierSuffix = "-verifiers";
+    public const string RotatedAtAnnotation = "sigil.dev/rotated-at";
+    public const string NextRotationRequestAnnotation = "sigil.dev/next-rotation-request";
+
+    public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? rotationRequest)
     {
-        ApiVersion = "v1",
-        Kind = "Secret",
-        Metadata = new V1ObjectMeta
-        {
-            Name = desired.SecretName,
-            NamespaceProperty = identity.Metadata.NamespaceProperty,
-            Labels = ManagedLabels(identity),
-            Annotations = string.IsNullOrEmpty(rotationRequest)
-                ? new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString() }
-                : new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString(), [Labels.RotationRequestAnnotation] = rotationRequest },
-            OwnerReferences = [OwnerReference(identity)],
-        },
-        Type = "kubernetes.io/tls",
-        Data = new Dictionary<string, byte[]>
+        var annotations = new Dictionary<string, string> { [Labels.SpiffeIdAnnotation] = spiffeId.ToString() };
+        AddIfSet(annotations, Labels.RotationRequestAnnotation, rotationRequest);
+        return ManagedSecret(identity, desired.SecretName, "kubernetes.io/tls", annotations, new Dictionary<string, byte[]>
         {
             ["tls.crt"] = Encoding.ASCII.GetBytes(svid.CertificateChainPem),
             ["tls.key"] = Encoding.ASCII.GetBytes(svid.PrivateKeyPem),
             ["ca.crt"] = Encoding.ASCII.GetBytes(svid.TrustBundlePem),
-        },
-    };
+        });
+    }
+
+    /// <summary>
+    /// A caller's key Secret: the presented key (and the HMAC secret) of <paramref name="current"/>, and a
+    /// <paramref name="next"/> key waiting to be promoted, which the caller does not present yet.
+    /// </summary>
+    public static V1Secret CallerKeySecret(ServiceIdentity identity, SpiffeId spiffeId, string secretName, ApiKeySpec key, string type,
+        ApiKeyMaterial? current, ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest)
+    {
+        var data = new Dictionary<string, byte[]>();
+        if (current is not null)
+        {
+            data["api-key"] = Encoding.UTF8.GetBytes(current.Presented);
+            data["key-id"] = Encoding.UTF8.GetBytes(current.KeyId);
+            if (type == "HMACSHA256")
+            {
+                data["hmac-secret"] = Encoding.UTF8.GetBytes(current.Secret);
+            }
+        }
+        if (next is not null)
+        {
+            data["next-api-key"] = Encoding.UTF8.GetBytes(next.Presented);
+        }
+        var annotations = new Dictionary<string, string>
+        {
+            [Labels.SpiffeIdAnnotation] = spiffeId.ToString(),
+            ["sigil.dev/audience"] = key.Audience,
+            ["sigil.dev/key-type"] = type,
+            [RotatedAtAnnotation] = Timestamps.Format(rotatedAt),
+        };
+        AddIfSet(annotations, Labels.RotationRequestAnnotation, actedOn);
+        AddIfSet(annotations, NextRotationRequestAnnotation, nextRequest);
+        return ManagedSecret(identity, secretName, "Opaque", annotations, data);
+    }
+
+    public static V1Secret VerifierSecret(ServiceIdentity receiver, IReadOnlyList<VerifierEntry> entries) =>
+        ManagedSecret(receiver, receiver.Metadata.Name + VerifierSuffix, "Opaque", null,
+            new Dictionary<string, byte[]> { ["keys.json"] = VerifierPlan.Serialize(entries) });
 
     public static V1ConfigMap TrustBundle(string ns, string trustBundlePem, string? resourceVersion) => new()
     {
@@ -47,13 +78,39 @@ internal static class Rendering
         Data = new Dictionary<string, string> { ["ca.crt"] = trustBundlePem },
     };
 
-    public static Dictionary<string, string> ManagedLabels(ServiceIdentity identity) => new()
+    /// <summary>Every Secret Sigil writes: labelled as Sigil's, owned by the identity (deleted with it), in its namespace.</summary>
+    private static V1Secret ManagedSecret(ServiceIdentity identity, string name, string type, Dictionary<string, string>? annotations,
+        Dictionary<string, byte[]> data) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Secret",
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            NamespaceProperty = identity.Metadata.NamespaceProperty,
+            Labels = ManagedLabels(identity),
+            Annotations = annotations,
+            OwnerReferences = [OwnerReference(identity)],
+        },
+        Type = type,
+        Data = data,
+    };
+
+    private static void AddIfSet(Dictionary<string, string> annotations, string key, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            annotations[key] = value;
+        }
+    }
+
+    private static Dictionary<string, string> ManagedLabels(ServiceIdentity identity) => new()
     {
         [Labels.ManagedBy] = Labels.ManagedByValue,
         [Labels.Identity] = identity.Metadata.Name,
     };
 
-    public static V1OwnerReference OwnerReference(ServiceIdentity identity) => new()
+    private static V1OwnerReference OwnerReference(ServiceIdentity identity) => new()
     {
         ApiVersion = ServiceIdentity.GroupVersion,
         Kind = ServiceIdentity.KindName,

@@ -27,10 +27,10 @@ internal sealed class ApiKeyReconciler(
     SigilMetrics metrics,
     ILogger logger)
 {
-    public const string RotatedAtAnnotation = "sigil.dev/rotated-at";
-    public const string RotationRequestAnnotation = Labels.RotationRequestAnnotation;
-    public const string NextRotationRequestAnnotation = "sigil.dev/next-rotation-request";
-    public const string VerifierSuffix = "-verifiers";
+    private const string RotatedAtAnnotation = Rendering.RotatedAtAnnotation;
+    private const string RotationRequestAnnotation = Labels.RotationRequestAnnotation;
+    private const string NextRotationRequestAnnotation = Rendering.NextRotationRequestAnnotation;
+    private const string VerifierSuffix = Rendering.VerifierSuffix;
 
     /// <summary>A test hook: called between the steps of a rotation, so crash tests can stop the operator there.</summary>
     public Func<string, CancellationToken, Task>? StepHook { get; init; }
@@ -93,7 +93,7 @@ internal sealed class ApiKeyReconciler(
                 // Step 3: promote; the old key is retired from verifiers from now on, for the grace period.
                 var request = Annotation(secret, NextRotationRequestAnnotation) ?? actedOn;
                 // Stored to the second in the annotation; use the same value now, so later passes compute the same schedule.
-                var promotedAt = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
+                var promotedAt = Timestamps.ToSecond(now);
                 secret = await WriteCallerAsync(identity, secretName, key, type, pending, null, promotedAt, request, null, secret, ct);
                 await Step("promoted", ct);
                 var first = current is null;
@@ -195,76 +195,13 @@ internal sealed class ApiKeyReconciler(
         return desired;
     }
 
-    private async Task WriteVerifierAsync(ServiceIdentity receiver, IReadOnlyList<VerifierEntry> entries, V1Secret? current, CancellationToken ct)
-    {
-        var desired = new V1Secret
-        {
-            ApiVersion = "v1",
-            Kind = "Secret",
-            Metadata = new V1ObjectMeta
-            {
-                Name = receiver.Metadata.Name + VerifierSuffix,
-                NamespaceProperty = receiver.Metadata.NamespaceProperty,
-                Labels = Rendering.ManagedLabels(receiver),
-                OwnerReferences = [Rendering.OwnerReference(receiver)],
-            },
-            Type = "Opaque",
-            Data = new Dictionary<string, byte[]> { ["keys.json"] = VerifierPlan.Serialize(entries) },
-        };
-        await secrets.WriteAsync(desired, current, ct);
-    }
+    private async Task WriteVerifierAsync(ServiceIdentity receiver, IReadOnlyList<VerifierEntry> entries, V1Secret? current, CancellationToken ct) =>
+        await secrets.WriteAsync(Rendering.VerifierSecret(receiver, entries), current, ct);
 
     private async Task<V1Secret> WriteCallerAsync(ServiceIdentity identity, string secretName, ApiKeySpec key, string type, ApiKeyMaterial? current,
-        ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest, V1Secret? existing, CancellationToken ct)
-    {
-        var data = new Dictionary<string, byte[]>();
-        if (current is not null)
-        {
-            data["api-key"] = Encoding.UTF8.GetBytes(current.Presented);
-            data["key-id"] = Encoding.UTF8.GetBytes(current.KeyId);
-            if (type == "HMACSHA256")
-            {
-                data["hmac-secret"] = Encoding.UTF8.GetBytes(current.Secret);
-            }
-        }
-        if (next is not null)
-        {
-            data["next-api-key"] = Encoding.UTF8.GetBytes(next.Presented);
-        }
-        var annotations = new Dictionary<string, string>
-        {
-            [Labels.SpiffeIdAnnotation] = Consent.IdOf(identity, trustDomain).ToString(),
-            ["sigil.dev/audience"] = key.Audience,
-            ["sigil.dev/key-type"] = type,
-            [RotatedAtAnnotation] = rotatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
-        };
-        if (!string.IsNullOrEmpty(actedOn))
-        {
-            annotations[RotationRequestAnnotation] = actedOn;
-        }
-        if (!string.IsNullOrEmpty(nextRequest))
-        {
-            annotations[NextRotationRequestAnnotation] = nextRequest;
-        }
-        var desired = new V1Secret
-        {
-            ApiVersion = "v1",
-            Kind = "Secret",
-            Metadata = new V1ObjectMeta
-            {
-                Name = secretName,
-                NamespaceProperty = identity.Metadata.NamespaceProperty,
-                Labels = Rendering.ManagedLabels(identity),
-                Annotations = annotations,
-                OwnerReferences = [Rendering.OwnerReference(identity)],
-            },
-            Type = "Opaque",
-            Data = data,
-        };
-        return await secrets.WriteAsync(desired, existing, ct);
-    }
-
-
+        ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest, V1Secret? existing, CancellationToken ct) =>
+        await secrets.WriteAsync(Rendering.CallerKeySecret(identity, Consent.IdOf(identity, trustDomain), secretName, key, type, current, next, rotatedAt, actedOn, nextRequest),
+            existing, ct);
 
     private Task Step(string step, CancellationToken ct) => StepHook?.Invoke(step, ct) ?? Task.CompletedTask;
 
