@@ -10,8 +10,9 @@ internal static class CacheTransforms
     private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
     // Values that repeat on every cached object (apiVersion, kind, namespace, label and annotation keys, ...). The JSON
-    // reader makes a new string for each; sharing one instance saves about a kilobyte per identity. Only
-    // few-valued fields go in, so the pool stays small; names, uids and user-chosen values never do.
+    // reader makes a new string for each; sharing one instance saves about a kilobyte per identity. Only few-valued
+    // fields go in (label and annotation keys, of which a cluster has few, but no values besides managed-by), so the
+    // pool stays small; names, uids and label or annotation values never do. It is never emptied.
     private static readonly ConcurrentDictionary<string, string> Shared = new(StringComparer.Ordinal);
 
     /// <summary>
