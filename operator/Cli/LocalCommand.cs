@@ -25,6 +25,11 @@ internal static class LocalCommand
 
     private static async Task<int> RunAsync(int port, bool noOperator, OperatorOptions options, CancellationToken ct)
     {
+        if (options.Problem() is { } problem)
+        {
+            Console.Error.WriteLine($"sigil: {problem}");
+            return 2;
+        }
         var kubeconfig = Path.Combine(".sigil", "kubeconfig");
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Port = port, KubeconfigPath = kubeconfig }, ct);
         if (!noOperator)

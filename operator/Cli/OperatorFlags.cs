@@ -15,10 +15,18 @@ internal sealed class OperatorFlags
     public Option<string> LogFormat { get; } = new("--log-format") { Description = "json or text.", DefaultValueFactory = _ => "text" };
     public Option<string?> CaSecret { get; } = new("--ca-secret") { Description = "Use the CA (or intermediate) in this Secret of --namespace instead of a generated root." };
 
+    public Option<string> ClusterDomain { get; } = new("--cluster-domain") { Description = "The cluster's DNS domain, for the service names an identity may claim.", DefaultValueFactory = _ => "cluster.local" };
+    public Option<TimeSpan> CaTtl { get; } = DurationOption("--ca-ttl", "Lifetime of the self-signed root CA Sigil generates (at least 6 x --bundle-propagation).", TimeSpan.FromHours(8760));
+    public Option<TimeSpan> BundlePropagation { get; } = DurationOption("--bundle-propagation",
+        "Time every consumer gets to pick up a changed trust bundle, keys.json or Secret before it is relied on (0s for trials).", TimeSpan.FromMinutes(10));
+    public Option<double> KubeApiQps { get; } = new("--kube-api-qps") { Description = "Sustained requests per second to the Kubernetes API.", DefaultValueFactory = _ => 50 };
+    public Option<int> KubeApiBurst { get; } = new("--kube-api-burst") { Description = "Requests to the Kubernetes API allowed at once above --kube-api-qps.", DefaultValueFactory = _ => 100 };
+
     public void AddTo(Command command)
     {
         LogFormat.AcceptOnlyFromAmong("json", "text");
-        foreach (var option in new Option[] { Kubeconfig, TrustDomain, Namespace, LeaderElect, MetricsPort, HealthPort, LogFormat, CaSecret })
+        foreach (var option in new Option[] { Kubeconfig, TrustDomain, Namespace, LeaderElect, MetricsPort, HealthPort, LogFormat, CaSecret,
+            ClusterDomain, CaTtl, BundlePropagation, KubeApiQps, KubeApiBurst })
         {
             command.Options.Add(option);
         }
@@ -34,6 +42,28 @@ internal sealed class OperatorFlags
         HealthPort = result.GetValue(HealthPort),
         LogFormat = result.GetValue(LogFormat)!,
         CaSecret = result.GetValue(CaSecret),
+        ClusterDomain = result.GetValue(ClusterDomain)!,
+        CaTtl = result.GetValue(CaTtl),
+        BundlePropagation = result.GetValue(BundlePropagation),
+        KubeApiQps = result.GetValue(KubeApiQps),
+        KubeApiBurst = result.GetValue(KubeApiBurst),
+    };
+
+    /// <summary>A duration flag written as the CRD writes durations (8760h, 30s, 1h30m).</summary>
+    private static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (Reconciliation.Durations.TryParse(text, out var value))
+            {
+                return value;
+            }
+            result.AddError($"{name} \"{text}\" is not a duration: write it like 10m, 30s or 8760h");
+            return defaultValue;
+        },
     };
 
     private static string DefaultNamespace() =>

@@ -16,6 +16,11 @@ internal static class RunCommand
         command.SetAction(async (result, ct) =>
         {
             var options = flags.Read(result);
+            if (options.Problem() is { } problem)
+            {
+                Console.Error.WriteLine($"sigil: {problem}");
+                return 2;
+            }
             using var loggers = Logging.Create(options.LogFormat);
             var config = options.Kubeconfig is { } path
                 ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)

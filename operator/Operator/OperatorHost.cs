@@ -35,6 +35,10 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
 
     public async Task RunAsync(CancellationToken ct)
     {
+        if (options.Problem() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
         _logger.LogInformation("Sigil operator {Identity} starting: trust domain {TrustDomain}, namespace {Namespace}, leader election {LeaderElect}",
             options.Identity, options.TrustDomain, options.Namespace, options.LeaderElect);
         await using var health = await MonitoringServer.StartAsync(options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
@@ -54,7 +58,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
-            var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options.TrustDomain, events, Metrics, time, _logger, StepHook);
+            var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options, events, Metrics, time, _logger, StepHook);
             if (options.LeaderElect)
             {
                 await RunWithLeaderElectionAsync(reconciler, ct);

@@ -41,16 +41,20 @@ internal sealed class IdentityReconciler
     private readonly TrustBundlePublisher _trustBundles;
 
     public IdentityReconciler(IKubernetes client, Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps,
-        CertificateAuthority ca, string trustDomain, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
+        CertificateAuthority ca, Operator.OperatorOptions options, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
         Func<string, CancellationToken, Task>? stepHook = null)
     {
         (_client, _identities, _ca, _trustDomain, _events, _metrics, _time, _logger) =
-            (client, identities, ca, trustDomain, events, metrics, time, logger);
+            (client, identities, ca, options.TrustDomain, events, metrics, time, logger);
         _issuer = new SvidIssuer(ca, time);
         _caKeyId = Convert.ToHexStringLower(ca.KeyIdentifier);
         _writtenIdentities = new RecentWrites<ServiceIdentity>(identities);
         _secretAccess = new SecretAccess(client, secrets);
-        _apiKeys = new ApiKeyReconciler(identities, _secretAccess, trustDomain, events, metrics, logger) { StepHook = stepHook };
+        _apiKeys = new ApiKeyReconciler(identities, _secretAccess, _trustDomain, events, metrics, logger)
+        {
+            StepHook = stepHook,
+            BundlePropagation = options.BundlePropagation,
+        };
         _restarts = new RestartPlanner(client, events, time, logger);
         _trustBundles = new TrustBundlePublisher(client, configMaps, ca.TrustBundlePem, time, logger);
     }

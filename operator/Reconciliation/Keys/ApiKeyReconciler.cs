@@ -35,6 +35,9 @@ internal sealed class ApiKeyReconciler(
     /// <summary>A test hook: called between the steps of a rotation, so crash tests can stop the operator there.</summary>
     public Func<string, CancellationToken, Task>? StepHook { get; init; }
 
+    /// <summary>How long every accepting receiver's keys.json holds a next key before the caller presents it (--bundle-propagation).</summary>
+    public TimeSpan BundlePropagation { get; init; }
+
     public async Task<KeysOutcome> ReconcileCallerAsync(ServiceIdentity identity, string? rotateRequest, DateTimeOffset now, CancellationToken ct)
     {
         var statuses = new List<ApiKeyStatus>();

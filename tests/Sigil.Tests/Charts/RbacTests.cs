@@ -47,7 +47,7 @@ public sealed class RbacTests
         var logs = new CapturedLogs();
         var options = new OperatorOptions
         {
-            Namespace = OperatorNamespace, LeaderElect = true, MetricsPort = 0, HealthPort = 0,
+            Namespace = OperatorNamespace, LeaderElect = true, MetricsPort = 0, HealthPort = 0, BundlePropagation = TimeSpan.Zero,
             LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(300),
         };
         using var stop = new CancellationTokenSource();

@@ -100,6 +100,7 @@ public sealed class ReliabilityTests
             RenewDeadline = TimeSpan.FromSeconds(1.5),
             RetryPeriod = TimeSpan.FromMilliseconds(300),
             Namespace = "sigil-ha",
+            BundlePropagation = TimeSpan.Zero,
         };
         await using var first = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-a" });
         await using var second = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-b" });

@@ -35,7 +35,7 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
 
     public static async Task<OperatorUnderTest> StartAsync(TestCluster cluster, OperatorOptions? options = null, bool start = true)
     {
-        var op = new OperatorUnderTest(cluster, (options ?? new OperatorOptions()) with
+        var op = new OperatorUnderTest(cluster, (options ?? new OperatorOptions { BundlePropagation = TimeSpan.Zero }) with
         {
             MetricsPort = 0,
             HealthPort = 0,
