@@ -12,6 +12,8 @@ public static class Reasons
     public const string IssuanceFailed = nameof(IssuanceFailed);
     public const string NotAccepted = nameof(NotAccepted);
     public const string RolloutRestarted = nameof(RolloutRestarted);
+    /// <summary>On the CA Secret: the CA runs out soon and Sigil cannot make its successor (--ca-secret).</summary>
+    public const string CAExpiring = nameof(CAExpiring);
 }
 
 /// <summary>Labels and annotations Sigil reads and writes.</summary>

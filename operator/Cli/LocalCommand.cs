@@ -52,7 +52,10 @@ internal static class LocalCommand
             else
             {
                 using var loggers = Logging.Create(options.LogFormat);
-                await new OperatorHost(options, cluster.Client, loggers, TimeProvider.System).RunAsync(ct);
+                // The operator gets a client of its own, rate-limited as in a cluster; the emulator's admin client is not.
+                using var limiter = new Runtime.KubeApiLimiter(options.KubeApiQps, options.KubeApiBurst);
+                using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig), limiter.Handler());
+                await new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter }.RunAsync(ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -25,8 +25,9 @@ internal static class RunCommand
             var config = options.Kubeconfig is { } path
                 ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
                 : KubernetesClientConfiguration.BuildDefaultConfig();
-            using var client = new Kubernetes(config);
-            await new OperatorHost(options, client, loggers, TimeProvider.System).RunAsync(ct);
+            using var limiter = new Runtime.KubeApiLimiter(options.KubeApiQps, options.KubeApiBurst);
+            using var client = new Kubernetes(config, limiter.Handler());
+            await new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter }.RunAsync(ct);
             return 0;
         });
         return command;

@@ -13,12 +13,13 @@ public sealed class CertificateAuthority : IDisposable
 {
     private readonly IReadOnlyList<X509Certificate2> _parents;
 
-    private CertificateAuthority(X509Certificate2 signer, IReadOnlyList<X509Certificate2> parents, IReadOnlyList<X509Certificate2> chain, string trustBundlePem)
+    private CertificateAuthority(X509Certificate2 signer, IReadOnlyList<X509Certificate2> parents, IReadOnlyList<X509Certificate2> chain, X509Certificate2 anchor)
     {
         _parents = parents;
         Signer = signer;
         Chain = chain;
-        TrustBundlePem = trustBundlePem;
+        Anchor = anchor;
+        TrustBundlePem = anchor.ExportCertificatePem() + "\n";
     }
 
     /// <summary>The CA certificate with its private key.</summary>
@@ -27,8 +28,14 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>Certificates to send after the leaf: the signer when it is an intermediate, and its parents.</summary>
     public IReadOnlyList<X509Certificate2> Chain { get; }
 
-    /// <summary>What relying parties trust (ca.crt): the root of the chain.</summary>
+    /// <summary>What relying parties trust for this CA: the root of the chain (the signer itself when it is a root).</summary>
+    public X509Certificate2 Anchor { get; }
+
+    /// <summary>The anchor as PEM.</summary>
     public string TrustBundlePem { get; }
+
+    /// <summary><see cref="KeyIdentifier"/> as lowercase hex, as leaves' authority key identifiers are compared.</summary>
+    public string KeyIdHex => Convert.ToHexStringLower(KeyIdentifier);
 
     public DateTimeOffset NotAfter => Signer.NotAfter.ToUniversalTime();
 
@@ -36,20 +43,44 @@ public sealed class CertificateAuthority : IDisposable
     /// The CA's key identifier, which every leaf names as its authority key identifier: the CA's own SKI extension,
     /// or (for a CA without one) RFC 7093's leftmost 160 bits of the SHA-256 of its public key.
     /// </summary>
-    public byte[] KeyIdentifier => Signer.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray()
-        ?? SHA256.HashData(Signer.PublicKey.EncodedKeyValue.RawData)[..20];
+    public byte[] KeyIdentifier => KeyIdentifierOf(Signer);
 
-    /// <summary>A new self-signed root: ECDSA P-256, one year, allowed to sign only for the trust domain's SPIFFE IDs.</summary>
-    public static CertificateAuthority CreateRoot(string trustDomain, TimeProvider time)
+    /// <summary><see cref="KeyIdentifier"/> of any CA certificate, as lowercase hex.</summary>
+    public static string KeyIdOf(X509Certificate2 ca) => Convert.ToHexStringLower(KeyIdentifierOf(ca));
+
+    private static byte[] KeyIdentifierOf(X509Certificate2 ca) => ca.Extensions.OfType<X509SubjectKeyIdentifierExtension>().FirstOrDefault()?.SubjectKeyIdentifierBytes.ToArray()
+        ?? SHA256.HashData(ca.PublicKey.EncodedKeyValue.RawData)[..20];
+
+    /// <summary>The signing certificate and the anchor above it, from a tls.crt chain, without a key (a CA that has retired).</summary>
+    public static (X509Certificate2 Signer, X509Certificate2 Anchor) PublicParts(string certificatesPem)
     {
-        var now = time.GetUtcNow();
+        var certificates = new X509Certificate2Collection();
+        certificates.ImportFromPem(certificatesPem);
+        if (certificates.Count == 0)
+        {
+            throw new InvalidDataException("the CA chain holds no certificate");
+        }
+        var signer = certificates[0];
+        var anchor = IsSelfSigned(signer) ? signer : certificates.Skip(1).LastOrDefault(IsSelfSigned) ?? certificates[^1];
+        return (signer, anchor);
+    }
+
+    /// <summary>
+    /// A new self-signed root: ECDSA P-256, valid for <paramref name="lifetime"/> (default a year), allowed to sign only for the trust
+    /// domain's SPIFFE IDs. Its subject names the minute it was made, so two generations are told apart at a glance.
+    /// </summary>
+    public static CertificateAuthority CreateRoot(string trustDomain, TimeProvider time, TimeSpan? lifetime = null)
+    {
+        var now = Api.Timestamps.ToSecond(time.GetUtcNow());
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"O=sigil, CN=sigil root CA for {trustDomain}", key, HashAlgorithmName.SHA256);
+        var generation = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var request = new CertificateRequest($"O=sigil, CN=sigil root CA for {trustDomain} {generation}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 1, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(UriNameConstraint(trustDomain));
-        using var root = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(1));
+        // notBefore is back-dated for clock skew; notAfter is exactly the lifetime from now, which the schedule keys off.
+        using var root = request.CreateSelfSigned(now.AddMinutes(-5), now + (lifetime ?? TimeSpan.FromHours(8760)));
         return FromPem(root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
@@ -73,7 +104,7 @@ public sealed class CertificateAuthority : IDisposable
         var selfSigned = signer.SubjectName.RawData.AsSpan().SequenceEqual(signer.IssuerName.RawData);
         var chain = selfSigned ? new List<X509Certificate2>() : [X509CertificateLoader.LoadCertificate(signer.RawData), .. parents.Where(p => !IsSelfSigned(p))];
         var root = selfSigned ? signer : parents.LastOrDefault(IsSelfSigned) ?? parents.LastOrDefault() ?? signer;
-        return new CertificateAuthority(signer, parents, chain, root.ExportCertificatePem() + "\n");
+        return new CertificateAuthority(signer, parents, chain, X509CertificateLoader.LoadCertificate(root.RawData));
     }
 
     /// <summary>What the CA Secret's tls.crt holds: the signer, then the certificates above it.</summary>
@@ -91,6 +122,7 @@ public sealed class CertificateAuthority : IDisposable
     public void Dispose()
     {
         Signer.Dispose();
+        Anchor.Dispose();
         foreach (var c in Chain)
         {
             c.Dispose();

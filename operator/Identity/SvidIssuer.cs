@@ -44,9 +44,12 @@ public sealed class SvidIssuer
     private readonly AuthorityKeyIdentifier _authorityKeyId;
     private readonly string _authorityKeyIdHex;
     private readonly string _chainPem;
+    private readonly string _trustBundlePem;
 
-    public SvidIssuer(CertificateAuthority ca, TimeProvider time)
+    /// <param name="trustBundlePem">What each SVID Secret's ca.crt holds: every trusted CA (default: this CA's anchor alone).</param>
+    public SvidIssuer(CertificateAuthority ca, TimeProvider time, string? trustBundlePem = null)
     {
+        _trustBundlePem = trustBundlePem ?? ca.TrustBundlePem;
         _ca = ca;
         _time = time;
         _signer = new PlatformSignatureFactory(ca.SignatureGenerator(), ca.SignatureHash);
@@ -94,7 +97,7 @@ public sealed class SvidIssuer
             [.. request.DnsNames],
             _authorityKeyIdHex,
             Convert.ToHexStringLower(SHA256.HashData(spki)));
-        return new IssuedSvid(PemEncoding.WriteString("CERTIFICATE", der) + "\n" + _chainPem, privateKeyPem, _ca.TrustBundlePem, facts);
+        return new IssuedSvid(PemEncoding.WriteString("CERTIFICATE", der) + "\n" + _chainPem, privateKeyPem, _trustBundlePem, facts);
     }
 
     private static byte[] NewSerial()

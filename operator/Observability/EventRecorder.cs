@@ -14,26 +14,33 @@ internal sealed class EventRecorder(IKubernetes client, string reportingInstance
 {
     public const string Controller = "sigil.dev/operator";
 
-    public async Task RecordAsync(ServiceIdentity identity, string type, string reason, string action, string note, CancellationToken ct)
+    public Task RecordAsync(ServiceIdentity identity, string type, string reason, string action, string note, CancellationToken ct) =>
+        RecordAsync(new V1ObjectReference
+        {
+            ApiVersion = ServiceIdentity.GroupVersion,
+            Kind = ServiceIdentity.KindName,
+            Name = identity.Metadata.Name,
+            NamespaceProperty = identity.Metadata.NamespaceProperty,
+            Uid = identity.Metadata.Uid,
+            ResourceVersion = identity.Metadata.ResourceVersion,
+        }, type, reason, action, note, ct);
+
+    /// <summary>An event about a Secret (the CA's): `kubectl describe secret` and `kubectl get events` show it.</summary>
+    public Task RecordForSecretAsync(string ns, string name, string type, string reason, string action, string note, CancellationToken ct) =>
+        RecordAsync(new V1ObjectReference { ApiVersion = "v1", Kind = "Secret", Name = name, NamespaceProperty = ns }, type, reason, action, note, ct);
+
+    private async Task RecordAsync(V1ObjectReference regarding, string type, string reason, string action, string note, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var ev = new Eventsv1Event
         {
             Metadata = new V1ObjectMeta
             {
-                Name = $"{identity.Metadata.Name}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}",
-                NamespaceProperty = identity.Metadata.NamespaceProperty,
+                Name = $"{regarding.Name}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}",
+                NamespaceProperty = regarding.NamespaceProperty,
             },
             EventTime = now,
-            Regarding = new V1ObjectReference
-            {
-                ApiVersion = ServiceIdentity.GroupVersion,
-                Kind = ServiceIdentity.KindName,
-                Name = identity.Metadata.Name,
-                NamespaceProperty = identity.Metadata.NamespaceProperty,
-                Uid = identity.Metadata.Uid,
-                ResourceVersion = identity.Metadata.ResourceVersion,
-            },
+            Regarding = regarding,
             Reason = reason,
             Action = action,
             Note = note.Length > 1024 ? note[..1024] : note,
@@ -43,11 +50,11 @@ internal sealed class EventRecorder(IKubernetes client, string reportingInstance
         };
         try
         {
-            await client.EventsV1.CreateNamespacedEventAsync(ev, identity.Metadata.NamespaceProperty, cancellationToken: ct);
+            await client.EventsV1.CreateNamespacedEventAsync(ev, regarding.NamespaceProperty, cancellationToken: ct);
         }
         catch (k8s.Autorest.HttpOperationException e)
         {
-            logger.LogWarning("Could not record event {Reason} for {Namespace}/{Name}: {Status}", reason, identity.Metadata.NamespaceProperty, identity.Metadata.Name, e.Response.StatusCode);
+            logger.LogWarning("Could not record event {Reason} for {Namespace}/{Name}: {Status}", reason, regarding.NamespaceProperty, regarding.Name, e.Response.StatusCode);
         }
     }
 }

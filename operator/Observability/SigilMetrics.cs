@@ -22,6 +22,10 @@ internal sealed class SigilMetrics
         ReconcileDuration = factory.CreateHistogram("sigil_reconcile_duration_seconds", "How long one reconcile pass took.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         QueueDepth = factory.CreateGauge("sigil_reconcile_queue_depth", "Identities waiting to be reconciled.");
+        CaExpiration = factory.CreateGauge("sigil_ca_expiration_timestamp_seconds",
+            "When each CA Sigil trusts expires, as a Unix timestamp: the active one (signing), a prepared successor, the earliest retiring one.", "state");
+        KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
+            "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -32,6 +36,8 @@ internal sealed class SigilMetrics
     public Counter IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }
     public Gauge QueueDepth { get; }
+    public Gauge CaExpiration { get; }
+    public Counter KubeApiThrottled { get; }
 
     public void Forget(string ns, string name)
     {

@@ -4,6 +4,7 @@ using k8s.LeaderElection.ResourceLock;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Sigil.Api;
+using Sigil.Authority;
 using Sigil.Identity;
 using Sigil.Observability;
 using Sigil.Reconciliation;
@@ -23,11 +24,21 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private readonly ILogger _logger = loggers.CreateLogger("sigil");
     private volatile WorkQueue? _queue;
     private Informer<ServiceIdentity>? _identities;
+    private AuthorityManager? _authority;
 
     public SigilMetrics Metrics { get; } = new();
 
     /// <summary>For crash tests: runs between the steps of an API-key rotation.</summary>
     public Func<string, CancellationToken, Task>? StepHook { get; init; }
+
+    /// <summary>The rate limit the client was built with (--kube-api-qps, --kube-api-burst), reported in logs and metrics.</summary>
+    public KubeApiLimiter? Limiter { get; init; }
+
+    /// <summary>For crash tests: runs after each CA lifecycle step is stored.</summary>
+    public Func<string, CancellationToken, Task>? CaStepHook { get; init; }
+
+    /// <summary>The root of trust this process holds (after start).</summary>
+    public TrustSnapshot? Trust => _authority?.Current;
     public bool Ready { get; private set; }
     public bool IsLeader { get; private set; }
     public int? MetricsPort { get; private set; }
@@ -41,6 +52,10 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         }
         _logger.LogInformation("Sigil operator {Identity} starting: trust domain {TrustDomain}, namespace {Namespace}, leader election {LeaderElect}",
             options.Identity, options.TrustDomain, options.Namespace, options.LeaderElect);
+        if (Limiter is not null)
+        {
+            _logger.LogInformation("Requests to the Kubernetes API are limited to {Qps} per second, bursts of {Burst} (--kube-api-qps, --kube-api-burst)", Limiter.Qps, Limiter.Burst);
+        }
         await using var health = await MonitoringServer.StartAsync(options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
         await using var metrics = await MonitoringServer.StartAsync(options.MetricsPort, MonitoringServer.Metrics(Metrics), ct);
         (HealthPort, MetricsPort) = (health.Port, metrics.Port);
@@ -54,18 +69,21 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         try
         {
             await Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced).WaitAsync(ct);
-            using var ca = await new CertificateAuthorityLoader(client, time, _logger).LoadAsync(options.Namespace, options.CaSecret, options.TrustDomain, ct);
+            var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
+            var secretAccess = new SecretAccess(client, secrets);
+            var bundles = new TrustBundlePublisher(client, configMaps, time, _logger);
+            var authority = _authority = new AuthorityManager(client, options, secretAccess, bundles, identities, events, Metrics, time, _logger) { StepHook = CaStepHook };
+            await authority.LoadAsync(ct);
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
-            var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
-            var reconciler = new IdentityReconciler(client, identities, secrets, configMaps, ca, options, events, Metrics, time, _logger, StepHook);
+            var reconciler = new IdentityReconciler(client, identities, secretAccess, bundles, () => authority.Current, options, events, Metrics, time, _logger, StepHook);
             if (options.LeaderElect)
             {
-                await RunWithLeaderElectionAsync(reconciler, ct);
+                await RunWithLeaderElectionAsync(reconciler, authority, ct);
             }
             else
             {
-                await LeadAsync(reconciler, ct);
+                await LeadAsync(reconciler, authority, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -109,6 +127,13 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         secrets.OnChange((old, current) =>
         {
             var secret = (current ?? old)!;
+            if (secret.Metadata.NamespaceProperty == options.Namespace
+                && secret.Metadata.Name is AuthorityManager.DefaultSecretName or AuthorityManager.TrustStateSecretName)
+            {
+                // An annotation asking for a rotation, or another replica's step.
+                _authority?.Wake();
+                return;
+            }
             if (secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner))
             {
                 // A verifier that appears or disappears needs its callers' keys put back; edits are the callers' own writes.
@@ -135,12 +160,28 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 }
             }
         });
-        Metrics.Registry.AddBeforeCollectCallback(() => Metrics.QueueDepth.Set(_queue?.Depth ?? 0));
+        Metrics.Registry.AddBeforeCollectCallback(() =>
+        {
+            Metrics.QueueDepth.Set(_queue?.Depth ?? 0);
+            if (Limiter is not null)
+            {
+                Metrics.KubeApiThrottled.IncTo(Limiter.Waited.TotalSeconds);
+            }
+        });
     }
 
     /// <summary>Runs the controller for one leadership term (or for good, without leader election).</summary>
-    private async Task LeadAsync(IdentityReconciler reconciler, CancellationToken ct)
+    private async Task LeadAsync(IdentityReconciler reconciler, AuthorityManager authority, CancellationToken ct)
     {
+        // The lifecycle first: a leader that was a follower may hold an old snapshot, and passes must not issue from it.
+        try
+        {
+            await authority.StepAsync(ct);
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            _logger.LogWarning("Could not read the CA state at the start of leadership ({Error}); the lifecycle loop retries", e.Message);
+        }
         using var queue = new WorkQueue(time);
         foreach (var identity in _identities!.Enumerate())
         {
@@ -161,18 +202,30 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             }
         }, null, options.ResyncPeriod, options.ResyncPeriod);
         using var trimmer = new BurstTrimmer(() => controller.Passes, () => queue.Depth, BurstTrimmer.CollectAggressively).Start(time);
+        authority.TrustChanged = () =>
+        {
+            foreach (var identity in _identities.Enumerate())
+            {
+                queue.Add(Informer<ServiceIdentity>.Key(identity));
+            }
+        };
+        using var stopAuthority = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var lifecycle = authority.RunAsync(stopAuthority.Token);
         try
         {
             await controller.RunAsync(ct);
         }
         finally
         {
+            authority.TrustChanged = null;
+            await stopAuthority.CancelAsync();
+            await lifecycle;
             _queue = null;
             queue.ShutDown();
         }
     }
 
-    private async Task RunWithLeaderElectionAsync(IdentityReconciler reconciler, CancellationToken ct)
+    private async Task RunWithLeaderElectionAsync(IdentityReconciler reconciler, AuthorityManager authority, CancellationToken ct)
     {
         var lease = new LeaseLock(client, options.Namespace, LeaseName, options.Identity);
         while (!ct.IsCancellationRequested)
@@ -189,7 +242,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             {
                 IsLeader = true;
                 _logger.LogInformation("{Identity} became the leader", options.Identity);
-                work = LeadAsync(reconciler, term.Token);
+                work = LeadAsync(reconciler, authority, term.Token);
             };
             elector.OnStoppedLeading += () =>
             {

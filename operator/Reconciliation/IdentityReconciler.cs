@@ -6,6 +6,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Sigil.Api;
+using Sigil.Authority;
 using Sigil.Identity;
 using Sigil.Observability;
 using Sigil.Reconciliation.Keys;
@@ -26,37 +27,34 @@ internal sealed class IdentityReconciler
 
     private readonly IKubernetes _client;
     private readonly Informer<ServiceIdentity> _identities;
-    private readonly CertificateAuthority _ca;
+    private readonly Func<TrustSnapshot> _trust;
     private readonly string _trustDomain;
     private readonly EventRecorder _events;
     private readonly SigilMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly SvidIssuer _issuer;
-    private readonly string _caKeyId;
     private readonly RecentWrites<ServiceIdentity> _writtenIdentities;
     private readonly SecretAccess _secretAccess;
     private readonly ApiKeyReconciler _apiKeys;
     private readonly RestartPlanner _restarts;
     private readonly TrustBundlePublisher _trustBundles;
 
-    public IdentityReconciler(IKubernetes client, Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps,
-        CertificateAuthority ca, Operator.OperatorOptions options, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
+    /// <param name="trust">The root of trust as it stands (the CA manager swaps it after each lifecycle step).</param>
+    public IdentityReconciler(IKubernetes client, Informer<ServiceIdentity> identities, SecretAccess secrets, TrustBundlePublisher trustBundles,
+        Func<TrustSnapshot> trust, Operator.OperatorOptions options, EventRecorder events, SigilMetrics metrics, TimeProvider time, ILogger logger,
         Func<string, CancellationToken, Task>? stepHook = null)
     {
-        (_client, _identities, _ca, _trustDomain, _events, _metrics, _time, _logger) =
-            (client, identities, ca, options.TrustDomain, events, metrics, time, logger);
-        _issuer = new SvidIssuer(ca, time);
-        _caKeyId = Convert.ToHexStringLower(ca.KeyIdentifier);
+        (_client, _identities, _trust, _trustDomain, _events, _metrics, _time, _logger) =
+            (client, identities, trust, options.TrustDomain, events, metrics, time, logger);
         _writtenIdentities = new RecentWrites<ServiceIdentity>(identities);
-        _secretAccess = new SecretAccess(client, secrets);
+        _secretAccess = secrets;
         _apiKeys = new ApiKeyReconciler(identities, _secretAccess, _trustDomain, events, metrics, logger)
         {
             StepHook = stepHook,
             BundlePropagation = options.BundlePropagation,
         };
         _restarts = new RestartPlanner(client, events, time, logger);
-        _trustBundles = new TrustBundlePublisher(client, configMaps, ca.TrustBundlePem, time, logger);
+        _trustBundles = trustBundles;
     }
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken ct)
@@ -86,6 +84,7 @@ internal sealed class IdentityReconciler
     private async Task<ReconcileResult> ReconcileAsync(ServiceIdentity identity, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
+        var trust = _trust();
         var desired = SpecResolver.Resolve(identity, _trustDomain);
         if (desired.Invalid is { } invalid)
         {
@@ -95,7 +94,7 @@ internal sealed class IdentityReconciler
         }
         var rotateRequest = identity.Metadata.Annotations is { } annotations && annotations.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
 
-        var certificate = desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, now, ct) : null;
+        var certificate = desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now, ct) : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
         if (certificate?.X509 is { NotAfter: { } notAfter, RenewalTime: { } renewal })
@@ -104,9 +103,9 @@ internal sealed class IdentityReconciler
             _metrics.CertificateRenewal.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(renewal.ToUnixTimeSeconds());
         }
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
-        await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, ct);
+        await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, trust, ct);
 
-        var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses));
+        var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses, trust));
         var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
         var actedOn = rotatedAt is not null && !string.IsNullOrEmpty(rotateRequest) ? rotateRequest : null;
         var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509, keys.Statuses, rotatedAt, actedOn, now);
@@ -131,7 +130,7 @@ internal sealed class IdentityReconciler
     }
 
     private async Task<CertificateOutcome> ReconcileCertificateAsync(ServiceIdentity identity, SpiffeId spiffeId, DesiredCertificate certificate,
-        string? rotateRequest, DateTimeOffset now, CancellationToken ct)
+        string? rotateRequest, TrustSnapshot trust, DateTimeOffset now, CancellationToken ct)
     {
         var ns = identity.Metadata.NamespaceProperty;
         var secret = await _secretAccess.ReadAsync(ns, certificate.SecretName, ct);
@@ -142,17 +141,23 @@ internal sealed class IdentityReconciler
         }
 
         var stored = secret is null ? null : SecretReader.Read(secret);
-        var decision = ReissuePolicy.Evaluate(new CertificateInput(spiffeId, certificate, stored, _caKeyId, _ca.NotAfter, rotateRequest, now));
+        var decision = ReissuePolicy.Evaluate(new CertificateInput(spiffeId, certificate, stored, trust.Issuers, rotateRequest, now));
         if (decision is null)
         {
             var facts = stored!.Facts!;
-            return new CertificateOutcome(null, X509(certificate, facts), null, null, null);
+            return new CertificateOutcome(null, X509(certificate, facts, trust), null, null, null);
+        }
+        if (now >= trust.Signer.NotAfter - SvidIssuer.ClockSkewAllowance)
+        {
+            // Nothing valid can be issued: the CA that signs has run out (an expired --ca-secret nobody replaced).
+            var message = $"the CA expired at {trust.Signer.NotAfter:u} and no successor can be made: replace the CA Secret";
+            return new CertificateOutcome(new Readiness(false, Reasons.IssuanceFailed, message), identity.Status?.X509, null, null, TimeSpan.FromMinutes(1));
         }
 
         IssuedSvid svid;
         try
         {
-            svid = _issuer.Issue(new SvidRequest(spiffeId, certificate.DnsNames, certificate.KeyAlgorithm, certificate.Ttl));
+            svid = trust.Issuer.Issue(new SvidRequest(spiffeId, certificate.DnsNames, certificate.KeyAlgorithm, certificate.Ttl));
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException)
         {
@@ -164,35 +169,32 @@ internal sealed class IdentityReconciler
         await _secretAccess.WriteAsync(Rendering.SvidSecret(identity, certificate, spiffeId, svid, request), secret, ct);
         var reason = decision.Reason switch
         {
-            ReissueReasons.DueForRenewal => Reasons.Renewed,
+            ReissueReasons.DueForRenewal or ReissueReasons.CaRotated => Reasons.Renewed,
             ReissueReasons.ManualRotation => Reasons.Rotated,
             _ => Reasons.Issued,
         };
         _metrics.Rotations.WithLabels(ns, identity.Metadata.Name, "x509").Inc();
         var issued = svid.Facts;
         _logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, spiffeId.ToString(), issued.SerialNumber, issued.NotAfter, decision.Reason);
-        var x509 = X509(certificate, issued);
+        var x509 = X509(certificate, issued, trust);
         return new CertificateOutcome(null, x509, now,
             (reason, $"{reason} certificate serial {issued.SerialNumber} (SHA-256 {issued.FingerprintSha256[..16]}...) for {spiffeId}, valid until {issued.NotAfter:u}: {decision.Message}"), null);
     }
 
-    private X509Status X509(DesiredCertificate certificate, CertificateFacts facts)
-    {
-        // A certificate cut short by the CA's expiry cannot be renewed into anything longer; it runs out with the CA.
-        var renewal = ReissuePolicy.CappedByCa(facts, _ca.NotAfter)
-            ? facts.NotAfter
-            : RenewalSchedule.RenewalTime(facts.NotAfter, certificate.RenewBefore, facts.SerialNumber);
-        return StatusBuilder.X509(certificate.SecretName, facts, renewal);
-    }
+    /// <summary>Status (and the requeue) show the renewal time, or a leaf's move to a new CA when that comes first.</summary>
+    private static X509Status X509(DesiredCertificate certificate, CertificateFacts facts, TrustSnapshot trust) =>
+        StatusBuilder.X509(certificate.SecretName, facts, Earliest(ReissuePolicy.RenewalTime(facts, certificate), ReissuePolicy.MigrationTime(facts, trust.Issuers)));
 
-    private string ReadyMessage(X509Status? x509, IReadOnlyList<ApiKeyStatus> keys)
+    private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset? b) => b is { } other && other < a ? other : a;
+
+    private static string ReadyMessage(X509Status? x509, IReadOnlyList<ApiKeyStatus> keys, TrustSnapshot trust)
     {
         var parts = new List<string>();
         if (x509 is not null)
         {
-            var capped = x509.NotAfter >= _ca.NotAfter - TimeSpan.FromSeconds(1);
+            var capped = x509.NotAfter >= trust.Signer.NotAfter - TimeSpan.FromSeconds(1);
             parts.Add($"certificate serial {x509.SerialNumber} is valid until {x509.NotAfter:u}"
-                + (capped ? " (cut short by the CA's own expiry: rotate the CA)" : ""));
+                + (capped ? " (cut short by its CA's own expiry; it moves to the next CA when that one signs)" : ""));
         }
         if (keys.Count > 0)
         {

@@ -64,7 +64,11 @@ internal static class Rendering
         ManagedSecret(receiver, receiver.Metadata.Name + VerifierSuffix, "Opaque", null,
             new Dictionary<string, byte[]> { ["keys.json"] = VerifierPlan.Serialize(entries) });
 
-    public static V1ConfigMap TrustBundle(string ns, string trustBundlePem, string? resourceVersion) => new()
+    /// <summary>Whether a trust-bundle ConfigMap holds exactly what <paramref name="trust"/> publishes.</summary>
+    public static bool TrustBundleMatches(V1ConfigMap current, Authority.TrustSnapshot trust) =>
+        current.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == trust.BundlePem;
+
+    public static V1ConfigMap TrustBundle(string ns, Authority.TrustSnapshot trust, string? resourceVersion) => new()
     {
         ApiVersion = "v1",
         Kind = "ConfigMap",
@@ -75,7 +79,7 @@ internal static class Rendering
             ResourceVersion = resourceVersion,
             Labels = new Dictionary<string, string> { [Labels.ManagedBy] = Labels.ManagedByValue },
         },
-        Data = new Dictionary<string, string> { ["ca.crt"] = trustBundlePem },
+        Data = new Dictionary<string, string> { ["ca.crt"] = trust.BundlePem },
     };
 
     /// <summary>Every Secret Sigil writes: labelled as Sigil's, owned by the identity (deleted with it), in its namespace.</summary>

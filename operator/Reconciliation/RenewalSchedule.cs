@@ -19,8 +19,11 @@ internal static class RenewalSchedule
     public static DateTimeOffset RenewalTime(DateTimeOffset notAfter, TimeSpan renewBefore, string serialNumber)
     {
         var bound = JitterBound(renewBefore);
-        var fraction = BitConverter.ToUInt32(SHA256.HashData(Encoding.ASCII.GetBytes(serialNumber)), 0) / (double)uint.MaxValue;
-        var jitter = TimeSpan.FromTicks((long)(bound.Ticks * fraction));
+        var jitter = TimeSpan.FromTicks((long)(bound.Ticks * Fraction(serialNumber)));
         return Api.Timestamps.ToSecond(notAfter - renewBefore - jitter);
     }
+
+    /// <summary>A number in [0, 1] derived from a certificate's serial: its place in a jitter or spread window.</summary>
+    public static double Fraction(string serialNumber) =>
+        BitConverter.ToUInt32(SHA256.HashData(Encoding.ASCII.GetBytes(serialNumber)), 0) / (double)uint.MaxValue;
 }

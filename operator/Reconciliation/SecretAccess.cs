@@ -30,4 +30,24 @@ internal sealed class SecretAccess(IKubernetes client, Informer<V1Secret> cache)
         _written.Record(current?.Metadata.ResourceVersion, written);
         return written;
     }
+
+    /// <summary>
+    /// Replaces only ca.crt of an SVID Secret, as of the version the cache holds (a merge patch carrying the
+    /// resourceVersion, so a Secret changed meanwhile is a 409, not overwritten): the cache keeps no key material,
+    /// and reading each Secret back to write it whole would double the requests of a CA rotation.
+    /// </summary>
+    public async Task<V1Secret> PatchTrustBundleAsync(V1Secret current, string bundlePem, CancellationToken ct)
+    {
+        var patch = new V1Patch(new
+        {
+            metadata = new { resourceVersion = current.Metadata.ResourceVersion },
+            data = new Dictionary<string, byte[]> { ["ca.crt"] = System.Text.Encoding.ASCII.GetBytes(bundlePem) },
+        }, V1Patch.PatchType.MergePatch);
+        var written = await client.CoreV1.PatchNamespacedSecretAsync(patch, current.Metadata.Name, current.Metadata.NamespaceProperty, cancellationToken: ct);
+        _written.Record(current.Metadata.ResourceVersion, written);
+        return written;
+    }
+
+    /// <summary>Every Secret this process knows of (the cache, with its own recent writes laid over it).</summary>
+    public IEnumerable<V1Secret> All() => cache.Enumerate().Select(s => _written.Freshest(s.Metadata.NamespaceProperty, s.Metadata.Name) ?? s);
 }

@@ -4,6 +4,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Sigil.Authority;
 using Sigil.Runtime;
 
 namespace Sigil.Reconciliation;
@@ -13,16 +14,23 @@ namespace Sigil.Reconciliation;
 /// alone: it is logged once, and Sigil tries again only after <see cref="ForeignRecheck"/> (it cannot watch ConfigMaps
 /// it does not label), so passes in that namespace do not each send a create that is bound to fail.
 /// </summary>
-internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1ConfigMap> cache, string trustBundlePem, TimeProvider time, ILogger logger)
+internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1ConfigMap> cache, TimeProvider time, ILogger logger)
 {
     public static readonly TimeSpan ForeignRecheck = TimeSpan.FromMinutes(10);
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _foreignSeen = new();
 
-    public async Task EnsureAsync(string ns, CancellationToken ct)
+    /// <summary>Whether the namespace's bundle (if Sigil may write one there) holds what <paramref name="trust"/> publishes.</summary>
+    public bool IsCurrent(string ns, TrustSnapshot trust)
     {
         var current = cache.Get(ns, Rendering.TrustBundleName);
-        if (current?.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == trustBundlePem)
+        return current is null ? _foreignSeen.ContainsKey(ns) : Rendering.TrustBundleMatches(current, trust);
+    }
+
+    public async Task EnsureAsync(string ns, TrustSnapshot trust, CancellationToken ct)
+    {
+        var current = cache.Get(ns, Rendering.TrustBundleName);
+        if (current is not null && Rendering.TrustBundleMatches(current, trust))
         {
             return;
         }
@@ -30,7 +38,7 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
         {
             return;
         }
-        var desired = Rendering.TrustBundle(ns, trustBundlePem, current?.Metadata.ResourceVersion);
+        var desired = Rendering.TrustBundle(ns, trust, current?.Metadata.ResourceVersion);
         try
         {
             if (current is null)

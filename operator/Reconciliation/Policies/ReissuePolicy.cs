@@ -7,15 +7,29 @@ namespace Sigil.Reconciliation.Policies;
 /// <param name="KeyMatchesCertificate">Whether tls.key is the private key of tls.crt.</param>
 /// <param name="RotationRequest">The sigil.dev/rotate value this certificate was issued for, kept on the Secret
 /// so that a wiped status cannot trigger a second rotation for the same value.</param>
-internal sealed record StoredCertificate(CertificateFacts? Facts, bool HasKey, bool KeyMatchesCertificate, bool HasTrustBundle, string? RotationRequest = null);
+/// <param name="TrustBundleSha256">SHA-256 of ca.crt, so the CA manager can tell a stale bundle without keeping the data.</param>
+internal sealed record StoredCertificate(CertificateFacts? Facts, bool HasKey, bool KeyMatchesCertificate, bool HasTrustBundle, string? RotationRequest = null,
+    string? TrustBundleSha256 = null);
+
+/// <summary>A CA that no longer signs: when it expires, and the window over which its leaves move to the active CA.</summary>
+internal sealed record RetiringIssuer(DateTimeOffset NotAfter, DateTimeOffset MigrationStart, TimeSpan MigrationWindow);
+
+/// <summary>The CAs as the reissue decision sees them: the one that signs now, and the retiring ones by key identifier.</summary>
+internal sealed record IssuerView(string ActiveKeyId, DateTimeOffset ActiveNotAfter, IReadOnlyDictionary<string, RetiringIssuer> Retiring)
+{
+    public static IssuerView Single(string keyId, DateTimeOffset notAfter) => new(keyId, notAfter, new Dictionary<string, RetiringIssuer>());
+
+    /// <summary>When the CA that signed <paramref name="facts"/> expires, if Sigil still trusts it.</summary>
+    public DateTimeOffset? IssuerNotAfter(CertificateFacts facts) =>
+        facts.IssuerKeyId == ActiveKeyId ? ActiveNotAfter : Retiring.TryGetValue(facts.IssuerKeyId, out var r) ? r.NotAfter : null;
+}
 
 /// <summary>Everything the reissue decision looks at; gathered first, so the decision is a pure function.</summary>
 internal sealed record CertificateInput(
     SpiffeId SpiffeId,
     DesiredCertificate Desired,
     StoredCertificate? Stored,
-    string CurrentCaKeyId,
-    DateTimeOffset CaNotAfter,
+    IssuerView Issuers,
     string? RotateRequest,
     DateTimeOffset Now);
 
@@ -32,6 +46,7 @@ internal static class ReissueReasons
     public const string KeyAlgorithmChanged = nameof(KeyAlgorithmChanged);
     public const string TtlChanged = nameof(TtlChanged);
     public const string IssuerChanged = nameof(IssuerChanged);
+    public const string CaRotated = nameof(CaRotated);
     public const string ManualRotation = nameof(ManualRotation);
     public const string DueForRenewal = nameof(DueForRenewal);
 }
@@ -62,16 +77,20 @@ internal static class ReissuePolicy
         // key algorithm as in spec.x509.keyAlgorithm
         (ReissueReasons.KeyAlgorithmChanged, i => i.Stored!.Facts!.KeyAlgorithm == i.Desired.KeyAlgorithm ? null
             : $"the key is {i.Stored.Facts.KeyAlgorithm?.ToString() ?? "of an unknown type"}, spec asks for {i.Desired.KeyAlgorithm}"),
-        // signed by the CA Sigil signs with now
-        (ReissueReasons.IssuerChanged, i => i.Stored!.Facts!.IssuerKeyId == i.CurrentCaKeyId ? null : "the certificate was not signed by the current CA"),
+        // signed by a CA Sigil trusts (a replaced --ca-secret, a dropped CA: reissue at once)
+        (ReissueReasons.IssuerChanged, i => i.Issuers.IssuerNotAfter(i.Stored!.Facts!) is null ? "the certificate was not signed by a CA Sigil trusts" : null),
+        // signed by a retiring CA: move to the active one at this leaf's place in the migration window, spread so
+        // that the API write rate stays bounded, and every leaf has moved before the retiring CA expires
+        (ReissueReasons.CaRotated, i => MigrationTime(i.Stored!.Facts!, i.Issuers) is { } at && i.Now >= at ? $"the CA rotated; this certificate's move to the new CA was due at {at:u}" : null),
         // validity as in spec.x509.ttl (unless the CA's own expiry cut it short)
         (ReissueReasons.TtlChanged, i => TtlMatches(i) ? null : $"spec.x509.ttl is {Durations.Format(i.Desired.Ttl)}"),
         // a new sigil.dev/rotate value asks for one rotation
         (ReissueReasons.ManualRotation, i => !string.IsNullOrEmpty(i.RotateRequest) && i.RotateRequest != i.Stored!.RotationRequest
             ? $"sigil.dev/rotate was set to \"{i.RotateRequest}\"" : null),
-        // renew at notAfter - renewBefore (minus jitter), unless the CA's own expiry is the limit: a new certificate
-        // could not last longer, and reissuing would repeat on every pass
-        (ReissueReasons.DueForRenewal, i => i.Now >= RenewalTime(i) && !CappedByCa(i.Stored!.Facts!, i.CaNotAfter) ? $"renewal was due at {RenewalTime(i):u}" : null),
+        // renew at notAfter - renewBefore (minus jitter); a certificate its CA cut short renews at
+        // notAfter - min(renewBefore, lifetime/3), unless the CA that signs now would cut it at the same time again
+        // (reissuing could not make it last longer, and would repeat on every pass)
+        (ReissueReasons.DueForRenewal, i => i.Now >= RenewalTime(i) && CouldLastLonger(i) ? $"renewal was due at {RenewalTime(i):u}" : null),
     ];
 
     public static ReissueDecision? Evaluate(CertificateInput input)
@@ -86,16 +105,47 @@ internal static class ReissuePolicy
         return null;
     }
 
-    public static DateTimeOffset RenewalTime(CertificateInput i) =>
-        RenewalSchedule.RenewalTime(i.Stored!.Facts!.NotAfter, i.Desired.RenewBefore, i.Stored.Facts.SerialNumber);
+    public static DateTimeOffset RenewalTime(CertificateInput i) => RenewalTime(i.Stored!.Facts!, i.Desired);
 
-    /// <summary>Whether the certificate already ends when the CA does (it was cut short to the CA's notAfter).</summary>
+    /// <summary>
+    /// notAfter - renewBefore, jittered; for a certificate that got less than its ttl (its CA ran out first),
+    /// notAfter - min(renewBefore, a third of the lifetime it got), so it is renewed well before it ends but not in a loop.
+    /// </summary>
+    public static DateTimeOffset RenewalTime(CertificateFacts facts, DesiredCertificate desired)
+    {
+        var got = Lifetime(facts);
+        var cutShort = got < desired.Ttl - TtlTolerance;
+        var renewBefore = cutShort && got / 3 < desired.RenewBefore ? got / 3 : desired.RenewBefore;
+        return RenewalSchedule.RenewalTime(facts.NotAfter, renewBefore, facts.SerialNumber);
+    }
+
+    /// <summary>When a leaf signed by a retiring CA moves to the active one: its own place in the migration window,
+    /// derived from its serial so every pass and replica agrees; null for a leaf of the active CA.</summary>
+    public static DateTimeOffset? MigrationTime(CertificateFacts facts, IssuerView issuers)
+    {
+        if (facts.IssuerKeyId == issuers.ActiveKeyId || !issuers.Retiring.TryGetValue(facts.IssuerKeyId, out var retiring))
+        {
+            return null;
+        }
+        var place = RenewalSchedule.Fraction(facts.SerialNumber);
+        return Api.Timestamps.ToSecond(retiring.MigrationStart + TimeSpan.FromTicks((long)(retiring.MigrationWindow.Ticks * place)));
+    }
+
+    /// <summary>Whether the certificate already ends when its CA does (it was cut short to the CA's notAfter).</summary>
     public static bool CappedByCa(CertificateFacts facts, DateTimeOffset caNotAfter) => facts.NotAfter >= caNotAfter - TimeSpan.FromSeconds(1);
+
+    private static TimeSpan Lifetime(CertificateFacts facts) => facts.NotAfter - facts.NotBefore - SvidIssuer.ClockSkewAllowance;
+
+    /// <summary>A new certificate from the active CA would end later than this one (false only when the active CA cut it and still would).</summary>
+    private static bool CouldLastLonger(CertificateInput i)
+    {
+        var facts = i.Stored!.Facts!;
+        return !(facts.IssuerKeyId == i.Issuers.ActiveKeyId && CappedByCa(facts, i.Issuers.ActiveNotAfter));
+    }
 
     private static bool TtlMatches(CertificateInput i)
     {
         var facts = i.Stored!.Facts!;
-        var issued = facts.NotAfter - facts.NotBefore - SvidIssuer.ClockSkewAllowance;
-        return CappedByCa(facts, i.CaNotAfter) || (issued - i.Desired.Ttl).Duration() <= TtlTolerance;
+        return (i.Issuers.IssuerNotAfter(facts) is { } caNotAfter && CappedByCa(facts, caNotAfter)) || (Lifetime(facts) - i.Desired.Ttl).Duration() <= TtlTolerance;
     }
 }

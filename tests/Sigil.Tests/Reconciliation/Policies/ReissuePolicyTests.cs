@@ -18,13 +18,27 @@ public sealed class ReissuePolicyTests
     }
 
     private static CertificateInput Input(StoredCertificate? stored = null, DesiredCertificate? desired = null, DateTimeOffset? now = null,
-        string? rotate = null, string? lastRotate = null, string caKeyId = "ca-key") =>
-        new(Id, desired ?? Desired, (stored ?? new StoredCertificate(Facts(), true, true, true)) with { RotationRequest = lastRotate }, caKeyId, IssuedAt.AddYears(1), rotate, now ?? IssuedAt.AddHours(1));
+        string? rotate = null, string? lastRotate = null, string caKeyId = "ca-key", IssuerView? issuers = null) =>
+        new(Id, desired ?? Desired, (stored ?? new StoredCertificate(Facts(), true, true, true)) with { RotationRequest = lastRotate },
+            issuers ?? IssuerView.Single(caKeyId, IssuedAt.AddYears(1)), rotate, now ?? IssuedAt.AddHours(1));
+
+    // The CA rotated an hour after the leaf was issued: "ca-key" retires (it expires in 12h), "new-ca" signs.
+    private static readonly DateTimeOffset Activated = IssuedAt.AddHours(1);
+    private static readonly IssuerView Rotated = new("new-ca", IssuedAt.AddYears(1), new Dictionary<string, RetiringIssuer>
+    {
+        ["ca-key"] = new(IssuedAt.AddHours(13), Activated, TimeSpan.FromHours(6)),
+    });
+
+    /// <summary>A leaf its CA cut to 6h (it asked for 24h), ending when that CA does.</summary>
+    private static StoredCertificate CutShort(DateTimeOffset caNotAfter) =>
+        new(Facts(f => f with { NotBefore = caNotAfter - TimeSpan.FromHours(6) - SvidIssuer.ClockSkewAllowance, NotAfter = caNotAfter }), true, true, true);
+
+    private static DateTimeOffset? PlaceInWindow() => ReissuePolicy.MigrationTime(Facts(), Rotated);
 
     private static readonly Dictionary<string, (CertificateInput Input, string? Expected)> Table = new()
     {
         ["a fresh, matching certificate is left alone"] = (Input(), null),
-        ["reissue when the Secret is missing"] = (new CertificateInput(Id, Desired, null, "ca-key", IssuedAt.AddYears(1), null, IssuedAt), ReissueReasons.SecretMissing),
+        ["reissue when the Secret is missing"] = (new CertificateInput(Id, Desired, null, IssuerView.Single("ca-key", IssuedAt.AddYears(1)), null, IssuedAt), ReissueReasons.SecretMissing),
         ["reissue when the Secret has no certificate"] = (Input(new StoredCertificate(null, true, false, true)), ReissueReasons.SecretIncomplete),
         ["reissue when the Secret is missing its private key"] = (Input(new StoredCertificate(Facts(), false, false, true)), ReissueReasons.SecretIncomplete),
         ["reissue when the Secret is missing its trust bundle"] = (Input(new StoredCertificate(Facts(), true, true, false)), ReissueReasons.SecretIncomplete),
@@ -34,14 +48,20 @@ public sealed class ReissuePolicyTests
         ["reissue when dnsNames changed"] = (Input(desired: Desired with { DnsNames = ["payments.shop.svc", "payments"] }), ReissueReasons.DnsNamesChanged),
         ["dnsNames in another order are the same names"] = (Input(new StoredCertificate(Facts(f => f with { DnsNames = ["b", "a"] }), true, true, true), Desired with { DnsNames = ["a", "b"] }), null),
         ["reissue when keyAlgorithm changed"] = (Input(desired: Desired with { KeyAlgorithm = KeyAlgorithm.Ed25519 }), ReissueReasons.KeyAlgorithmChanged),
-        ["reissue when another CA signed it"] = (Input(caKeyId: "new-ca"), ReissueReasons.IssuerChanged),
+        ["reissue at once when a CA Sigil does not trust signed it"] = (Input(caKeyId: "new-ca"), ReissueReasons.IssuerChanged),
+        ["a leaf of a retiring CA stays until its place in the migration window"] = (Input(issuers: Rotated, now: PlaceInWindow()!.Value.AddSeconds(-1)), null),
+        ["a leaf of a retiring CA moves to the new CA at its place in the window"] = (Input(issuers: Rotated, now: PlaceInWindow()), ReissueReasons.CaRotated),
+        ["a leaf cut short by a retiring CA has not changed ttl"] = (Input(CutShort(IssuedAt.AddHours(13)), issuers: Rotated, now: Activated), null),
+        ["a leaf cut short by its CA renews at a third of the lifetime it got"] = (Input(CutShort(IssuedAt.AddHours(13)), issuers: Rotated with
+            { Retiring = new Dictionary<string, RetiringIssuer> { ["ca-key"] = new(IssuedAt.AddHours(13), IssuedAt.AddHours(11.5), TimeSpan.FromHours(1)) } },
+            now: IssuedAt.AddHours(11)), ReissueReasons.DueForRenewal),
         ["reissue when ttl changed"] = (Input(desired: Desired with { Ttl = TimeSpan.FromHours(2), RenewBefore = TimeSpan.FromMinutes(30) }), ReissueReasons.TtlChanged),
         ["rotate once when sigil.dev/rotate has a new value"] = (Input(rotate: "2026-11-27"), ReissueReasons.ManualRotation),
         ["do not rotate again for a value already acted on"] = (Input(rotate: "2026-11-27", lastRotate: "2026-11-27"), null),
         ["renew once notAfter - renewBefore has passed"] = (Input(now: IssuedAt.AddHours(16)), ReissueReasons.DueForRenewal),
         ["do not renew before the jittered renewal time"] = (Input(now: IssuedAt.AddHours(16) - TimeSpan.FromMinutes(6)), null),
-        ["do not renew a certificate that already ends with its CA"] = (new CertificateInput(Id, Desired, new StoredCertificate(Facts(), true, true, true),
-            "ca-key", IssuedAt + TimeSpan.FromHours(24), null, IssuedAt.AddHours(20)), null),
+        ["do not renew a certificate the CA that signs now would cut at the same time again"] = (Input(CutShort(IssuedAt.AddHours(24)),
+            issuers: IssuerView.Single("ca-key", IssuedAt.AddHours(24)), now: IssuedAt.AddHours(23)), null),
         ["an earlier check wins over a later one"] = (Input(new StoredCertificate(Facts(), true, false, true), now: IssuedAt.AddHours(20)), ReissueReasons.KeyMismatch),
     };
 

@@ -1,0 +1,385 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Sigil.Api;
+using Sigil.Identity;
+using Sigil.Observability;
+using Sigil.Reconciliation;
+using Sigil.Runtime;
+
+namespace Sigil.Authority;
+
+/// <summary>
+/// Keeps the root of trust: loads it at start (every replica), and while this replica leads, takes each lifecycle
+/// step when <see cref="CaLifecycle"/> says it is due (gather, decide, act), publishes the trust set to every
+/// namespace's bundle and every SVID Secret's ca.crt, and swaps the <see cref="TrustSnapshot"/> passes read.
+/// Every step is one write of the state Secret with the version read, so replicas and restarts never take a step
+/// twice: a step is derived from what is stored.
+/// </summary>
+internal sealed class AuthorityManager(
+    IKubernetes client,
+    Operator.OperatorOptions options,
+    SecretAccess secrets,
+    TrustBundlePublisher bundles,
+    Informer<ServiceIdentity> identities,
+    EventRecorder events,
+    SigilMetrics metrics,
+    TimeProvider time,
+    ILogger logger)
+{
+    public const string DefaultSecretName = "sigil-ca";
+    /// <summary>With --ca-secret, where Sigil keeps what it must remember about a Secret it does not own.</summary>
+    public const string TrustStateSecretName = "sigil-ca-trust";
+    /// <summary>In the trust-state Secret: the CA last seen in --ca-secret, to retire it when someone replaces it.</summary>
+    private const string LastSignerKey = "signer.crt";
+
+    private static readonly TimeSpan Poll = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan PollWhileMoving = TimeSpan.FromSeconds(5);
+
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TrustSnapshot? _current;
+    private string? _warnedExpiring;
+
+    private string StateSecretName => options.CaSecret is null ? DefaultSecretName : TrustStateSecretName;
+
+    /// <summary>The root of trust as last loaded or changed.</summary>
+    public TrustSnapshot Current => _current ?? throw new InvalidOperationException("the CA has not been loaded");
+
+    /// <summary>Called after the trust set changed, so every identity's pass picks it up.</summary>
+    public Action? TrustChanged { get; set; }
+
+    /// <summary>For crash tests: runs after each lifecycle step is stored.</summary>
+    public Func<string, CancellationToken, Task>? StepHook { get; init; }
+
+    /// <summary>Something the lifecycle waits for may have changed (the CA Secret was edited): look again now.</summary>
+    public void Wake() => _wake.TrySetResult();
+
+    /// <summary>
+    /// At start, in every replica: the stored root of trust, or (first start, no --ca-secret) a new root that signs
+    /// at once; a replica that loses the creation race loads the winner's.
+    /// </summary>
+    public async Task LoadAsync(CancellationToken ct)
+    {
+        var (state, _) = await ReadOrCreateAsync(ct);
+        Swap(state);
+        logger.LogInformation("Loaded the CA from Secret {Namespace}/{Secret}: {Subject}, expires {NotAfter}; {Trusted} trusted CA(s)",
+            options.Namespace, options.CaSecret ?? DefaultSecretName, state.Active.Signer.Subject, state.Active.NotAfter, Current.Trusted.Count);
+    }
+
+    /// <summary>While this replica leads: the lifecycle loop. Returns when <paramref name="ct"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            // A wake-up during the pass makes the next one start at once.
+            var woken = (_wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            TimeSpan wait;
+            try
+            {
+                wait = await StepAsync(ct);
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or InvalidOperationException or CryptographicException)
+            {
+                logger.LogWarning("CA lifecycle pass failed, retrying in 10s: {Error}", e.Message);
+                wait = TimeSpan.FromSeconds(10);
+            }
+            try
+            {
+                await Task.WhenAny(woken, Task.Delay(wait, time, ct));
+                ct.ThrowIfCancellationRequested();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One pass: read, publish, take every step that is due, and say how long to wait before looking again.</summary>
+    public async Task<TimeSpan> StepAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var (state, stored) = await ReadOrCreateAsync(ct);
+            if (_current is null || !ReferenceEquals(_current.State, state))
+            {
+                Swap(state);
+            }
+            var trust = Current;
+            var everyBundleCurrent = await PublishAsync(trust, ct);
+            var now = time.GetUtcNow();
+            var input = Gather(trust, stored, everyBundleCurrent, now);
+            await WarnIfExpiringAsync(input, trust, ct);
+            var decision = CaLifecycle.Decide(input);
+            if (decision is null)
+            {
+                var next = CaLifecycle.NextDue(input);
+                var wait = next is { } due ? due - now : Poll;
+                var pending = input.Prepared is not null && input.PreparedPublishedAt is null || input.Retiring.Any(r => r.Manual && r.LeavesMovedAt is null);
+                var cap = pending ? PollWhileMoving : Poll;
+                return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait > cap ? cap : wait;
+            }
+            var request = RotateRequest(stored);
+            var nextState = AuthorityTransitions.Apply(state, decision, now, request,
+                () => CertificateAuthority.CreateRoot(options.TrustDomain, time, options.CaTtl));
+            if (!await WriteAsync(nextState, stored, ct))
+            {
+                continue;
+            }
+            logger.LogInformation("CA {Step}: {Why}. Signing CA {Subject} (expires {NotAfter}); {Trusted} trusted",
+                decision.Step, decision.Message, nextState.Active.Signer.Subject, nextState.Active.NotAfter, nextState.Trusted().Count);
+            Swap(nextState);
+            await (StepHook?.Invoke(decision.Step, ct) ?? Task.CompletedTask);
+        }
+    }
+
+    private LifecycleInput Gather(TrustSnapshot trust, V1Secret? stored, bool everyBundleCurrent, DateTimeOffset now)
+    {
+        var state = trust.State;
+        var issuersInUse = secrets.All()
+            .Where(IsSvidSecret)
+            .Select(s => SecretReader.Read(s).Facts?.IssuerKeyId)
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        return new LifecycleInput(
+            AuthorityState.ValidityOf(state.Active.Signer),
+            state.Prepared is { } p ? AuthorityState.ValidityOf(p.Signer) : null,
+            state.PreparedPublishedAt,
+            state.PreparedForManual,
+            state.Retiring.Select(r => new RetiringFacts(r.Signer, r.Manual, r.LeavesMovedAt, issuersInUse.Contains(r.SignerKeyId))).ToList(),
+            options.CaSecret is null,
+            RotateRequest(stored),
+            state.RotationRequest,
+            everyBundleCurrent,
+            options.BundlePropagation,
+            now);
+    }
+
+    /// <summary>
+    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it; true when all
+    /// of them hold it (a Secret or ConfigMap Sigil did not create is not its to fix, and does not hold a rotation up).
+    /// </summary>
+    private async Task<bool> PublishAsync(TrustSnapshot trust, CancellationToken ct)
+    {
+        var current = true;
+        foreach (var ns in identities.Enumerate().Select(i => i.Metadata.NamespaceProperty).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                await bundles.EnsureAsync(ns, trust, ct);
+            }
+            catch (HttpOperationException e)
+            {
+                logger.LogWarning("Could not publish the trust bundle in {Namespace}: {Status}", ns, e.Response.StatusCode);
+                current = false;
+            }
+        }
+        foreach (var secret in secrets.All().Where(IsSvidSecret).ToList())
+        {
+            if (SecretReader.Read(secret).TrustBundleSha256 == trust.BundleSha256)
+            {
+                continue;
+            }
+            try
+            {
+                await secrets.PatchTrustBundleAsync(secret, trust.BundlePem, ct);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+            {
+                // Rewritten or deleted meanwhile (a reissue writes the current bundle itself): look again next pass.
+                current = false;
+            }
+        }
+        return current;
+    }
+
+    private bool IsSvidSecret(V1Secret s) =>
+        s.Type == "kubernetes.io/tls" && s.Metadata.Labels is { } labels && labels.ContainsKey(Labels.Identity);
+
+    private async Task<(AuthorityState State, V1Secret? Stored)> ReadOrCreateAsync(CancellationToken ct)
+    {
+        if (options.CaSecret is { } caSecret)
+        {
+            return await ReadProvidedAsync(caSecret, ct);
+        }
+        var existing = await client.ReadSecretOrNullAsync(options.Namespace, DefaultSecretName, ct);
+        if (existing is not null)
+        {
+            return (Cached(existing, () => AuthorityStateCodec.Read(existing)), existing);
+        }
+        // The very first CA signs at once: there is nothing older that consumers could be holding instead.
+        var first = new AuthorityState(CertificateAuthority.CreateRoot(options.TrustDomain, time, options.CaTtl), null, null, null, false, [], null, 1);
+        try
+        {
+            var created = await client.CoreV1.CreateNamespacedSecretAsync(StateSecret(first, null), options.Namespace, cancellationToken: ct);
+            logger.LogInformation("Created a new root CA in Secret {Namespace}/{Secret}, fingerprint {Fingerprint}, expires {NotAfter}",
+                options.Namespace, DefaultSecretName, first.Active.Signer.GetCertHashString(HashAlgorithmName.SHA256), first.Active.NotAfter);
+            return (Cached(created, () => first), created);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            first.Active.Dispose();
+            logger.LogInformation("Another replica created the CA Secret {Namespace}/{Secret} first; loading it", options.Namespace, DefaultSecretName);
+            var winner = (await client.ReadSecretOrNullAsync(options.Namespace, DefaultSecretName, ct))!;
+            return (Cached(winner, () => AuthorityStateCodec.Read(winner)), winner);
+        }
+    }
+
+    /// <summary>
+    /// --ca-secret: the signer is whatever that Secret holds now. When it differs from the one last seen, the old one
+    /// retires (trusted until it expires, its leaves moved to the new one); Sigil's own trust-state Secret remembers it.
+    /// </summary>
+    private async Task<(AuthorityState State, V1Secret? Stored)> ReadProvidedAsync(string caSecret, CancellationToken ct)
+    {
+        var provided = await client.ReadSecretOrNullAsync(options.Namespace, caSecret, ct)
+            ?? throw new InvalidOperationException($"--ca-secret names Secret {options.Namespace}/{caSecret}, which does not exist: create it with tls.crt and tls.key");
+        var stateSecret = await client.ReadSecretOrNullAsync(options.Namespace, TrustStateSecretName, ct);
+        var key = $"{provided.Metadata.ResourceVersion}/{stateSecret?.Metadata.ResourceVersion}";
+        if (_loaded is { } loaded && loaded.Key == key)
+        {
+            return (loaded.State, stateSecret);
+        }
+        if (provided.Data is null || !provided.Data.TryGetValue("tls.crt", out var crt) || !provided.Data.TryGetValue("tls.key", out var pem))
+        {
+            throw new InvalidOperationException($"CA Secret {options.Namespace}/{caSecret} must hold tls.crt and tls.key");
+        }
+        var active = CertificateAuthority.FromPem(Encoding.ASCII.GetString(crt), Encoding.ASCII.GetString(pem));
+        var state = AuthorityStateCodec.Read(stateSecret, active, null);
+        var lastSigner = stateSecret?.Data is { } d && d.TryGetValue(LastSignerKey, out var last) ? Encoding.ASCII.GetString(last) : null;
+        if (lastSigner is not null && AuthorityStateCodec.ActiveSha256(stateSecret) is { } seen
+            && seen != Convert.ToHexStringLower(active.Signer.GetCertHash(HashAlgorithmName.SHA256)))
+        {
+            var (signer, anchor) = CertificateAuthority.PublicParts(lastSigner);
+            logger.LogInformation("The CA in Secret {Namespace}/{Secret} was replaced: {Old} retires, {New} signs", options.Namespace, caSecret, signer.Subject, active.Signer.Subject);
+            var retired = new RetiringCa(anchor, CertificateAuthority.KeyIdOf(signer), AuthorityState.ValidityOf(signer), Manual: false, LeavesMovedAt: null);
+            state = state with
+            {
+                ActivatedAt = Timestamps.ToSecond(time.GetUtcNow()),
+                Retiring = [retired, .. state.Retiring],
+                Sequence = state.Sequence + 1,
+            };
+        }
+        if (stateSecret is null || lastSigner is null || state.Sequence != AuthorityStateCodec.Read(stateSecret, active, null).Sequence)
+        {
+            if (await WriteAsync(state, stateSecret, ct))
+            {
+                return await ReadProvidedAsync(caSecret, ct);
+            }
+        }
+        _loaded = (key, state);
+        return (state, stateSecret);
+    }
+
+    private (string Key, AuthorityState State)? _loaded;
+
+    /// <summary>A state Secret parsed once per resourceVersion: every pass reads it, and parsing loads private keys.</summary>
+    private AuthorityState Cached(V1Secret secret, Func<AuthorityState> read)
+    {
+        if (_loaded is { } loaded && loaded.Key == secret.Metadata.ResourceVersion)
+        {
+            return loaded.State;
+        }
+        var state = read();
+        _loaded = (secret.Metadata.ResourceVersion, state);
+        return state;
+    }
+
+    /// <summary>Stores the next state with the version read; false when someone else wrote first (read again).</summary>
+    private async Task<bool> WriteAsync(AuthorityState state, V1Secret? stored, CancellationToken ct)
+    {
+        var desired = StateSecret(state, stored);
+        try
+        {
+            var written = stored is null
+                ? await client.CoreV1.CreateNamespacedSecretAsync(desired, options.Namespace, cancellationToken: ct)
+                : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, options.Namespace, cancellationToken: ct);
+            _loaded = options.CaSecret is null ? (written.Metadata.ResourceVersion, state) : null;
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            logger.LogInformation("The CA state Secret changed while a step was being taken; reading it again");
+            return false;
+        }
+    }
+
+    private V1Secret StateSecret(AuthorityState state, V1Secret? stored)
+    {
+        var (data, json) = AuthorityStateCodec.Write(state, withKeys: options.CaSecret is null);
+        if (options.CaSecret is not null)
+        {
+            data[LastSignerKey] = Encoding.ASCII.GetBytes(state.Active.CertificatesPem);
+        }
+        var annotations = new Dictionary<string, string>(stored?.Metadata.Annotations ?? new Dictionary<string, string>())
+        {
+            [AuthorityStateCodec.StateAnnotation] = json,
+        };
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = new V1ObjectMeta
+            {
+                Name = StateSecretName,
+                NamespaceProperty = options.Namespace,
+                ResourceVersion = stored?.Metadata.ResourceVersion,
+                Labels = new Dictionary<string, string>(stored?.Metadata.Labels ?? new Dictionary<string, string>()) { [Labels.ManagedBy] = Labels.ManagedByValue },
+                Annotations = annotations,
+            },
+            Type = options.CaSecret is null ? "kubernetes.io/tls" : "Opaque",
+            Data = data,
+        };
+    }
+
+    private string? RotateRequest(V1Secret? stored) =>
+        options.CaSecret is null && stored?.Metadata.Annotations is { } a && a.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
+
+    private void Swap(AuthorityState state)
+    {
+        var changed = _current is null || Changed(_current.State, state);
+        _current = new TrustSnapshot(state, time, options.BundlePropagation);
+        metrics.CaExpiration.WithLabels("active").Set(state.Active.NotAfter.ToUnixTimeSeconds());
+        SetOrRemove("prepared", state.Prepared?.NotAfter);
+        SetOrRemove("retiring", state.Retiring.Count == 0 ? null : state.Retiring.Min(r => r.Signer.NotAfter));
+        if (changed)
+        {
+            TrustChanged?.Invoke();
+        }
+    }
+
+    private void SetOrRemove(string label, DateTimeOffset? at)
+    {
+        if (at is { } value)
+        {
+            metrics.CaExpiration.WithLabels(label).Set(value.ToUnixTimeSeconds());
+        }
+        else
+        {
+            metrics.CaExpiration.RemoveLabelled(label);
+        }
+    }
+
+    /// <summary>Whether what passes see (who signs, what is trusted, when leaves move) differs.</summary>
+    private static bool Changed(AuthorityState a, AuthorityState b) =>
+        a.Sequence != b.Sequence || a.Active.KeyIdHex != b.Active.KeyIdHex || a.ActivatedAt != b.ActivatedAt
+        || a.Retiring.Count != b.Retiring.Count || a.Prepared?.KeyIdHex != b.Prepared?.KeyIdHex;
+
+    /// <summary>CAExpiring: the CA runs out and Sigil cannot make its successor (--ca-secret); once per CA per process.</summary>
+    private async Task WarnIfExpiringAsync(LifecycleInput input, TrustSnapshot trust, CancellationToken ct)
+    {
+        var fingerprint = trust.Signer.KeyIdHex;
+        if (!CaLifecycle.ExpiringWithoutSuccessor(input) || _warnedExpiring == fingerprint)
+        {
+            return;
+        }
+        _warnedExpiring = fingerprint;
+        var note = $"The CA in Secret {options.CaSecret} ({trust.Signer.Signer.Subject}) expires {trust.Signer.NotAfter:u} and Sigil cannot make its successor: "
+            + "put a new CA into that Secret (the old one stays trusted until it expires, and every certificate moves to the new one)";
+        logger.LogWarning("CAExpiring: {Note}", note);
+        await events.RecordForSecretAsync(options.Namespace, options.CaSecret!, "Warning", Reasons.CAExpiring, "Rotate", note, ct);
+    }
+}

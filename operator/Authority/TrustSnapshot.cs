@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Sigil.Identity;
+using Sigil.Reconciliation.Policies;
+
+namespace Sigil.Authority;
+
+/// <summary>
+/// The root of trust as one pass sees it, immutable: who signs, what every bundle holds, and when each leaf of a
+/// retiring CA moves. The manager swaps in a new snapshot after each lifecycle step; a pass reads one at its start.
+/// </summary>
+internal sealed class TrustSnapshot
+{
+    public TrustSnapshot(AuthorityState state, TimeProvider time, TimeSpan propagation)
+    {
+        State = state;
+        Trusted = state.Trusted();
+        BundlePem = string.Concat(Trusted.Select(c => c.ExportCertificatePem() + "\n"));
+        BundleSha256 = Sha256(BundlePem);
+        Issuer = new SvidIssuer(state.Active, time, BundlePem);
+        var start = state.ActivatedAt ?? DateTimeOffset.MinValue;
+        Issuers = new IssuerView(state.Active.KeyIdHex, state.Active.NotAfter,
+            state.Retiring.GroupBy(r => r.SignerKeyId).ToDictionary(g => g.Key, g =>
+            {
+                var r = g.First();
+                return new RetiringIssuer(r.Signer.NotAfter, start, CaLifecycle.MigrationWindow(start, r.Signer, r.Manual));
+            }, StringComparer.Ordinal));
+        RefreshHint = propagation > TimeSpan.FromSeconds(1) ? propagation : TimeSpan.FromSeconds(1);
+    }
+
+    public AuthorityState State { get; }
+
+    public CertificateAuthority Signer => State.Active;
+
+    public SvidIssuer Issuer { get; }
+
+    /// <summary>Every trusted certificate, in bundle order: active, prepared, retiring.</summary>
+    public IReadOnlyList<X509Certificate2> Trusted { get; }
+
+    /// <summary>ca.crt of every bundle and SVID Secret.</summary>
+    public string BundlePem { get; }
+
+    public string BundleSha256 { get; }
+
+    /// <summary>What the reissue decision needs to know of the CAs.</summary>
+    public IssuerView Issuers { get; }
+
+    /// <summary>spiffe_refresh_hint: consumers should look again within --bundle-propagation.</summary>
+    public TimeSpan RefreshHint { get; }
+
+    public long Sequence => State.Sequence;
+
+    public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(text)));
+}
