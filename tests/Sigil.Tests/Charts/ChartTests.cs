@@ -76,7 +76,9 @@ public sealed class ChartTests
         Assert.Contains("--ca-secret=corp-ca", args);
         Assert.Contains("--log-format=text", args);
         Assert.Contains(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "corp-ca");
-        Assert.DoesNotContain(role["rules"]!.AsArray(), r => r!["verbs"]!.AsArray().Any(v => (string?)v == "create") && r["resources"]![0]!.ToString() == "secrets");
+        // Sigil never writes into a CA Secret it did not create; what it remembers about it goes into sigil-ca-trust.
+        Assert.DoesNotContain(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "corp-ca" && r["verbs"]!.AsArray().Any(v => (string?)v != "get"));
+        Assert.Contains(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "sigil-ca-trust");
         Assert.Equal("metrics", (string?)documents.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["port"]);
     }
 

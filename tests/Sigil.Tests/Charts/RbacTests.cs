@@ -90,6 +90,12 @@ public sealed class RbacTests
         bundle!.Data["ca.crt"] = "tampered";
         await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, "sigil-trust-bundle", ns);
         await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "update" && r.Resource == "configmaps")));
+        // A manual CA rotation: the next CA is stored (update sigil-ca) and put into every SVID Secret's ca.crt (patch).
+        await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new k8s.Models.V1Patch("""{"metadata":{"annotations":{"sigil.dev/rotate":"rbac"}}}""",
+            k8s.Models.V1Patch.PatchType.MergePatch), "sigil-ca", OperatorNamespace);
+        await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "patch" && r.Resource == "secrets")
+            && local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "update" && r.Resource == "secrets" && r.Name == "sigil-ca")),
+            TimeSpan.FromSeconds(20), "the CA rotation never wrote");
 
         await stop.CancelAsync();
         await running;
