@@ -1,3 +1,4 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Security;
@@ -41,6 +42,28 @@ internal static class KeyMaterial
         catch (Exception e) when (e is CryptographicException or FormatException or ArgumentException or InvalidOperationException or IOException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the PEM is a PKCS#8 v2 key (RFC 5958 OneAsymmetricKey, version 1, public key attached). Sigil before
+    /// issue 8 wrote Ed25519 keys that way; OpenSSL 3.0, Node and Python's cryptography cannot read them, so nginx,
+    /// Envoy and curl could not load them. Keys Sigil writes now are v1 (version 0, RFC 5208 and RFC 8410).
+    /// </summary>
+    public static bool IsPkcs8V2(string privateKeyPem)
+    {
+        try
+        {
+            if (!PemEncoding.TryFind(privateKeyPem, out var fields) || privateKeyPem[fields.Label] != "PRIVATE KEY")
+            {
+                return false;
+            }
+            var reader = new AsnReader(Convert.FromBase64String(privateKeyPem[fields.Base64Data]), AsnEncodingRules.BER).ReadSequence();
+            return reader.TryReadInt32(out var version) && version == 1;
+        }
+        catch (Exception e) when (e is AsnContentException or FormatException)
+        {
+            return false;
         }
     }
 }

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.EdEC;
+using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Generators;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Pkcs;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
 
@@ -108,7 +109,7 @@ public sealed class SvidIssuer
         return serial;
     }
 
-    /// <summary>A fresh key pair: its SubjectPublicKeyInfo and its PKCS#8 PEM.</summary>
+    /// <summary>A fresh key pair: its SubjectPublicKeyInfo and its PKCS#8 v1 PEM (.NET writes v1 for EC and RSA).</summary>
     private static (byte[] Spki, string PrivateKeyPem) NewKey(KeyAlgorithm algorithm)
     {
         switch (algorithm)
@@ -127,7 +128,11 @@ public sealed class SvidIssuer
                 var generator = new Ed25519KeyPairGenerator();
                 generator.Init(new Ed25519KeyGenerationParameters(BouncyRandom));
                 var pair = generator.GenerateKeyPair();
-                var pkcs8 = PrivateKeyInfoFactory.CreatePrivateKeyInfo(pair.Private).GetDerEncoded();
+                // PKCS#8 v1 as RFC 8410 section 7 writes it: version 0, id-Ed25519 with no parameters, the 32-byte
+                // CurvePrivateKey in an OCTET STRING, no publicKey. BouncyCastle's PrivateKeyInfoFactory attaches the
+                // public key (v2, OneAsymmetricKey), which OpenSSL 3.0, Node and Python's cryptography reject.
+                var pkcs8 = new PrivateKeyInfo(new AlgorithmIdentifier(EdECObjectIdentifiers.id_Ed25519),
+                    new DerOctetString(((Ed25519PrivateKeyParameters)pair.Private).GetEncoded())).GetDerEncoded();
                 return (SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(pair.Public).GetDerEncoded(), PemEncoding.WriteString("PRIVATE KEY", pkcs8));
         }
     }

@@ -54,7 +54,8 @@ internal static class SecretReader
         }
         var keyMatches = facts is not null && keyPem is not null && KeyMaterial.PublicKeySpkiSha256(keyPem) == facts.PublicKeySpkiSha256;
         var request = secret.Metadata.Annotations is { } a && a.TryGetValue(Api.Labels.RotationRequestAnnotation, out var value) ? value : null;
-        return new StoredCertificate(facts, keyPem is not null, keyMatches, hasBundle, request,
+        var keyReadable = keyPem is null || !KeyMaterial.IsPkcs8V2(keyPem);
+        return new StoredCertificate(facts, keyPem is not null, keyMatches, hasBundle, request, keyReadable,
             hasBundle ? Convert.ToHexStringLower(SHA256.HashData(bundle!)) : null);
     }
 }

@@ -7,9 +7,10 @@ namespace Sigil.Reconciliation.Policies;
 /// <param name="KeyMatchesCertificate">Whether tls.key is the private key of tls.crt.</param>
 /// <param name="RotationRequest">The sigil.dev/rotate value this certificate was issued for, kept on the Secret
 /// so that a wiped status cannot trigger a second rotation for the same value.</param>
+/// <param name="KeyReadableEverywhere">False when tls.key is PKCS#8 v2, as earlier Sigil versions wrote Ed25519 keys.</param>
 /// <param name="TrustBundleSha256">SHA-256 of ca.crt, so the CA manager can tell a stale bundle without keeping the data.</param>
 internal sealed record StoredCertificate(CertificateFacts? Facts, bool HasKey, bool KeyMatchesCertificate, bool HasTrustBundle, string? RotationRequest = null,
-    string? TrustBundleSha256 = null);
+    bool KeyReadableEverywhere = true, string? TrustBundleSha256 = null);
 
 /// <summary>A CA that no longer signs: when it expires, and the window over which its leaves move to the active CA.</summary>
 internal sealed record RetiringIssuer(DateTimeOffset NotAfter, DateTimeOffset MigrationStart, TimeSpan MigrationWindow);
@@ -41,6 +42,7 @@ internal static class ReissueReasons
     public const string SecretMissing = nameof(SecretMissing);
     public const string SecretIncomplete = nameof(SecretIncomplete);
     public const string KeyMismatch = nameof(KeyMismatch);
+    public const string KeyEncodingOutdated = nameof(KeyEncodingOutdated);
     public const string SpiffeIdChanged = nameof(SpiffeIdChanged);
     public const string DnsNamesChanged = nameof(DnsNamesChanged);
     public const string KeyAlgorithmChanged = nameof(KeyAlgorithmChanged);
@@ -68,6 +70,8 @@ internal static class ReissuePolicy
             : !i.Stored.HasKey ? "tls.key is missing" : !i.Stored.HasTrustBundle ? "ca.crt is missing" : null),
         // the key must belong to the certificate
         (ReissueReasons.KeyMismatch, i => i.Stored!.KeyMatchesCertificate ? null : "tls.key is not the key of tls.crt"),
+        // a key every consumer can read (earlier versions wrote Ed25519 keys as PKCS#8 v2); reissued once, since new keys are v1
+        (ReissueReasons.KeyEncodingOutdated, i => i.Stored!.KeyReadableEverywhere ? null : "tls.key is PKCS#8 v2, which OpenSSL 3.0 cannot read"),
         // exactly one URI SAN, the identity's SPIFFE ID
         (ReissueReasons.SpiffeIdChanged, i => i.Stored!.Facts!.UriNames.SequenceEqual([i.SpiffeId.ToString()]) ? null
             : $"the certificate names {string.Join(",", i.Stored.Facts.UriNames)}, not {i.SpiffeId}"),
