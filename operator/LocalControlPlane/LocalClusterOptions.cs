@@ -16,4 +16,10 @@ internal sealed record LocalClusterOptions
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Whether certificates.k8s.io ClusterTrustBundles are served. Off, the emulator is a cluster without that
+    /// API (before 1.33, or with the beta API disabled, which is the default), as most real clusters still are.
+    /// </summary>
+    public bool ServesClusterTrustBundles { get; init; } = true;
 }

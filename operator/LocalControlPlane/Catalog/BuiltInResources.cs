@@ -30,6 +30,9 @@ internal static class BuiltInResources
         {
             ShortNames = ["pdb"], HasStatus = true, TracksGeneration = true,
         },
+        // Two views of one store, v1beta1 first (the preferred version), as a 1.33+ cluster with the beta API on serves them.
+        ClusterTrustBundles("v1beta1"),
+        ClusterTrustBundles("v1alpha1"),
     ];
 
     private static ResourceType Core(string plural, string kind, bool namespaced, string[]? shortNames = null, string[]? categories = null) =>
@@ -43,6 +46,9 @@ internal static class BuiltInResources
         {
             ShortNames = shortNames, Categories = ["all"], HasStatus = true, TracksGeneration = true,
         };
+
+    private static ResourceType ClusterTrustBundles(string version) =>
+        new("certificates.k8s.io", version, "clustertrustbundles", "clustertrustbundle", "ClusterTrustBundle", false, "clustertrustbundles");
 
     private static ResourceType Rbac(string plural, string kind, bool namespaced) =>
         new("rbac.authorization.k8s.io", "v1", plural, kind.ToLowerInvariant(), kind, namespaced, plural);

@@ -74,7 +74,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         }
         var name = metadata.Str("name") ?? "";
         var warnings = new List<string>();
-        var causes = ValidateName(type, name);
+        var causes = ValidateName(type, name, obj);
         if (causes.Count > 0)
         {
             throw ApiException.Invalid(type.KindGroup, name, causes);
@@ -364,6 +364,13 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
                 obj.Metadata()["labels"] = labels;
                 obj["status"] ??= new JsonObject { ["phase"] = "Active" };
                 break;
+            case "clustertrustbundles":
+                var bundleCauses = ClusterTrustBundleRules.ValidateSpec(obj, current);
+                if (bundleCauses.Count > 0)
+                {
+                    throw ApiException.Invalid(type.KindGroup, obj.Name(), bundleCauses);
+                }
+                break;
             case "customresourcedefinitions":
                 var causes = CrdRegistration.Validate(obj);
                 if (causes.Count > 0)
@@ -471,11 +478,15 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     private static List<string> Finalizers(JsonObject obj) =>
         (obj.Metadata()["finalizers"] as JsonArray)?.Select(Json.ScalarText).OfType<string>().ToList() ?? [];
 
-    private static List<FieldCause> ValidateName(ResourceType type, string name)
+    private static List<FieldCause> ValidateName(ResourceType type, string name, JsonObject obj)
     {
         if (name.Length == 0)
         {
             return [new FieldCause("FieldValueRequired", "metadata.name", "metadata.name: Required value: name or generateName is required")];
+        }
+        if (type.StorageKey == "clustertrustbundles")
+        {
+            return ClusterTrustBundleRules.ValidateName(name, Json.PathText(obj, "spec.signerName"));
         }
         var isLabel = type.StorageKey == "namespaces";
         var valid = isLabel ? name.Length <= 63 && DnsLabel().IsMatch(name) : name.Length <= 253 && DnsSubdomain().IsMatch(name);

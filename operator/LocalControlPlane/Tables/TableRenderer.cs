@@ -75,6 +75,7 @@ internal sealed class TableRenderer(TimeProvider time)
                 Text("Ready", o => Json.PathText(o, "status.numberReady") ?? "0"), age],
             "leases" => [name, Text("Holder", o => Json.PathText(o, "spec.holderIdentity") ?? ""), age],
             "customresourcedefinitions" => [name, Text("Created At", o => o.Metadata().Str("creationTimestamp"))],
+            "clustertrustbundles" => [name, Text("SignerName", o => Json.PathText(o, "spec.signerName") is { Length: > 0 } signer ? signer : "<none>")],
             "events" when type.Group.Length == 0 => [
                 Text("Last Seen", o => Age(o.Str("lastTimestamp") ?? o.Str("eventTime") ?? o.Metadata().Str("creationTimestamp"))),
                 Text("Type", o => o.Str("type")), Text("Reason", o => o.Str("reason")),
