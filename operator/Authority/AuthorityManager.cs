@@ -29,7 +29,7 @@ internal sealed class AuthorityManager(
     EventRecorder events,
     SigilMetrics metrics,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger) : IDisposable
 {
     public const string DefaultSecretName = "sigil-ca";
     /// <summary>With --ca-secret, where Sigil keeps what it must remember about a Secret it does not own.</summary>
@@ -40,11 +40,14 @@ internal sealed class AuthorityManager(
     private static readonly TimeSpan Poll = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan PollWhileMoving = TimeSpan.FromSeconds(5);
 
+    private readonly ClusterTrustBundlePublisher _clusterBundle = new(client, logger);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TrustSnapshot? _current;
     private string? _warnedExpiring;
 
     private string StateSecretName => options.CaSecret is null ? DefaultSecretName : TrustStateSecretName;
+
+    public void Dispose() => _clusterBundle.Dispose();
 
     /// <summary>The root of trust as last loaded or changed.</summary>
     public TrustSnapshot Current => _current ?? throw new InvalidOperationException("the CA has not been loaded");
@@ -177,6 +180,15 @@ internal sealed class AuthorityManager(
                 logger.LogWarning("Could not publish the trust bundle in {Namespace}: {Status}", ns, e.Response.StatusCode);
                 current = false;
             }
+        }
+        try
+        {
+            // For consumers that read ClusterTrustBundles (projected volumes); nothing waits on it, so a failure only logs.
+            await _clusterBundle.PublishAsync(options.TrustDomain, trust.BundlePem, ct);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        {
+            logger.LogWarning("Could not publish the ClusterTrustBundle: {Error}", e.Message);
         }
         foreach (var secret in secrets.All().Where(IsSvidSecret).ToList())
         {

@@ -134,7 +134,7 @@ internal static class AuthorityStateCodec
     }
 
     /// <summary>ca.crt: every trusted certificate as PEM.</summary>
-    public static string TrustPem(AuthorityState state) => string.Concat(state.Trusted().Select(c => c.ExportCertificatePem() + "\n"));
+    public static string TrustPem(AuthorityState state) => BundleDocuments.Pem(state.Trusted());
 
     private static string? Text(V1Secret secret, string key) =>
         secret.Data is { } data && data.TryGetValue(key, out var bytes) && bytes.Length > 0 ? Encoding.ASCII.GetString(bytes) : null;

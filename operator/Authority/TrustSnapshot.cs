@@ -16,7 +16,7 @@ internal sealed class TrustSnapshot
     {
         State = state;
         Trusted = state.Trusted();
-        BundlePem = string.Concat(Trusted.Select(c => c.ExportCertificatePem() + "\n"));
+        BundlePem = BundleDocuments.Pem(Trusted);
         BundleSha256 = Sha256(BundlePem);
         Issuer = new SvidIssuer(state.Active, time, BundlePem);
         var start = state.ActivatedAt ?? DateTimeOffset.MinValue;
@@ -27,7 +27,15 @@ internal sealed class TrustSnapshot
                 return new RetiringIssuer(r.Signer.NotAfter, start, CaLifecycle.MigrationWindow(start, r.Signer, r.Manual));
             }, StringComparer.Ordinal));
         RefreshHint = propagation > TimeSpan.FromSeconds(1) ? propagation : TimeSpan.FromSeconds(1);
+        SpiffeBundle = BundleDocuments.SpiffeBundle(Trusted, null, state.Sequence, RefreshHint);
+        Jwks = BundleDocuments.Jwks(null);
     }
+
+    /// <summary>bundle.spiffe: the SPIFFE bundle (a JWKS of x509-svid keys, spiffe_sequence, spiffe_refresh_hint).</summary>
+    public string SpiffeBundle { get; }
+
+    /// <summary>jwks.json: the JWT signing keys for ordinary JWT libraries (none until JWT-SVIDs exist).</summary>
+    public string Jwks { get; }
 
     public AuthorityState State { get; }
 

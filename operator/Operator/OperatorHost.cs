@@ -24,7 +24,10 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private readonly ILogger _logger = loggers.CreateLogger("sigil");
     private volatile WorkQueue? _queue;
     private Informer<ServiceIdentity>? _identities;
+    // Not owned: RunAsync creates and disposes it; kept to answer Trust and to wake it.
+#pragma warning disable CA2213
     private AuthorityManager? _authority;
+#pragma warning restore CA2213
 
     public SigilMetrics Metrics { get; } = new();
 
@@ -72,7 +75,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
             var secretAccess = new SecretAccess(client, secrets);
             var bundles = new TrustBundlePublisher(client, configMaps, time, _logger);
-            var authority = _authority = new AuthorityManager(client, options, secretAccess, bundles, identities, events, Metrics, time, _logger) { StepHook = CaStepHook };
+            using var authority = _authority = new AuthorityManager(client, options, secretAccess, bundles, identities, events, Metrics, time, _logger) { StepHook = CaStepHook };
             await authority.LoadAsync(ct);
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);

@@ -66,7 +66,8 @@ internal static class Rendering
 
     /// <summary>Whether a trust-bundle ConfigMap holds exactly what <paramref name="trust"/> publishes.</summary>
     public static bool TrustBundleMatches(V1ConfigMap current, Authority.TrustSnapshot trust) =>
-        current.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == trust.BundlePem;
+        current.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == trust.BundlePem
+        && data.TryGetValue("bundle.spiffe", out var spiffe) && spiffe == trust.SpiffeBundle && data.TryGetValue("jwks.json", out var jwks) && jwks == trust.Jwks;
 
     public static V1ConfigMap TrustBundle(string ns, Authority.TrustSnapshot trust, string? resourceVersion) => new()
     {
@@ -79,7 +80,12 @@ internal static class Rendering
             ResourceVersion = resourceVersion,
             Labels = new Dictionary<string, string> { [Labels.ManagedBy] = Labels.ManagedByValue },
         },
-        Data = new Dictionary<string, string> { ["ca.crt"] = trust.BundlePem },
+        Data = new Dictionary<string, string>
+        {
+            ["ca.crt"] = trust.BundlePem,
+            ["bundle.spiffe"] = trust.SpiffeBundle,
+            ["jwks.json"] = trust.Jwks,
+        },
     };
 
     /// <summary>Every Secret Sigil writes: labelled as Sigil's, owned by the identity (deleted with it), in its namespace.</summary>
