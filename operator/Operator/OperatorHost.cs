@@ -41,8 +41,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         }
         _logger.LogInformation("Sigil operator {Identity} starting: trust domain {TrustDomain}, namespace {Namespace}, leader election {LeaderElect}",
             options.Identity, options.TrustDomain, options.Namespace, options.LeaderElect);
-        await using var health = await MonitoringServer.StartAsync(options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
-        await using var metrics = await MonitoringServer.StartAsync(options.MetricsPort, MonitoringServer.Metrics(Metrics), ct);
+        await using var health = await MonitoringServer.StartAsync(options.MonitoringAddress, options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
+        await using var metrics = await MonitoringServer.StartAsync(options.MonitoringAddress, options.MetricsPort, MonitoringServer.Metrics(Metrics), ct);
         (HealthPort, MetricsPort) = (health.Port, metrics.Port);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
