@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using Sigil.LocalControlPlane;
 using Sigil.Observability;
 using Sigil.Operator;
@@ -19,7 +20,8 @@ internal static class LocalCommand
             port,
         };
         flags.AddTo(command);
-        command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), flags.Read(result), ct));
+        // Metrics and health on loopback only: this runs on a laptop, not behind a pod network.
+        command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), flags.Read(result) with { MonitoringAddress = IPAddress.Loopback }, ct));
         return command;
     }
 
@@ -41,7 +43,7 @@ internal static class LocalCommand
         Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(kubeconfig)}. Try:");
         Console.WriteLine($"  kubectl --kubeconfig {kubeconfig} get namespaces");
         Console.WriteLine($"  export KUBECONFIG=$PWD/{kubeconfig}");
-        Console.WriteLine(noOperator ? "Serving the API alone (--no-operator): no CRDs installed, no operator running." : $"The operator runs against it; metrics on :{options.MetricsPort}/metrics, health on :{options.HealthPort}/readyz.");
+        Console.WriteLine(noOperator ? "Serving the API alone (--no-operator): no CRDs installed, no operator running." : $"The operator runs against it; metrics on {options.MonitoringAddress}:{options.MetricsPort}/metrics, health on {options.MonitoringAddress}:{options.HealthPort}/readyz.");
         Console.WriteLine("Press Ctrl-C to stop.");
         try
         {

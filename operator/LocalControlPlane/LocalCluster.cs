@@ -98,12 +98,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             temporary = Directory.CreateTempSubdirectory("sigil-local-").FullName;
             kubeconfigPath = Path.Combine(temporary, "kubeconfig");
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(kubeconfigPath))!);
-        await File.WriteAllTextAsync(kubeconfigPath, Kubeconfig.Render(server, certificates.CaPem, tokens.Keys.First()), ct);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(kubeconfigPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        await OwnerOnlyFile.WriteAsync(kubeconfigPath, Kubeconfig.Render(server, certificates.CaPem, tokens.Keys.First()), ct);
         return new LocalCluster(app, certificates, tokens, server, kubeconfigPath, temporary, requests, faults);
     }
 
@@ -117,7 +112,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var token = NewToken();
         _tokens[token] = user;
         var path = Path.Combine(Path.GetDirectoryName(KubeconfigPath)!, $"kubeconfig-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
-        await File.WriteAllTextAsync(path, Kubeconfig.Render(Server, CaPem, token, user), ct);
+        await OwnerOnlyFile.WriteAsync(path, Kubeconfig.Render(Server, CaPem, token, user), ct);
         return (new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path)), path);
     }
 

@@ -9,7 +9,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Sigil.Observability;
 
-/// <summary>A small HTTP listener for one job: /metrics on the metrics port, /healthz and /readyz on the health port.</summary>
+/// <summary>
+/// A small HTTP listener for one job: /metrics on the metrics port, /healthz and /readyz on the health port.
+/// It listens on one address: every interface in a pod, loopback under <c>sigil local</c> (a laptop on a
+/// café network must not expose its operator's metrics).
+/// </summary>
 internal sealed class MonitoringServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -22,12 +26,12 @@ internal sealed class MonitoringServer : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<MonitoringServer> StartAsync(int port, RequestDelegate handler, CancellationToken ct)
+    public static async Task<MonitoringServer> StartAsync(IPAddress address, int port, RequestDelegate handler, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Any, port));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(address, port));
         var app = builder.Build();
         app.Run(handler);
         try
@@ -39,8 +43,8 @@ internal sealed class MonitoringServer : IAsyncDisposable
             await app.DisposeAsync();
             throw new InvalidOperationException($"cannot listen on port {port} ({e.Message}): choose another with --metrics-port or --health-port", e);
         }
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new MonitoringServer(app, new Uri(address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).Port);
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new MonitoringServer(app, new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).Port);
     }
 
     public static RequestDelegate Health(Func<bool> live, Func<bool> ready) => async context =>

@@ -24,10 +24,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private readonly ILogger _logger = loggers.CreateLogger("sigil");
     private volatile WorkQueue? _queue;
     private Informer<ServiceIdentity>? _identities;
-    // Not owned: RunAsync creates and disposes it; kept to answer Trust and to wake it.
-#pragma warning disable CA2213
-    private AuthorityManager? _authority;
-#pragma warning restore CA2213
+    // RunAsync owns the CA manager; these reach it while it runs.
+    private Func<TrustSnapshot>? _trust;
+    private Action? _wakeAuthority;
 
     public SigilMetrics Metrics { get; } = new();
 
@@ -41,7 +40,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     public Func<string, CancellationToken, Task>? CaStepHook { get; init; }
 
     /// <summary>The root of trust this process holds (after start).</summary>
-    public TrustSnapshot? Trust => _authority?.Current;
+    public TrustSnapshot? Trust => _trust?.Invoke();
     public bool Ready { get; private set; }
     public bool IsLeader { get; private set; }
     public int? MetricsPort { get; private set; }
@@ -59,8 +58,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         {
             _logger.LogInformation("Requests to the Kubernetes API are limited to {Qps} per second, bursts of {Burst} (--kube-api-qps, --kube-api-burst)", Limiter.Qps, Limiter.Burst);
         }
-        await using var health = await MonitoringServer.StartAsync(options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
-        await using var metrics = await MonitoringServer.StartAsync(options.MetricsPort, MonitoringServer.Metrics(Metrics), ct);
+        await using var health = await MonitoringServer.StartAsync(options.MonitoringAddress, options.HealthPort, MonitoringServer.Health(() => true, () => Ready), ct);
+        await using var metrics = await MonitoringServer.StartAsync(options.MonitoringAddress, options.MetricsPort, MonitoringServer.Metrics(Metrics), ct);
         (HealthPort, MetricsPort) = (health.Port, metrics.Port);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -75,7 +74,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
             var secretAccess = new SecretAccess(client, secrets);
             var bundles = new TrustBundlePublisher(client, configMaps, time, _logger);
-            using var authority = _authority = new AuthorityManager(client, options, secretAccess, bundles, identities, events, Metrics, time, _logger) { StepHook = CaStepHook };
+            using var authority = new AuthorityManager(client, options, secretAccess, bundles, identities, events, Metrics, time, _logger) { StepHook = CaStepHook };
+            (_trust, _wakeAuthority) = (() => authority.Current, authority.Wake);
             await authority.LoadAsync(ct);
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
@@ -95,6 +95,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         finally
         {
             Ready = false;
+            (_trust, _wakeAuthority) = (null, null);
             await stop.CancelAsync();
             await Task.WhenAll(informers);
             _logger.LogInformation("Sigil operator {Identity} stopped", options.Identity);
@@ -134,7 +135,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 && secret.Metadata.Name is AuthorityManager.DefaultSecretName or AuthorityManager.TrustStateSecretName)
             {
                 // An annotation asking for a rotation, or another replica's step.
-                _authority?.Wake();
+                _wakeAuthority?.Invoke();
                 return;
             }
             if (secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner))

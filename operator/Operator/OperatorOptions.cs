@@ -9,6 +9,8 @@ internal sealed record OperatorOptions
     public bool LeaderElect { get; init; }
     public int MetricsPort { get; init; } = 8080;
     public int HealthPort { get; init; } = 8081;
+    /// <summary>Where metrics and health listen: every interface in a pod (the kubelet probes the pod IP); loopback under <c>sigil local</c>.</summary>
+    public System.Net.IPAddress MonitoringAddress { get; init; } = System.Net.IPAddress.Any;
     public string LogFormat { get; init; } = "text";
     public string? CaSecret { get; init; }
     /// <summary>The cluster's DNS domain: the suffix of the service names an identity may claim.</summary>

@@ -8,7 +8,8 @@ namespace Sigil.LocalControlPlane.Http;
 /// Kubernetes RBAC for ServiceAccount users (<c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c>): a resource
 /// request is allowed only if a RoleBinding in its namespace or a ClusterRoleBinding binds the account to a
 /// rule that names the verb, API group, resource (with subresource) and, if the rule lists any, the
-/// object's name. Other users (the admin token) are unrestricted, like system:masters; discovery is open
+/// object's name. A user that looks like a ServiceAccount but is not a well-formed one is denied everything.
+/// Other users (the admin token) are unrestricted, like system:masters; discovery is open
 /// to every authenticated user, as system:discovery grants.
 /// </summary>
 internal sealed class RbacAuthorizer(ObjectStore store)
@@ -17,12 +18,18 @@ internal sealed class RbacAuthorizer(ObjectStore store)
 
     public void Authorize(RecordedRequest request)
     {
-        if (!request.User.StartsWith(ServiceAccountPrefix, StringComparison.Ordinal))
+        // Anything resembling the prefix (other case, leading blanks) claims to be a ServiceAccount: it must never
+        // fall through to the unrestricted users, nor, parsed leniently, match a binding by accident.
+        if (!request.User.TrimStart().StartsWith(ServiceAccountPrefix, StringComparison.OrdinalIgnoreCase))
         {
             return;
         }
-        var parts = request.User[ServiceAccountPrefix.Length..].Split(':', 2);
-        if (parts.Length != 2 || Allowed(request, parts[0], parts[1]))
+        if (ParseServiceAccount(request.User) is not (var accountNamespace, var accountName))
+        {
+            throw new ApiException(403, "Forbidden",
+                $"User \"{request.User}\" is not a valid ServiceAccount user: expected system:serviceaccount:<namespace>:<name> with a DNS label and a DNS subdomain");
+        }
+        if (Allowed(request, accountNamespace, accountName))
         {
             return;
         }
@@ -53,6 +60,27 @@ internal sealed class RbacAuthorizer(ObjectStore store)
         }
         return rules.OfType<JsonObject>().Any(rule => Matches(rule, request));
     });
+
+    /// <summary>
+    /// The namespace and name of <c>system:serviceaccount:&lt;namespace&gt;:&lt;name&gt;</c>, or null unless the
+    /// namespace is a DNS-1123 label and the name a DNS-1123 subdomain, as kube-apiserver requires of both.
+    /// </summary>
+    public static (string Namespace, string Name)? ParseServiceAccount(string user)
+    {
+        if (!user.StartsWith(ServiceAccountPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var parts = user[ServiceAccountPrefix.Length..].Split(':');
+        return parts is [var ns, var name] && IsDnsLabel(ns) && name.Length <= 253 && name.Split('.').All(IsDnsLabel)
+            ? (ns, name)
+            : null;
+    }
+
+    private static bool IsDnsLabel(string text) =>
+        text.Length is > 0 and <= 63
+        && text.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-')
+        && text[0] != '-' && text[^1] != '-';
 
     private static bool Matches(JsonObject rule, RecordedRequest request)
     {

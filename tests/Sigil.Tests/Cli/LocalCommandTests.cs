@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Sigil.Tests.Observability;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Cli;
@@ -103,6 +106,62 @@ public sealed class LocalCommandTests
             Stop(process);
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Sigil_local_serves_metrics_and_health_on_loopback_only()
+    {
+        var network = MonitoringServerTests.NetworkAddress();
+        var (metricsPort, healthPort) = (FreePort(), FreePort());
+        var folder = Directory.CreateTempSubdirectory("sigil-local-loopback-").FullName;
+        var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
+        using var process = ProcessRunner.Start("dotnet", [sigil, "local", "--metrics-port", $"{metricsPort}", "--health-port", $"{healthPort}"], workingDirectory: folder);
+        try
+        {
+            var banner = new List<string>();
+            while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("Press Ctrl-C", StringComparison.Ordinal))
+            {
+                banner.Add(line);
+            }
+            using var http = new HttpClient();
+            await Eventually.TrueAsync(async () => await StatusAsync(http, $"http://127.0.0.1:{healthPort}/healthz") == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(30), "health never answered on 127.0.0.1");
+
+            var metrics = await StatusAsync(http, $"http://127.0.0.1:{metricsPort}/metrics");
+            var metricsFromNetwork = await MonitoringServerTests.ConnectAsync(network, metricsPort);
+            var healthFromNetwork = await MonitoringServerTests.ConnectAsync(network, healthPort);
+
+            Assert.Equal(HttpStatusCode.OK, metrics);
+            Assert.Equal(SocketError.ConnectionRefused, metricsFromNetwork);
+            Assert.Equal(SocketError.ConnectionRefused, healthFromNetwork);
+            Assert.Contains(banner, l => l.Contains($"metrics on 127.0.0.1:{metricsPort}/metrics", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Stop(process);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<HttpStatusCode?> StatusAsync(HttpClient http, string url)
+    {
+        try
+        {
+            return (await http.GetAsync(url)).StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     private static void Stop(Process process)
