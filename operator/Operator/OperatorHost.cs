@@ -52,7 +52,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         var namespaces = new Informer<V1Namespace>(Sources.Namespaces(client), time, _logger, ClaimContext.Slim);
         var claims = new ClaimContext(identities, namespaces, options.ClusterDomain);
         Subscribe(identities, secrets, configMaps);
-        SubscribeClaims(identities, namespaces, claims);
+        SubscribeClaims(identities, secrets, namespaces, claims);
         var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), namespaces.RunAsync(stop.Token) };
         try
         {
@@ -142,8 +142,20 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     }
 
     /// <summary>Passes that the name and Secret policies need beyond an identity's own changes.</summary>
-    private void SubscribeClaims(Informer<ServiceIdentity> identities, Informer<V1Namespace> namespaces, ClaimContext claims)
+    private void SubscribeClaims(Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1Namespace> namespaces, ClaimContext claims)
     {
+        // A Secret of Sigil's that goes away (its owner deleted, garbage-collected later) frees the name for whoever else
+        // claims it; that identity last saw it as another identity's Secret and has nothing else that wakes it.
+        secrets.OnChange((old, current) =>
+        {
+            if (current is null && old is not null)
+            {
+                foreach (var name in claims.ClaimantsOf(old.Metadata.NamespaceProperty, old.Metadata.Name))
+                {
+                    _queue?.Add(Informer<ServiceIdentity>.Key(old.Metadata.NamespaceProperty, name));
+                }
+            }
+        });
         // When a claim on a Secret name appears, moves or goes, the identities sharing that name decide again who owns it
         // (so the loser of a SecretConflict is issued once the winner lets go). Status writes leave the generation alone.
         identities.OnChange((old, current) =>

@@ -57,6 +57,15 @@ internal sealed class ClaimContext
         return [.. names.Select(n => _identities.Get(ns, n)).OfType<ServiceIdentity>()];
     }
 
+    /// <summary>Names of the identities of <paramref name="ns"/> whose credentials write Secret <paramref name="secret"/>.</summary>
+    public IReadOnlyList<string> ClaimantsOf(string ns, string secret)
+    {
+        lock (_lock)
+        {
+            return _claimants.TryGetValue((ns, secret), out var names) ? names : [];
+        }
+    }
+
     /// <summary>Only the Namespace's name, version and Sigil's annotation are cached: a cluster may have many namespaces with large metadata.</summary>
     public static V1Namespace Slim(V1Namespace ns) => new()
     {

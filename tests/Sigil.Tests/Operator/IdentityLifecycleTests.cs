@@ -357,7 +357,8 @@ public sealed class IdentityLifecycleTests
 
         await cluster.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, "zeta");
 
-        await op.WaitForAsync(ns, "alpha", Reasons.NotAccepted, within: TimeSpan.FromSeconds(75));
+        // The freed name reaches the newer identity (which nothing else wakes: its audience is gone, and the Secret was zeta's).
+        await op.WaitForAsync(ns, "alpha", Reasons.NotAccepted);
         Assert.Equal("alpha", (await op.SecretAsync(ns, "shared"))!.Metadata.Labels["sigil.dev/identity"]);
     }
 
