@@ -106,9 +106,10 @@ internal sealed class IdentityReconciler
         }
         var rotateRequest = identity.Metadata.Annotations is { } annotations && annotations.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
 
-        // A name it may not claim stops only the certificate: the existing one is neither renewed nor reissued, the keys go on.
+        // A name it may not claim stops only the certificate: the existing one is neither renewed nor reissued (so status shows
+        // no renewal time, and none wakes this identity: the Namespace's annotation or a spec change does), the keys go on.
         var certificate = desired.NotAllowed is { } notAllowed
-            ? new CertificateOutcome(new Readiness(false, Reasons.NotAllowed, notAllowed), identity.Status?.X509, null, null, null)
+            ? new CertificateOutcome(new Readiness(false, Reasons.NotAllowed, notAllowed), identity.Status?.X509 is { } shown ? shown with { RenewalTime = null } : null, null, null, null)
             : desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, now, ct) : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);

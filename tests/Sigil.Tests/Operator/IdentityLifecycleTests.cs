@@ -326,6 +326,7 @@ public sealed class IdentityLifecycleTests
         Assert.Equal(issued.Status!.X509!.SerialNumber, Convert.ToHexStringLower(leaf.SerialNumberBytes.Span));
         Assert.Equal([$"payments.{ns}.svc"], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
         Assert.Equal(issued.Status.X509.SerialNumber, refused.Status!.X509!.SerialNumber);
+        Assert.Null(refused.Status.X509.RenewalTime);
         Assert.NotNull(await op.SecretAsync(ns, "payments-second-apikey"));
         Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.Name == "second");
     }
