@@ -22,7 +22,10 @@ internal static class DnsNamePolicy
         {
             if (!MayClaim(name, ns, clusterDomain, patterns))
             {
-                return NotAllowedMessage(name, ns, allowedDnsNames);
+                // No annotation helps an address, so the message must not suggest one.
+                return LabelsOf(name) is { } labels && LooksLikeAnIpAddress(labels)
+                    ? $"spec.x509.dnsNames \"{name}\" reads as an IP address, which no DNS name may be: remove it"
+                    : NotAllowedMessage(name, ns, allowedDnsNames);
             }
         }
         return null;

@@ -127,6 +127,14 @@ public sealed class DnsNamePolicyTests
     }
 
     [Fact]
+    public void An_IP_address_is_refused_without_pointing_at_an_annotation_that_cannot_help()
+    {
+        var message = DnsNamePolicy.FirstNotAllowed(["10.0.0.1"], "evil", Domain, "10.0.0.1");
+
+        Assert.Equal("spec.x509.dnsNames \"10.0.0.1\" reads as an IP address, which no DNS name may be: remove it", message);
+    }
+
+    [Fact]
     public void Names_all_allowed_give_no_message()
     {
         Assert.Null(DnsNamePolicy.FirstNotAllowed(["payments.shop.svc", "*.shop.svc.cluster.local"], "shop", Domain, null));
