@@ -11,6 +11,7 @@ public static class Reasons
     public const string SecretConflict = nameof(SecretConflict);
     public const string IssuanceFailed = nameof(IssuanceFailed);
     public const string NotAccepted = nameof(NotAccepted);
+    public const string NotAllowed = nameof(NotAllowed);
     public const string RolloutRestarted = nameof(RolloutRestarted);
     /// <summary>On the CA Secret: the CA runs out soon and Sigil cannot make its successor (--ca-secret).</summary>
     public const string CAExpiring = nameof(CAExpiring);
@@ -28,4 +29,6 @@ public static class Labels
     public const string RotationRequestAnnotation = "sigil.dev/rotation-request";
     /// <summary>On a restarted workload's pod template: when Sigil last rolled it.</summary>
     public const string RestartedAtAnnotation = "sigil.dev/restartedAt";
+    /// <summary>On a Namespace: DNS names (or "*." patterns) its identities may claim beyond its own service names.</summary>
+    public const string AllowedDnsNamesAnnotation = "sigil.dev/allowed-dns-names";
 }

@@ -66,11 +66,14 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         var identities = _identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(client), time, _logger, CacheTransforms.Slim);
         var secrets = new Informer<V1Secret>(Sources.ManagedSecrets(client), time, _logger, s => SecretReader.Compact(CacheTransforms.Slim(s)));
         var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger, CacheTransforms.Slim);
+        var namespaces = new Informer<V1Namespace>(Sources.Namespaces(client), time, _logger, ClaimContext.Slim);
+        var claims = new ClaimContext(identities, namespaces, options.ClusterDomain);
         Subscribe(identities, secrets, configMaps);
-        var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token) };
+        SubscribeClaims(identities, secrets, namespaces, claims);
+        var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), namespaces.RunAsync(stop.Token) };
         try
         {
-            await Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced).WaitAsync(ct);
+            await Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced, namespaces.Synced).WaitAsync(ct);
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
             var secretAccess = new SecretAccess(client, secrets);
             var bundles = new TrustBundlePublisher(client, configMaps, time, _logger);
@@ -79,7 +82,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             await authority.LoadAsync(ct);
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
-            var reconciler = new IdentityReconciler(client, identities, secretAccess, bundles, () => authority.Current, options, events, Metrics, time, _logger, StepHook);
+            var reconciler = new IdentityReconciler(client, identities, secretAccess, bundles, () => authority.Current, options, events, Metrics, time, _logger, StepHook) { Claims = claims };
             if (options.LeaderElect)
             {
                 await RunWithLeaderElectionAsync(reconciler, authority, ct);
@@ -170,6 +173,50 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             if (Limiter is not null)
             {
                 Metrics.KubeApiThrottled.IncTo(Limiter.Waited.TotalSeconds);
+            }
+        });
+    }
+
+    /// <summary>Passes that the name and Secret policies need beyond an identity's own changes.</summary>
+    private void SubscribeClaims(Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1Namespace> namespaces, ClaimContext claims)
+    {
+        // A Secret of Sigil's that goes away (its owner deleted, garbage-collected later) frees the name for whoever else
+        // claims it; that identity last saw it as another identity's Secret and has nothing else that wakes it.
+        secrets.OnChange((old, current) =>
+        {
+            if (current is null && old is not null)
+            {
+                foreach (var name in claims.ClaimantsOf(old.Metadata.NamespaceProperty, old.Metadata.Name))
+                {
+                    _queue?.Add(Informer<ServiceIdentity>.Key(old.Metadata.NamespaceProperty, name));
+                }
+            }
+        });
+        // When a claim on a Secret name appears, moves or goes, the identities sharing that name decide again who owns it
+        // (so the loser of a SecretConflict is issued once the winner lets go). Status writes leave the generation alone.
+        identities.OnChange((old, current) =>
+        {
+            if (old is not null && current is not null && old.Metadata.Generation == current.Metadata.Generation)
+            {
+                return;
+            }
+            foreach (var sharing in new[] { old, current }.OfType<ServiceIdentity>().SelectMany(claims.SharingSecretsWith))
+            {
+                _queue?.Add(Informer<ServiceIdentity>.Key(sharing));
+            }
+        });
+        // Granting (or withdrawing) names on a Namespace re-decides its identities without anyone touching them.
+        namespaces.OnChange((old, current) =>
+        {
+            static string? Allowed(V1Namespace? ns) => ns?.Metadata.Annotations?.TryGetValue(Labels.AllowedDnsNamesAnnotation, out var v) == true ? v : null;
+            if (Allowed(old) == Allowed(current))
+            {
+                return;
+            }
+            var ns = (current ?? old)!.Metadata.Name;
+            foreach (var identity in identities.Enumerate().Where(i => i.Metadata.NamespaceProperty == ns))
+            {
+                _queue?.Add(Informer<ServiceIdentity>.Key(identity));
             }
         });
     }

@@ -5,7 +5,7 @@ using Sigil.Runtime;
 
 namespace Sigil.Operator;
 
-/// <summary>The list/watch sources the operator's informers use: ServiceIdentities, and the Secrets and ConfigMaps Sigil manages.</summary>
+/// <summary>The list/watch sources the operator's informers use: ServiceIdentities, the Secrets and ConfigMaps Sigil manages, and Namespaces.</summary>
 internal static class Sources
 {
     private static readonly string ManagedSelector = $"{Labels.ManagedBy}={Labels.ManagedByValue}";
@@ -41,6 +41,17 @@ internal static class Sources
         },
         (rv, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(
             allowWatchBookmarks: true, labelSelector: ManagedSelector, resourceVersion: rv, onError: onError, cancellationToken: ct));
+
+    /// <summary>Every Namespace, for its sigil.dev/allowed-dns-names annotation (annotations cannot be selected on, so all of them).</summary>
+    public static IResourceSource<V1Namespace> Namespaces(IKubernetes client) => new ResourceSource<V1Namespace>(
+        "namespaces",
+        async ct =>
+        {
+            var list = await client.CoreV1.ListNamespaceAsync(cancellationToken: ct);
+            return ([.. list.Items], list.Metadata.ResourceVersion);
+        },
+        (rv, onError, ct) => client.CoreV1.WatchListNamespaceAsync(
+            allowWatchBookmarks: true, resourceVersion: rv, onError: onError, cancellationToken: ct));
 
     private static async IAsyncEnumerable<(WatchEventType, ServiceIdentity)> Typed(IAsyncEnumerable<(WatchEventType, object)> events,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

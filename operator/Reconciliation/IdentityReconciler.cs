@@ -57,6 +57,9 @@ internal sealed class IdentityReconciler
         _trustBundles = trustBundles;
     }
 
+    /// <summary>Namespace annotations and the Secret index the name and Secret policies decide on (OperatorHost's caches).</summary>
+    public required ClaimContext Claims { get; init; }
+
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken ct)
     {
         var slash = key.IndexOf('/');
@@ -85,16 +88,28 @@ internal sealed class IdentityReconciler
     {
         var now = _time.GetUtcNow();
         var trust = _trust();
-        var desired = SpecResolver.Resolve(identity, _trustDomain);
+        var desired = SpecResolver.Resolve(identity, _trustDomain, Claims.ClusterDomain, Claims.AllowedDnsNames(identity.Metadata.NamespaceProperty));
         if (desired.Invalid is { } invalid)
         {
             await SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, new Readiness(false, Reasons.InvalidSpec, invalid),
                 identity.Status?.X509, identity.Status?.ApiKeys, null, null, now), "Warning", ct);
             return ReconcileResult.Done;
         }
+        // Decided from the cache, not from who wrote first, so the older claim wins even when the newer is reconciled first;
+        // the loser writes nothing until the claim is freed (OperatorHost enqueues it then).
+        if (SecretClaimPolicy.Conflict(identity, Claims.SharingSecretsWith(identity)) is { } conflict)
+        {
+            await SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, new Readiness(false, Reasons.SecretConflict, conflict),
+                identity.Status?.X509, identity.Status?.ApiKeys, null, null, now), "Warning", ct);
+            return ReconcileResult.Done;
+        }
         var rotateRequest = identity.Metadata.Annotations is { } annotations && annotations.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
 
-        var certificate = desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now, ct) : null;
+        // A name it may not claim stops only the certificate: the existing one is neither renewed nor reissued (so status shows
+        // no renewal time, and none wakes this identity: the Namespace's annotation or a spec change does), the keys go on.
+        var certificate = desired.NotAllowed is { } notAllowed
+            ? new CertificateOutcome(new Readiness(false, Reasons.NotAllowed, notAllowed), identity.Status?.X509 is { } shown ? shown with { RenewalTime = null } : null, null, null, null)
+            : desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now, ct) : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
         if (certificate?.X509 is { NotAfter: { } notAfter, RenewalTime: { } renewal })

@@ -54,7 +54,7 @@ internal sealed class ApiKeyReconciler(
                 return new KeysOutcome(new Readiness(false, Reasons.InvalidSpec, error!), statuses, null, null, false);
             }
             var type = string.IsNullOrEmpty(key.Type) ? "Bearer" : key.Type;
-            var secretName = string.IsNullOrEmpty(key.SecretName) ? $"{identity.Metadata.Name}-{key.Name}-apikey" : key.SecretName;
+            var secretName = Policies.SecretClaimPolicy.ApiKeySecretName(identity, key);
             var ns = identity.Metadata.NamespaceProperty;
             var secret = await secrets.ReadAsync(ns, secretName, ct);
             if (secret is not null && !Rendering.IsOwnedBy(secret, identity))

@@ -20,7 +20,7 @@ public sealed class IdentityLifecycleTests
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
 
-        await op.CreateAsync(ns, OperatorUnderTest.Identity("payments", new X509Spec { DnsNames = ["payments.shop.svc"] }));
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("payments", new X509Spec { DnsNames = [$"payments.{ns}.svc"] }));
         var identity = await op.WaitForAsync(ns, "payments", Reasons.Issued);
         var secret = (await op.SecretAsync(ns, "payments-svid"))!;
         var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns);
@@ -133,12 +133,12 @@ public sealed class IdentityLifecycleTests
         await op.CreateAsync(ns, OperatorUnderTest.Identity("web"));
         var first = await op.WaitForAsync(ns, "web", Reasons.Issued);
 
-        await op.PatchAsync(ns, "web", """{"spec":{"x509":{"dnsNames":["web.shop.svc"],"keyAlgorithm":"RSA2048"}}}""");
+        await op.PatchAsync(ns, "web", """{"spec":{"x509":{"dnsNames":["web.""" + ns + """.svc"],"keyAlgorithm":"RSA2048"}}}""");
 
         var second = await op.WaitForAsync(ns, "web", Reasons.Issued, i => i.Status!.X509!.KeyAlgorithm == "RSA2048" && i.Status.ObservedGeneration == 2);
         using var leaf = X509Certificate2.CreateFromPem(OperatorUnderTest.Text((await op.SecretAsync(ns, "web-svid"))!, "tls.crt"));
         Assert.NotEqual(first.Status!.X509!.SerialNumber, second.Status!.X509!.SerialNumber);
-        Assert.Equal(["web.shop.svc"], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        Assert.Equal([$"web.{ns}.svc"], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
         Assert.Equal(2048, leaf.GetRSAPublicKey()!.KeySize);
     }
 
@@ -253,4 +253,136 @@ public sealed class IdentityLifecycleTests
         Assert.Equal(1, local.Requests.Count("create", "configmaps", ns));
         Assert.Single(op.Logs.Lines, l => l.Contains("was not created by Sigil", StringComparison.Ordinal));
     }
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task An_identity_may_claim_another_namespaces_name_only_once_its_Namespace_allows_it(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var evil = await cluster.CreateNamespaceAsync("evil");
+        var other = await cluster.CreateNamespaceAsync("other");
+
+        await op.CreateAsync(evil, OperatorUnderTest.Identity("thief", new X509Spec { DnsNames = ["payments.shop.svc"] }));
+        var thief = await op.WaitForAsync(evil, "thief", Reasons.NotAllowed);
+        await AllowDnsNamesAsync(cluster, evil, "*.shop.example.com");
+        await op.CreateAsync(evil, OperatorUnderTest.Identity("api", new X509Spec { DnsNames = ["api.shop.example.com", $"api.{evil}.svc"] }));
+        await op.CreateAsync(evil, OperatorUnderTest.Identity("deep", new X509Spec { DnsNames = ["x.y.shop.example.com"] }));
+        await op.CreateAsync(evil, OperatorUnderTest.Identity("parent", new X509Spec { DnsNames = ["shop.example.com"] }));
+        await op.CreateAsync(other, OperatorUnderTest.Identity("api", new X509Spec { DnsNames = ["api.shop.example.com"] }));
+        await op.WaitForAsync(evil, "api", Reasons.Issued);
+        var deep = await op.WaitForAsync(evil, "deep", Reasons.NotAllowed);
+        await op.WaitForAsync(evil, "parent", Reasons.NotAllowed);
+        await op.WaitForAsync(other, "api", Reasons.NotAllowed);
+        using var leaf = X509Certificate2.CreateFromPem(OperatorUnderTest.Text((await op.SecretAsync(evil, "api-svid"))!, "tls.crt"));
+
+        Assert.Equal(["api.shop.example.com", $"api.{evil}.svc"], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        var ready = thief.Status!.Conditions!.Single(c => c.Type == "Ready");
+        Assert.Equal("False", ready.Status);
+        Assert.Equal($"spec.x509.dnsNames \"payments.shop.svc\" is not a name of namespace {evil}: names outside it need the Namespace annotation sigil.dev/allowed-dns-names", ready.Message);
+        Assert.Contains("x.y.shop.example.com", deep.Status!.Conditions!.Single().Message, StringComparison.Ordinal);
+        Assert.Equal(Reasons.NotAllowed, (await op.GetAsync(evil, "thief")).Status!.Conditions!.Single().Reason);
+        foreach (var (ns, name) in new[] { (evil, "thief"), (evil, "deep"), (evil, "parent"), (other, "api") })
+        {
+            Assert.Null(await op.SecretAsync(ns, $"{name}-svid"));
+        }
+        var events = (await cluster.Client.CoreV1.ListNamespacedEventAsync(evil, fieldSelector: "involvedObject.name=thief")).Items;
+        Assert.Contains(events, e => e.Reason == Reasons.NotAllowed && e.Type == "Warning" && e.Message.Contains("payments.shop.svc", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Annotating_the_Namespace_issues_a_NotAllowed_identity_without_touching_it(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("late", new X509Spec { DnsNames = ["late.example.com"] }));
+        var refused = await op.WaitForAsync(ns, "late", Reasons.NotAllowed);
+
+        await AllowDnsNamesAsync(cluster, ns, " other.example.com , late.example.com");
+
+        var issued = await op.WaitForAsync(ns, "late", Reasons.Issued);
+        using var leaf = X509Certificate2.CreateFromPem(OperatorUnderTest.Text((await op.SecretAsync(ns, "late-svid"))!, "tls.crt"));
+        Assert.Equal(refused.Metadata.Generation, issued.Metadata.Generation);
+        Assert.Equal(["late.example.com"], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+    }
+
+    [Fact]
+    public async Task A_name_it_may_not_claim_stops_the_certificate_but_not_the_API_keys_and_never_renews_with_it()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        var caller = OperatorUnderTest.Caller("payments", "orders");
+        caller.Spec.X509 = new X509Spec { DnsNames = [$"payments.{ns}.svc"] };
+        await op.CreateAsync(ns, caller);
+        var issued = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+
+        await op.PatchAsync(ns, "payments", """{"spec":{"x509":{"dnsNames":["payments.shop.svc"]},"apiKeys":[{"name":"k","audience":"orders","rotation":{"every":"720h","gracePeriod":"1h"}},{"name":"second","audience":"orders","rotation":{"every":"720h"}}]}}""");
+
+        var refused = await op.WaitForAsync(ns, "payments", Reasons.NotAllowed, i => i.Status?.ApiKeys is { Count: 2 });
+        using var leaf = X509Certificate2.CreateFromPem(OperatorUnderTest.Text((await op.SecretAsync(ns, "payments-svid"))!, "tls.crt"));
+        Assert.Equal(issued.Status!.X509!.SerialNumber, Convert.ToHexStringLower(leaf.SerialNumberBytes.Span));
+        Assert.Equal([$"payments.{ns}.svc"], leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        Assert.Equal(issued.Status.X509.SerialNumber, refused.Status!.X509!.SerialNumber);
+        Assert.Null(refused.Status.X509.RenewalTime);
+        Assert.NotNull(await op.SecretAsync(ns, "payments-second-apikey"));
+        Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.Name == "second");
+    }
+
+    [Fact]
+    public async Task The_older_of_two_identities_naming_one_Secret_keeps_it_and_the_newer_never_writes_even_when_reconciled_first()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        await using var op = await OperatorUnderTest.StartAsync(cluster, start: false);
+        var ns = await cluster.CreateNamespaceAsync();
+        // The older identity's name sorts last, so neither name order nor queue order can pick the winner by accident.
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("zeta", new X509Spec { SecretName = "shared" }));
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        var newer = OperatorUnderTest.Caller("alpha", "zeta");
+        newer.Spec.ApiKeys![0].SecretName = "shared";
+        await op.CreateAsync(ns, newer);
+        local.Requests.Clear();
+
+        await op.StartAsync();
+        await op.WaitForAsync(ns, "zeta", Reasons.Issued);
+        var loser = await op.WaitForAsync(ns, "alpha", Reasons.SecretConflict);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        Assert.Equal("spec.apiKeys[k].secretName \"shared\" is already spec.x509.secretName of ServiceIdentity zeta, which is older: choose another name",
+            loser.Status!.Conditions!.Single().Message);
+        Assert.Equal(1, local.Requests.Count("create", "secrets", ns) + local.Requests.Count("update", "secrets", ns));
+        Assert.Equal("zeta", (await op.SecretAsync(ns, "shared"))!.Metadata.Labels["sigil.dev/identity"]);
+
+        await cluster.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, "zeta");
+
+        // The freed name reaches the newer identity (which nothing else wakes: its audience is gone, and the Secret was zeta's).
+        await op.WaitForAsync(ns, "alpha", Reasons.NotAccepted);
+        Assert.Equal("alpha", (await op.SecretAsync(ns, "shared"))!.Metadata.Labels["sigil.dev/identity"]);
+    }
+
+    [Fact]
+    public async Task Two_credentials_of_one_identity_naming_one_Secret_write_nothing()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        local.Requests.Clear();
+        var both = OperatorUnderTest.Caller("both", "both");
+        both.Spec.X509 = new X509Spec { SecretName = "both-k-apikey" };
+
+        await op.CreateAsync(ns, both);
+
+        var refused = await op.WaitForAsync(ns, "both", Reasons.SecretConflict);
+        Assert.Equal("spec.apiKeys[k].secretName \"both-k-apikey\" is also spec.x509.secretName: give each credential a Secret of its own", refused.Status!.Conditions!.Single().Message);
+        Assert.Equal(0, local.Requests.Writes("secrets", ns));
+    }
+
+    private static Task<V1Namespace> AllowDnsNamesAsync(TestCluster cluster, string ns, string names) =>
+        cluster.Client.CoreV1.PatchNamespaceAsync(new V1Patch(
+            System.Text.Json.JsonSerializer.Serialize(new { metadata = new { annotations = new Dictionary<string, string> { ["sigil.dev/allowed-dns-names"] = names } } }),
+            V1Patch.PatchType.MergePatch), ns);
 }

@@ -55,6 +55,67 @@ public sealed class SpecResolverTests
         Assert.Null(desired.Certificate);
     }
 
+    public static TheoryData<string, ServiceIdentitySpec, string> BrokenCelRules => new()
+    {
+        { "two API keys with one name break the uniqueness rule", new ServiceIdentitySpec { ApiKeys = [Key("orders"), Key("orders")] },
+            "spec.apiKeys has 2 keys named \"orders\": names must be unique" },
+        { "an acceptsFrom entry with neither serviceIdentity nor spiffeID", new ServiceIdentitySpec { AcceptsFrom = [new AcceptedCaller()] },
+            "spec.acceptsFrom[0] needs exactly one of serviceIdentity and spiffeID" },
+        { "an acceptsFrom entry with both serviceIdentity and spiffeID", new ServiceIdentitySpec
+            {
+                AcceptsFrom = [new AcceptedCaller { ServiceIdentity = "web" }, new AcceptedCaller { ServiceIdentity = "web", SpiffeId = "spiffe://cluster.local/ns/web/sa/web" }],
+            }, "spec.acceptsFrom[1] needs exactly one of serviceIdentity and spiffeID" },
+        { "a rule broken besides a certificate stops the certificate too", new ServiceIdentitySpec { X509 = new X509Spec(), ApiKeys = [Key("a"), Key("a")] },
+            "names must be unique" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenCelRules))]
+    public void The_CRDs_CEL_rules_hold_even_where_CEL_did_not_run(string because, ServiceIdentitySpec spec, string message)
+    {
+        var desired = SpecResolver.Resolve(new ServiceIdentity { Metadata = new V1ObjectMeta { Name = "payments", NamespaceProperty = "shop" }, Spec = spec }, "cluster.local");
+
+        Assert.True(desired.Invalid == message || desired.Invalid?.EndsWith(message, StringComparison.Ordinal) == true, $"{because}: got {desired.Invalid ?? "valid"}");
+        Assert.Null(desired.Certificate);
+    }
+
+    [Fact]
+    public void Distinct_API_key_names_and_well_formed_acceptsFrom_entries_are_valid()
+    {
+        var spec = new ServiceIdentitySpec
+        {
+            ApiKeys = [Key("orders"), Key("billing")],
+            AcceptsFrom = [new AcceptedCaller { ServiceIdentity = "web" }, new AcceptedCaller { SpiffeId = "spiffe://cluster.local/ns/web/sa/web" }],
+        };
+
+        Assert.Null(SpecResolver.Resolve(new ServiceIdentity { Metadata = new V1ObjectMeta { Name = "payments", NamespaceProperty = "shop" }, Spec = spec }, "cluster.local").Invalid);
+    }
+
+    [Fact]
+    public void A_DNS_name_of_another_namespace_is_not_allowed_and_issues_nothing()
+    {
+        var desired = SpecResolver.Resolve(Identity(new X509Spec { DnsNames = ["payments.shop.svc", "payments.other.svc"] }), "cluster.local");
+
+        Assert.Null(desired.Invalid);
+        Assert.Null(desired.Certificate);
+        Assert.StartsWith("spec.x509.dnsNames \"payments.other.svc\" is not a name of namespace shop", desired.NotAllowed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_Namespace_annotation_and_the_cluster_domain_reach_the_name_policy()
+    {
+        var x509 = new X509Spec { DnsNames = ["api.shop.example.com", "payments.shop.svc.corp.internal"] };
+
+        var allowed = SpecResolver.Resolve(Identity(x509), "cluster.local", "corp.internal", "*.shop.example.com");
+        var defaultDomain = SpecResolver.Resolve(Identity(x509), "cluster.local", allowedDnsNames: "*.shop.example.com");
+
+        Assert.Null(allowed.NotAllowed);
+        Assert.Equal(["api.shop.example.com", "payments.shop.svc.corp.internal"], allowed.Certificate!.DnsNames);
+        Assert.Contains("payments.shop.svc.corp.internal", defaultDomain.NotAllowed, StringComparison.Ordinal);
+    }
+
+    private static ApiKeySpec Key(string name) => new() { Name = name, Audience = "orders", Rotation = new RotationSpec { Every = "720h" } };
+
     [Theory]
     [InlineData("24h", 24 * 3600)]
     [InlineData("1h30m", 5400)]
