@@ -79,8 +79,11 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(UriNameConstraint(trustDomain));
-        // notBefore is back-dated for clock skew; notAfter is exactly the lifetime from now, which the schedule keys off.
-        using var root = request.CreateSelfSigned(now.AddMinutes(-5), now + (lifetime ?? TimeSpan.FromHours(8760)));
+        // notBefore is back-dated for clock skew, by at most 5 minutes and a sixtieth of the lifetime, so that the
+        // rotation schedule (fractions of notAfter - notBefore) stays true to --ca-ttl for the short ttls of trials.
+        var ttl = lifetime ?? TimeSpan.FromHours(8760);
+        var skew = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, ttl.Ticks / 60));
+        using var root = request.CreateSelfSigned(now - skew, now + ttl);
         return FromPem(root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
