@@ -42,6 +42,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     /// <summary>The root of trust this process holds (after start).</summary>
     public TrustSnapshot? Trust => _trust?.Invoke();
     public bool Ready { get; private set; }
+
+    /// <summary>Identities waiting for a pass (for tests that wait until the operator is idle).</summary>
+    public int QueueDepth => _queue?.Depth ?? 0;
     public bool IsLeader { get; private set; }
     public int? MetricsPort { get; private set; }
     public int? HealthPort { get; private set; }

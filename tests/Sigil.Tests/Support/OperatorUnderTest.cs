@@ -31,16 +31,20 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
     public CapturedLogs Logs { get; } = new();
     public OperatorHost? Host { get; private set; }
     public Func<string, CancellationToken, Task>? StepHook { get; set; }
+    public Func<string, CancellationToken, Task>? CaStepHook { get; set; }
     public IKubernetes Client => Cluster.Client;
 
-    public static async Task<OperatorUnderTest> StartAsync(TestCluster cluster, OperatorOptions? options = null, bool start = true)
+    /// <summary>The clock the operator runs on (a FakeTimeProvider for simulated-time tests).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public static async Task<OperatorUnderTest> StartAsync(TestCluster cluster, OperatorOptions? options = null, bool start = true, TimeProvider? time = null)
     {
         var op = new OperatorUnderTest(cluster, (options ?? new OperatorOptions { BundlePropagation = TimeSpan.Zero }) with
         {
             MetricsPort = 0,
             HealthPort = 0,
             Namespace = options?.Namespace ?? $"sigil-{Guid.NewGuid().ToString("N")[..6]}",
-        });
+        }) { Time = time ?? TimeProvider.System };
         await LocalSetup.InstallAsync(cluster.Client, op.Options.Namespace, CancellationToken.None);
         cluster.DeleteNamespaceAtEnd(op.Options.Namespace);
         if (start)
@@ -53,7 +57,7 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
     public async Task StartAsync()
     {
         _stop = new CancellationTokenSource();
-        Host = new OperatorHost(Options, Cluster.Client, Logs, TimeProvider.System) { StepHook = StepHook };
+        Host = new OperatorHost(Options, Cluster.Client, Logs, Time) { StepHook = StepHook, CaStepHook = CaStepHook };
         _running = Task.Run(() => Host.RunAsync(_stop.Token));
         await Eventually.TrueAsync(() => Task.FromResult(Host.Ready || _running.IsCompleted), TimeSpan.FromSeconds(30), "the operator never became ready");
         if (_running.IsFaulted)
