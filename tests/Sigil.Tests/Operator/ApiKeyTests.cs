@@ -182,7 +182,9 @@ public sealed class ApiKeyTests
         var waiting = midwaySecret.Data.TryGetValue("next-api-key", out var nextKey) ? ApiKeyMaterial.Parse(Encoding.UTF8.GetString(nextKey)) : null;
         var stagedAt = midwaySecret.Metadata.Annotations.TryGetValue("sigil.dev/next-key-staged-at", out var staged) ? DateTimeOffset.Parse(staged, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
         Assert.True(step == "promoted" || midway.KeyId == before.KeyId, "the caller kept presenting the old key until promotion");
-        Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.KeyId == (waiting ?? midway).KeyId);
+        Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.KeyId == midway.KeyId);
+        Assert.True(step is not ("verifiers-updated" or "next-key-staged") || (await op.VerifierAsync(ns, "orders")).Any(e => e.KeyId == waiting?.KeyId),
+            "the next key is in keys.json from the verifiers step on");
         Assert.Equal(step == "next-key-staged", stagedAt is not null);
         if (stagedAt is not null)
         {
