@@ -225,6 +225,46 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
+    public async Task A_receiver_that_starts_accepting_during_the_propagation_wait_holds_the_new_key_that_long_before_the_caller_presents_it()
+    {
+        var propagation = TimeSpan.FromSeconds(4);
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new Sigil.Operator.OperatorOptions { BundlePropagation = propagation });
+        var ns = await cluster.CreateNamespaceAsync();
+        // Two receivers behind one SPIFFE ID (service account "orders"): the caller's key reaches each that accepts it.
+        await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", $"spiffe://cluster.local/ns/{ns}/sa/orders"));
+        var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"during-wait"}}}""");
+        DateTimeOffset? stagedAt = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var annotations = (await op.SecretAsync(ns, "payments-k-apikey"))!.Metadata.Annotations;
+            stagedAt = annotations.TryGetValue("sigil.dev/next-key-staged-at", out var value) ? DateTimeOffset.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : null;
+            return stagedAt is not null;
+        }, TimeSpan.FromSeconds(10), "the wait was never recorded");
+        var halfway = stagedAt!.Value + propagation / 2;
+        if (halfway > DateTimeOffset.UtcNow)
+        {
+            await Task.Delay(halfway - DateTimeOffset.UtcNow);
+        }
+        var addedAt = DateTimeOffset.UtcNow;
+        var canary = OperatorUnderTest.Receiver("orders-canary", "payments");
+        canary.Spec.ServiceAccountName = "orders";
+        await op.CreateAsync(ns, canary);
+        var done = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != before.KeyId);
+        var secret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
+        var promotedAt = DateTimeOffset.Parse(secret.Metadata.Annotations["sigil.dev/rotated-at"], System.Globalization.CultureInfo.InvariantCulture);
+        var final = Presented(secret);
+
+        Assert.Equal(done.Status!.ApiKeys![0].CurrentKeyId, final.KeyId);
+        Assert.True(promotedAt >= addedAt + propagation, $"presented at {promotedAt:O}, less than {propagation} after orders-canary started accepting at {addedAt:O}");
+        Assert.Contains(await op.VerifierAsync(ns, "orders-canary"), e => e.KeyId == final.KeyId && e.NotAfter is null);
+        Assert.Contains(await op.VerifierAsync(ns, "orders-canary"), e => e.KeyId == before.KeyId);
+        Assert.Equal(2, (await op.VerifierAsync(ns, "orders")).Count);
+    }
+
+    [Fact]
     public async Task Bad_rotation_rules_are_InvalidSpec_with_the_schedule_named()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
