@@ -74,7 +74,7 @@ public sealed class LocalCommandTests
 
             // API keys through kubectl: the caller's key verifies against the receiver's keys.json, and a rotation
             // puts the new keys there beside the old, which the caller keeps presenting for --bundle-propagation
-            // (10m by default; LocalKeyPropagationTests follows a rotation to its end).
+            // (10m by default; LocalCommandKeyPropagationTests follows a rotation to its end).
             var keysApplied = await Kubectl("apply", "-f", Path.Combine(examples, "03-api-keys.yaml"));
             Assert.True(keysApplied.ExitCode == 0, keysApplied.Output);
             async Task<List<JsonObject>> KeysJsonAsync()

@@ -11,7 +11,7 @@ namespace Sigil.Tests.Cli;
 /// rotations, as a pod on a slow kubelet would see it: what the caller's Secret presents always verifies against the
 /// receiver's keys.json, and each new key sits in keys.json for the propagation time before the caller presents it.
 /// </summary>
-public sealed class LocalKeyPropagationTests
+public sealed class LocalCommandKeyPropagationTests
 {
     private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(25);
