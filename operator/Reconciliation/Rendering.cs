@@ -14,6 +14,8 @@ internal static class Rendering
     public const string VerifierSuffix = "-verifiers";
     public const string RotatedAtAnnotation = "sigil.dev/rotated-at";
     public const string NextRotationRequestAnnotation = "sigil.dev/next-rotation-request";
+    /// <summary>On a caller key Secret with a next key: since when every accepting receiver's keys.json has held it.</summary>
+    public const string NextKeyStagedAtAnnotation = "sigil.dev/next-key-staged-at";
 
     public static V1Secret SvidSecret(ServiceIdentity identity, DesiredCertificate desired, SpiffeId spiffeId, IssuedSvid svid, string? rotationRequest)
     {
@@ -29,10 +31,11 @@ internal static class Rendering
 
     /// <summary>
     /// A caller's key Secret: the presented key (and the HMAC secret) of <paramref name="current"/>, and a
-    /// <paramref name="next"/> key waiting to be promoted, which the caller does not present yet.
+    /// <paramref name="next"/> key waiting to be promoted, which the caller does not present yet (every accepting
+    /// receiver has held it since <paramref name="nextStagedAt"/>, when set).
     /// </summary>
     public static V1Secret CallerKeySecret(ServiceIdentity identity, SpiffeId spiffeId, string secretName, ApiKeySpec key, string type,
-        ApiKeyMaterial? current, ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest)
+        ApiKeyMaterial? current, ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest, DateTimeOffset? nextStagedAt = null)
     {
         var data = new Dictionary<string, byte[]>();
         if (current is not null)
@@ -57,6 +60,7 @@ internal static class Rendering
         };
         AddIfSet(annotations, Labels.RotationRequestAnnotation, actedOn);
         AddIfSet(annotations, NextRotationRequestAnnotation, nextRequest);
+        AddIfSet(annotations, NextKeyStagedAtAnnotation, next is not null && nextStagedAt is { } stagedAt ? Timestamps.Format(stagedAt) : null);
         return ManagedSecret(identity, secretName, "Opaque", annotations, data);
     }
 

@@ -15,7 +15,8 @@ internal sealed record KeysOutcome(Readiness? NotReady, IReadOnlyList<ApiKeyStat
 /// <summary>
 /// API keys and HMAC secrets, both sides. As a caller: keep the caller Secret's current key and rotate it in an
 /// order that loses no request (a new key is stored as "next" in the caller Secret, added to every accepting
-/// receiver's verifier, then promoted; the old key stays in verifiers until rotation + grace). As a receiver:
+/// receiver's verifier, promoted once every receiver has held it for --bundle-propagation; the old key stays in
+/// verifiers until rotation + grace). As a receiver:
 /// keep &lt;name&gt;-verifiers to the callers it accepts and drop expired keys. Every step reads what the cluster
 /// holds, so a pass interrupted anywhere finishes the same rotation next time, never rotating twice or early.
 /// </summary>
@@ -84,37 +85,60 @@ internal sealed class ApiKeyReconciler(
                 secret = await WriteCallerAsync(identity, secretName, key, type, current, pending, currentRotatedAt, actedOn, manual ? rotateRequest : null, secret, ct);
                 await Step("next-key-stored", ct);
             }
+            DateTimeOffset? promoteAt = null;
             if (pending is not null)
             {
                 // Step 2: every accepting receiver accepts the next key before the caller presents it.
                 var staged = new CallerKeyState(callerId.ToString(), key.Name, type, current ?? pending, currentRotatedAt, pending);
+                var everyReceiverHeldKey = true;
                 foreach (var receiver in accepting)
                 {
-                    await EnsureVerifierAsync(receiver, staged, schedule.Grace, now, ct);
+                    var (before, _) = await EnsureVerifierAsync(receiver, staged, schedule.Grace, now, ct);
+                    everyReceiverHeldKey &= before is null || VerifierPlan.Holds(before, staged, pending);
                 }
                 await Step("verifiers-updated", ct);
-                // Step 3: promote; the old key is retired from verifiers from now on, for the grace period.
-                var request = Annotation(secret, NextRotationRequestAnnotation) ?? actedOn;
-                // Stored to the second in the annotation; use the same value now, so later passes compute the same schedule.
-                var promotedAt = Timestamps.ToSecond(now);
-                secret = await WriteCallerAsync(identity, secretName, key, type, pending, null, promotedAt, request, null, secret, ct);
-                await Step("promoted", ct);
-                var first = current is null;
-                (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, promotedAt, true, promotedAt);
-                metrics.Rotations.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac").Inc();
-                logger.LogInformation("{Reason} API key {Key} of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", key.Name, ns, identity.Metadata.Name, current.KeyId);
-                await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",
-                    $"{(first ? "Issued" : "Rotated")} {type} key {key.Name} for audience {key.Audience}: key id {current.KeyId}", ct);
+                // Step 3: wait until every receiver's pods can have loaded it (--bundle-propagation), from a time kept
+                // on the caller Secret so a restart neither skips nor restarts the wait.
+                var nextRequest = Annotation(secret, NextRotationRequestAnnotation);
+                var decision = PromotionPolicy.Decide(new PromotionInput(current is null, StagedAt(secret), everyReceiverHeldKey, now, BundlePropagation));
+                if (decision.StageNow)
+                {
+                    secret = await WriteCallerAsync(identity, secretName, key, type, current, pending, currentRotatedAt, actedOn, nextRequest, secret, ct,
+                        decision.StagedAt);
+                    logger.LogInformation("Next API key {Key} of {Namespace}/{Name} ({KeyId}) is in every accepting receiver's keys.json ({Reason}); presented from {PromoteAt}",
+                        key.Name, ns, identity.Metadata.Name, pending.KeyId, decision.Reason, decision.PromoteAt);
+                    await Step("next-key-staged", ct);
+                }
+                if (!decision.Promote)
+                {
+                    promoteAt = decision.PromoteAt;
+                }
+                else
+                {
+                    // Step 4: promote; the old key is retired from verifiers from now on, for the grace period.
+                    var request = nextRequest ?? actedOn;
+                    // Stored to the second in the annotation; use the same value now, so later passes compute the same schedule.
+                    var promotedAt = Timestamps.ToSecond(now);
+                    secret = await WriteCallerAsync(identity, secretName, key, type, pending, null, promotedAt, request, null, secret, ct);
+                    await Step("promoted", ct);
+                    var first = current is null;
+                    (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, promotedAt, true, promotedAt);
+                    metrics.Rotations.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac").Inc();
+                    logger.LogInformation("{Reason} API key {Key} of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", key.Name, ns, identity.Metadata.Name, current.KeyId);
+                    await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",
+                        $"{(first ? "Issued" : "Rotated")} {type} key {key.Name} for audience {key.Audience}: key id {current.KeyId}", ct);
+                }
             }
 
-            // Step 4: verifiers hold the current key and retired keys until their grace period ends.
-            var state = new CallerKeyState(callerId.ToString(), key.Name, type, current!, currentRotatedAt, null);
+            // Step 5: verifiers hold the current key (and a next key still waiting) and retired keys until their grace period ends.
+            var state = new CallerKeyState(callerId.ToString(), key.Name, type, current!, currentRotatedAt, pending);
+            // activeKeyIds are the keys the caller has presented: a next key still waiting is not one yet.
             var active = new SortedSet<string>(StringComparer.Ordinal) { current!.KeyId };
             DateTimeOffset? earliestExpiry = null;
             foreach (var receiver in accepting)
             {
-                var entries = await EnsureVerifierAsync(receiver, state, schedule.Grace, now, ct);
-                foreach (var entry in entries.Where(e => e.Caller == state.Caller && e.Name == key.Name))
+                var (_, entries) = await EnsureVerifierAsync(receiver, state, schedule.Grace, now, ct);
+                foreach (var entry in entries.Where(e => e.Caller == state.Caller && e.Name == key.Name && e.KeyId != pending?.KeyId))
                 {
                     active.Add(entry.KeyId);
                     if (entry.NotAfter is { } notAfter && (earliestExpiry is null || notAfter < earliestExpiry))
@@ -134,7 +158,8 @@ internal sealed class ApiKeyReconciler(
                 LastRotationTime = currentRotatedAt,
                 NextRotationTime = next,
             });
-            foreach (var candidate in new DateTimeOffset?[] { next, earliestExpiry })
+            // While a next key waits, the rotation has started (next is past): wake up when it may be presented.
+            foreach (var candidate in new DateTimeOffset?[] { promoteAt ?? next, earliestExpiry })
             {
                 if (candidate is { } c && (nextDue is null || c < nextDue))
                 {
@@ -179,7 +204,12 @@ internal sealed class ApiKeyReconciler(
         return (null, pruned.Where(e => e.NotAfter is not null).Select(e => e.NotAfter).Min());
     }
 
-    private async Task<IReadOnlyList<VerifierEntry>> EnsureVerifierAsync(ServiceIdentity receiver, CallerKeyState state, TimeSpan grace, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Brings one receiver's keys.json to <paramref name="state"/>: what it held before (null for a Secret Sigil did
+    /// not create, which never gets keys and so is nothing to wait for) and what it holds now.
+    /// </summary>
+    private async Task<(IReadOnlyList<VerifierEntry>? Before, IReadOnlyList<VerifierEntry> After)> EnsureVerifierAsync(ServiceIdentity receiver,
+        CallerKeyState state, TimeSpan grace, DateTimeOffset now, CancellationToken ct)
     {
         var ns = receiver.Metadata.NamespaceProperty;
         var name = receiver.Metadata.Name + VerifierSuffix;
@@ -187,7 +217,7 @@ internal sealed class ApiKeyReconciler(
         if (secret is not null && !Rendering.IsOwnedBy(secret, receiver))
         {
             logger.LogWarning("Verifier Secret {Namespace}/{Secret} was not created by Sigil; not adding keys to it", ns, name);
-            return [];
+            return (null, []);
         }
         var existing = VerifierPlan.Parse(Bytes(secret, "keys.json"));
         var desired = VerifierPlan.WithCallerKey(existing, state, grace, now);
@@ -195,16 +225,21 @@ internal sealed class ApiKeyReconciler(
         {
             await WriteVerifierAsync(receiver, desired, secret, ct);
         }
-        return desired;
+        return (existing, desired);
     }
 
     private async Task WriteVerifierAsync(ServiceIdentity receiver, IReadOnlyList<VerifierEntry> entries, V1Secret? current, CancellationToken ct) =>
         await secrets.WriteAsync(Rendering.VerifierSecret(receiver, entries), current, ct);
 
     private async Task<V1Secret> WriteCallerAsync(ServiceIdentity identity, string secretName, ApiKeySpec key, string type, ApiKeyMaterial? current,
-        ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest, V1Secret? existing, CancellationToken ct) =>
-        await secrets.WriteAsync(Rendering.CallerKeySecret(identity, Consent.IdOf(identity, trustDomain), secretName, key, type, current, next, rotatedAt, actedOn, nextRequest),
-            existing, ct);
+        ApiKeyMaterial? next, DateTimeOffset rotatedAt, string? actedOn, string? nextRequest, V1Secret? existing, CancellationToken ct,
+        DateTimeOffset? nextStagedAt = null) =>
+        await secrets.WriteAsync(Rendering.CallerKeySecret(identity, Consent.IdOf(identity, trustDomain), secretName, key, type, current, next, rotatedAt, actedOn, nextRequest,
+            nextStagedAt), existing, ct);
+
+    /// <summary>sigil.dev/next-key-staged-at, if the caller Secret has a next key that every receiver has held since then.</summary>
+    private static DateTimeOffset? StagedAt(V1Secret? secret) =>
+        Annotation(secret, Rendering.NextKeyStagedAtAnnotation) is { } value && DateTimeOffset.TryParse(value, out var stagedAt) ? stagedAt : null;
 
     private Task Step(string step, CancellationToken ct) => StepHook?.Invoke(step, ct) ?? Task.CompletedTask;
 

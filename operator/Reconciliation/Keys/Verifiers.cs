@@ -73,6 +73,9 @@ internal static class VerifierPlan
     public static List<VerifierEntry> Pruned(IReadOnlyList<VerifierEntry> existing, Func<VerifierEntry, bool> wanted, DateTimeOffset now) =>
         existing.Where(e => wanted(e) && (e.NotAfter is null || e.NotAfter > now)).ToList();
 
+    /// <summary>Whether <paramref name="entries"/> already accept <paramref name="key"/> as <paramref name="state"/>'s caller key (not retired).</summary>
+    public static bool Holds(IReadOnlyList<VerifierEntry> entries, CallerKeyState state, ApiKeyMaterial key) => entries.Contains(Entry(state, key));
+
     public static VerifierEntry Entry(CallerKeyState state, ApiKeyMaterial key) => new()
     {
         KeyId = key.KeyId,

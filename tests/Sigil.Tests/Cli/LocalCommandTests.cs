@@ -76,7 +76,8 @@ public sealed class LocalCommandTests
             Assert.True(verify.ExitCode == 0, verify.Output);
 
             // API keys through kubectl: the caller's key verifies against the receiver's keys.json, and a rotation
-            // keeps the old key there for its grace period.
+            // puts the new keys there beside the old, which the caller keeps presenting for --bundle-propagation
+            // (10m by default; LocalCommandKeyPropagationTests follows a rotation to its end).
             var keysApplied = await Kubectl("apply", "-f", Path.Combine(examples, "03-api-keys.yaml"));
             Assert.True(keysApplied.ExitCode == 0, keysApplied.Output);
             async Task<List<JsonObject>> KeysJsonAsync()
@@ -93,7 +94,8 @@ public sealed class LocalCommandTests
             await Kubectl("annotate", "sid", "payments", "-n", "shop", "sigil.dev/rotate=cli", "--overwrite");
             await Eventually.TrueAsync(async () => (await KeysJsonAsync()).Count == 4, TimeSpan.FromSeconds(20), "the rotation did not add new keys beside the old");
             var afterRotation = await KeysJsonAsync();
-            Assert.Contains(afterRotation, e => (string?)e["sha256"] == sha && e["notAfter"] is not null);
+            Assert.Contains(afterRotation, e => (string?)e["sha256"] == sha && e["notAfter"] is null);
+            Assert.Equal(apiKey, Encoding.UTF8.GetString(Convert.FromBase64String((await Kubectl("get", "secret", "payments-orders-apikey", "-n", "shop", "-o", "jsonpath={.data.api-key}")).Stdout)));
             var sids = await Kubectl("get", "sid", "payments", "-n", "shop", "-o", "jsonpath={.status.nextRotationTime} {.status.lastRotationRequest}");
             Assert.Matches(@"^\d{4}-\d\d-\d\dT\S+ cli$", sids.Stdout);
 

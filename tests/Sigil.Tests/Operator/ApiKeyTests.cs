@@ -148,14 +148,15 @@ public sealed class ApiKeyTests
         Assert.Equal(after.KeyId, Presented((await op.SecretAsync(ns, "payments-k-apikey"))!).KeyId);
     }
 
-    public static TheoryData<string> Steps => ["next-key-stored", "verifiers-updated", "promoted"];
+    public static TheoryData<string> Steps => ["next-key-stored", "verifiers-updated", "next-key-staged", "promoted"];
 
     [Theory]
     [MemberData(nameof(Steps))]
     public async Task An_operator_stopped_between_rotation_steps_finishes_the_rotation_once_after_restart(string step)
     {
+        var propagation = TimeSpan.FromSeconds(5);
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
-        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new Sigil.Operator.OperatorOptions { BundlePropagation = propagation });
         var ns = await cluster.CreateNamespaceAsync();
         await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", "orders"));
         var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
@@ -173,24 +174,94 @@ public sealed class ApiKeyTests
         };
         await op.StartAsync();
         await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"crash"}}}""");
-        await crashed.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await crashed.Task.WaitAsync(TimeSpan.FromSeconds(15) + propagation);
         await op.StopAsync();
         op.StepHook = null;
-        var midway = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+        var midwaySecret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
+        var midway = Presented(midwaySecret);
+        var waiting = midwaySecret.Data.TryGetValue("next-api-key", out var nextKey) ? ApiKeyMaterial.Parse(Encoding.UTF8.GetString(nextKey)) : null;
+        var stagedAt = midwaySecret.Metadata.Annotations.TryGetValue("sigil.dev/next-key-staged-at", out var staged) ? DateTimeOffset.Parse(staged, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
         Assert.True(step == "promoted" || midway.KeyId == before.KeyId, "the caller kept presenting the old key until promotion");
         Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.KeyId == midway.KeyId);
+        Assert.True(step is not ("verifiers-updated" or "next-key-staged") || (await op.VerifierAsync(ns, "orders")).Any(e => e.KeyId == waiting?.KeyId),
+            "the next key is in keys.json from the verifiers step on");
+        Assert.Equal(step == "next-key-staged", stagedAt is not null);
+        if (stagedAt is not null)
+        {
+            // Stopped inside the wait: stay down for part of it, so a restarted wait would show.
+            var downUntil = stagedAt.Value + TimeSpan.FromSeconds(2);
+            if (downUntil > DateTimeOffset.UtcNow)
+            {
+                await Task.Delay(downUntil - DateTimeOffset.UtcNow);
+            }
+        }
+        var restartedAt = DateTimeOffset.UtcNow;
         await op.StartAsync();
 
         var done = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != before.KeyId);
         await Task.Delay(1000);
-        var final = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+        var finalSecret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
+        var final = Presented(finalSecret);
+        var promotedAt = DateTimeOffset.Parse(finalSecret.Metadata.Annotations["sigil.dev/rotated-at"], System.Globalization.CultureInfo.InvariantCulture);
         var verifier = await op.VerifierAsync(ns, "orders");
 
         Assert.Equal(done.Status!.ApiKeys![0].CurrentKeyId, final.KeyId);
+        Assert.Equal((waiting ?? midway).KeyId, final.KeyId);
         Assert.Equal(2, verifier.Count);
         Assert.Contains(verifier, e => e.KeyId == before.KeyId && e.NotAfter is not null);
         Assert.Contains(verifier, e => e.KeyId == final.KeyId && e.Sha256 == final.PresentedSha256 && e.NotAfter is null);
-        Assert.False((await op.SecretAsync(ns, "payments-k-apikey"))!.Data.ContainsKey("next-api-key"));
+        Assert.False(finalSecret.Data.ContainsKey("next-api-key"));
+        Assert.False(finalSecret.Metadata.Annotations.ContainsKey("sigil.dev/next-key-staged-at"));
+        if (stagedAt is { } s)
+        {
+            Assert.True(promotedAt >= s + propagation, $"presented at {promotedAt:O}, before the wait from {s:O} ended");
+            Assert.True(promotedAt < restartedAt + propagation, $"presented at {promotedAt:O}: the wait started again at the restart ({restartedAt:O})");
+        }
+        else if (step != "promoted")
+        {
+            // Stopped before the wait was recorded: it starts when the restarted operator finds every keys.json holding the key.
+            Assert.True(promotedAt >= restartedAt + propagation, $"presented at {promotedAt:O}, less than {propagation} after the restart at {restartedAt:O}");
+        }
+    }
+
+    [Fact]
+    public async Task A_receiver_that_starts_accepting_during_the_propagation_wait_holds_the_new_key_that_long_before_the_caller_presents_it()
+    {
+        var propagation = TimeSpan.FromSeconds(4);
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new Sigil.Operator.OperatorOptions { BundlePropagation = propagation });
+        var ns = await cluster.CreateNamespaceAsync();
+        // Two receivers behind one SPIFFE ID (service account "orders"): the caller's key reaches each that accepts it.
+        await PaymentsCallsOrdersAsync(op, ns, OperatorUnderTest.Caller("payments", $"spiffe://cluster.local/ns/{ns}/sa/orders"));
+        var before = Presented((await op.SecretAsync(ns, "payments-k-apikey"))!);
+
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"during-wait"}}}""");
+        DateTimeOffset? stagedAt = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var annotations = (await op.SecretAsync(ns, "payments-k-apikey"))!.Metadata.Annotations;
+            stagedAt = annotations.TryGetValue("sigil.dev/next-key-staged-at", out var value) ? DateTimeOffset.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : null;
+            return stagedAt is not null;
+        }, TimeSpan.FromSeconds(10), "the wait was never recorded");
+        var halfway = stagedAt!.Value + propagation / 2;
+        if (halfway > DateTimeOffset.UtcNow)
+        {
+            await Task.Delay(halfway - DateTimeOffset.UtcNow);
+        }
+        var addedAt = DateTimeOffset.UtcNow;
+        var canary = OperatorUnderTest.Receiver("orders-canary", "payments");
+        canary.Spec.ServiceAccountName = "orders";
+        await op.CreateAsync(ns, canary);
+        var done = await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.ApiKeys![0].CurrentKeyId != before.KeyId);
+        var secret = (await op.SecretAsync(ns, "payments-k-apikey"))!;
+        var promotedAt = DateTimeOffset.Parse(secret.Metadata.Annotations["sigil.dev/rotated-at"], System.Globalization.CultureInfo.InvariantCulture);
+        var final = Presented(secret);
+
+        Assert.Equal(done.Status!.ApiKeys![0].CurrentKeyId, final.KeyId);
+        Assert.True(promotedAt >= addedAt + propagation, $"presented at {promotedAt:O}, less than {propagation} after orders-canary started accepting at {addedAt:O}");
+        Assert.Contains(await op.VerifierAsync(ns, "orders-canary"), e => e.KeyId == final.KeyId && e.NotAfter is null);
+        Assert.Contains(await op.VerifierAsync(ns, "orders-canary"), e => e.KeyId == before.KeyId);
+        Assert.Equal(2, (await op.VerifierAsync(ns, "orders")).Count);
     }
 
     [Fact]
