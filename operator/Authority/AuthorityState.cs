@@ -29,20 +29,16 @@ internal sealed record AuthorityState(
     string? RotationRequest,
     long Sequence)
 {
-    /// <summary>Every certificate the bundles hold, in order: active, prepared, retiring; each anchor once.</summary>
-    public IReadOnlyList<X509Certificate2> Trusted()
-    {
-        var all = new List<X509Certificate2>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var c in new[] { Active.Anchor, Prepared?.Anchor }.OfType<X509Certificate2>().Concat(Retiring.Select(r => r.Anchor)))
-        {
-            if (seen.Add(c.GetCertHashString(HashAlgorithmName.SHA256)))
-            {
-                all.Add(c);
-            }
-        }
-        return all;
-    }
+    /// <summary>
+    /// Every certificate the bundles hold, each anchor once, oldest first: the order does not depend on which CA signs,
+    /// so activating a prepared CA leaves every bundle byte for byte as it was (no write to each Secret for nothing).
+    /// </summary>
+    public IReadOnlyList<X509Certificate2> Trusted() =>
+        new[] { Active.Anchor, Prepared?.Anchor }.OfType<X509Certificate2>().Concat(Retiring.Select(r => r.Anchor))
+            .DistinctBy(c => c.GetCertHashString(HashAlgorithmName.SHA256))
+            .OrderBy(c => c.NotBefore.ToUniversalTime())
+            .ThenBy(c => c.GetCertHashString(HashAlgorithmName.SHA256), StringComparer.Ordinal)
+            .ToList();
 
     public static CaValidity ValidityOf(X509Certificate2 c) => new(c.NotBefore.ToUniversalTime(), c.NotAfter.ToUniversalTime());
 }

@@ -120,7 +120,7 @@ internal sealed class IdentityReconciler
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
         await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, trust, ct);
 
-        var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, keys.Statuses, trust));
+        var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, desired.Certificate, keys.Statuses));
         var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
         var actedOn = rotatedAt is not null && !string.IsNullOrEmpty(rotateRequest) ? rotateRequest : null;
         var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509, keys.Statuses, rotatedAt, actedOn, now);
@@ -160,7 +160,10 @@ internal sealed class IdentityReconciler
         if (decision is null)
         {
             var facts = stored!.Facts!;
-            return new CertificateOutcome(null, X509(certificate, facts, trust), null, null, null);
+            // A leaf of a retiring CA moves at its place in the migration window: a wake-up, not a status change (status keeps
+            // the renewal time, so a CA rotation costs each identity no status write until its certificate is reissued).
+            var move = ReissuePolicy.MigrationTime(facts, trust.Issuers) is { } at && at > now ? at - now : (TimeSpan?)null;
+            return new CertificateOutcome(null, X509(certificate, facts), null, null, move);
         }
         if (now >= trust.Signer.NotAfter - SvidIssuer.ClockSkewAllowance)
         {
@@ -191,23 +194,21 @@ internal sealed class IdentityReconciler
         _metrics.Rotations.WithLabels(ns, identity.Metadata.Name, "x509").Inc();
         var issued = svid.Facts;
         _logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, spiffeId.ToString(), issued.SerialNumber, issued.NotAfter, decision.Reason);
-        var x509 = X509(certificate, issued, trust);
+        var x509 = X509(certificate, issued);
         return new CertificateOutcome(null, x509, now,
             (reason, $"{reason} certificate serial {issued.SerialNumber} (SHA-256 {issued.FingerprintSha256[..16]}...) for {spiffeId}, valid until {issued.NotAfter:u}: {decision.Message}"), null);
     }
 
-    /// <summary>Status (and the requeue) show the renewal time, or a leaf's move to a new CA when that comes first.</summary>
-    private static X509Status X509(DesiredCertificate certificate, CertificateFacts facts, TrustSnapshot trust) =>
-        StatusBuilder.X509(certificate.SecretName, facts, Earliest(ReissuePolicy.RenewalTime(facts, certificate), ReissuePolicy.MigrationTime(facts, trust.Issuers)));
+    private static X509Status X509(DesiredCertificate certificate, CertificateFacts facts) =>
+        StatusBuilder.X509(certificate.SecretName, facts, ReissuePolicy.RenewalTime(facts, certificate));
 
-    private static DateTimeOffset Earliest(DateTimeOffset a, DateTimeOffset? b) => b is { } other && other < a ? other : a;
-
-    private static string ReadyMessage(X509Status? x509, IReadOnlyList<ApiKeyStatus> keys, TrustSnapshot trust)
+    private static string ReadyMessage(X509Status? x509, DesiredCertificate? certificate, IReadOnlyList<ApiKeyStatus> keys)
     {
         var parts = new List<string>();
-        if (x509 is not null)
+        if (x509 is not null && certificate is not null)
         {
-            var capped = x509.NotAfter >= trust.Signer.NotAfter - TimeSpan.FromSeconds(1);
+            // Cut short: it got less than its ttl, because its CA runs out first (the same whichever CA signs now).
+            var capped = x509.NotBefore is { } from && x509.NotAfter is { } to && to - from - SvidIssuer.ClockSkewAllowance < certificate.Ttl - TimeSpan.FromMinutes(1);
             parts.Add($"certificate serial {x509.SerialNumber} is valid until {x509.NotAfter:u}"
                 + (capped ? " (cut short by its CA's own expiry; it moves to the next CA when that one signs)" : ""));
         }

@@ -5,6 +5,7 @@ using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
 using Sigil.Api;
 using Sigil.Operator;
+using Sigil.Runtime;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Authority;
@@ -53,8 +54,17 @@ public sealed class CaRotationSimulationTests
         var signers = new List<string>();
         var failures = new List<string>();
         var start = time.GetUtcNow();
+        var manual = false;
         while (time.GetUtcNow() < start + 2 * CaTtl + TimeSpan.FromMinutes(15))
         {
+            if (!manual && time.GetUtcNow() >= start + TimeSpan.FromMinutes(100))
+            {
+                // Between two scheduled rotations, a manual one (a response to a compromise): the new CA may sign only once
+                // every bundle has held it for --bundle-propagation, and the old one leaves once no leaf uses it.
+                manual = true;
+                await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"annotations":{"sigil.dev/rotate":"simulated"}}}""",
+                    V1Patch.PatchType.MergePatch), "sigil-ca", op.Options.Namespace);
+            }
             time.Advance(Step);
             await SettleAsync(op, local);
             var now = time.GetUtcNow();
@@ -93,7 +103,7 @@ public sealed class CaRotationSimulationTests
         // First issuance: Secret, status, event. Each rotation: the next CA into ca.crt, the reissue (Secret, status, event),
         // the old CA out of ca.crt. One more CA may be prepared (published) when the run ends.
         var budget = 3 + 5 * rotations + 1;
-        Assert.All(writes, w => Assert.True(w.Value <= budget, $"{w.Key} took {w.Value} writes over {rotations} CA rotations; the budget is {budget}"));
+        Assert.All(writes, w => Assert.True(w.Value.Count <= budget, $"{w.Key} took {w.Value.Count} writes over {rotations} CA rotations; the budget is {budget}: {w.Value.What}"));
     }
 
     /// <summary>
@@ -142,17 +152,19 @@ public sealed class CaRotationSimulationTests
         }
     }
 
-    private static async Task<Dictionary<string, int>> WritesPerIdentityAsync(TestCluster cluster, Sigil.LocalControlPlane.LocalCluster local,
+    private static async Task<Dictionary<string, (int Count, string What)>> WritesPerIdentityAsync(TestCluster cluster, Sigil.LocalControlPlane.LocalCluster local,
         IEnumerable<(string Ns, string Name)> identities)
     {
         var requests = local.Requests.All;
-        var result = new Dictionary<string, int>();
+        var result = new Dictionary<string, (int, string)>();
         foreach (var (ns, name) in identities)
         {
             var secretWrites = requests.Count(r => r.Namespace == ns && r.Resource == "secrets" && r.Verb is "update" or "patch" && r.Name == name + "-svid") + 1;
             var statusWrites = requests.Count(r => r.Namespace == ns && r.Resource == "serviceidentities" && r.Subresource == "status" && r.Name == name);
-            var events = (await cluster.Client.EventsV1.ListNamespacedEventAsync(ns)).Items.Count(e => e.Regarding?.Name == name);
-            result[$"{ns}/{name}"] = secretWrites + statusWrites + events;
+            var events = (await cluster.Client.EventsV1.ListNamespacedEventAsync(ns)).Items.Where(e => e.Regarding?.Name == name).ToList();
+            var secretVerbs = string.Join(",", requests.Where(r => r.Namespace == ns && r.Resource == "secrets" && r.Name == name + "-svid" && r.Verb is "update" or "patch").Select(r => r.Verb));
+            result[$"{ns}/{name}"] = (secretWrites + statusWrites + events.Count,
+                $"Secret: create,{secretVerbs}; status: {statusWrites}; events: {string.Join(",", events.Select(e => e.Reason))}");
         }
         return result;
     }
