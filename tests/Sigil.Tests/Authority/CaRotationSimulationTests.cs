@@ -57,9 +57,9 @@ public sealed class CaRotationSimulationTests
         var manual = false;
         while (time.GetUtcNow() < start + 2 * CaTtl + TimeSpan.FromMinutes(15))
         {
-            if (!manual && time.GetUtcNow() >= start + TimeSpan.FromMinutes(100))
+            if (!manual && time.GetUtcNow() >= start + TimeSpan.FromMinutes(52))
             {
-                // Between two scheduled rotations, a manual one (a response to a compromise): the new CA may sign only once
+                // Right after a scheduled rotation (nothing prepared yet), a manual one (a response to a compromise): the new CA may sign only once
                 // every bundle has held it for --bundle-propagation, and the old one leaves once no leaf uses it.
                 manual = true;
                 await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"annotations":{"sigil.dev/rotate":"simulated"}}}""",
