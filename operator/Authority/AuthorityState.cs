@@ -12,7 +12,10 @@ namespace Sigil.Authority;
 /// <summary>A CA that signs nothing any more but stays in the bundles until it is dropped.</summary>
 /// <param name="Anchor">What the bundles hold for it: the CA itself, or the root above an intermediate.</param>
 /// <param name="SignerKeyId">The key identifier its leaves name as their authority key identifier.</param>
-internal sealed record RetiringCa(X509Certificate2 Anchor, string SignerKeyId, CaValidity Signer, bool Manual, DateTimeOffset? LeavesMovedAt);
+/// <param name="Manual">Retired by sigil.dev/rotate: it leaves the bundles once no leaf uses it, not at its expiry.</param>
+/// <param name="Scheduled">Retired on schedule: its leaves move over the first half of what it has left; after a manual
+/// rotation or a replaced --ca-secret they move within --bundle-propagation.</param>
+internal sealed record RetiringCa(X509Certificate2 Anchor, string SignerKeyId, CaValidity Signer, bool Manual, DateTimeOffset? LeavesMovedAt, bool Scheduled = false);
 
 /// <summary>
 /// The root of trust as stored in the cluster: the CA that signs, a prepared successor, the retiring CAs, and the
@@ -59,7 +62,8 @@ internal static class AuthorityStateCodec
         [property: JsonPropertyName("signerNotBefore")] DateTimeOffset SignerNotBefore,
         [property: JsonPropertyName("signerNotAfter")] DateTimeOffset SignerNotAfter,
         [property: JsonPropertyName("manual")] bool Manual,
-        [property: JsonPropertyName("leavesMovedAt")] DateTimeOffset? LeavesMovedAt);
+        [property: JsonPropertyName("leavesMovedAt")] DateTimeOffset? LeavesMovedAt,
+        [property: JsonPropertyName("scheduled")] bool Scheduled);
 
     private sealed record StoredState(
         [property: JsonPropertyName("sequence")] long Sequence,
@@ -91,7 +95,7 @@ internal static class AuthorityStateCodec
         var byHash = anchors.ToDictionary(c => Convert.ToHexStringLower(c.GetCertHash(HashAlgorithmName.SHA256)), c => c, StringComparer.Ordinal);
         var retiring = (stored?.Retiring ?? [])
             .Where(r => byHash.ContainsKey(r.AnchorSha256))
-            .Select(r => new RetiringCa(byHash[r.AnchorSha256], r.SignerKeyId, new CaValidity(r.SignerNotBefore, r.SignerNotAfter), r.Manual, r.LeavesMovedAt))
+            .Select(r => new RetiringCa(byHash[r.AnchorSha256], r.SignerKeyId, new CaValidity(r.SignerNotBefore, r.SignerNotAfter), r.Manual, r.LeavesMovedAt, r.Scheduled))
             .ToList();
         return new AuthorityState(active, stored?.ActivatedAt, prepared, prepared is null ? null : stored?.PreparedPublishedAt,
             prepared is not null && (stored?.PreparedForManual ?? false), retiring, stored?.RotationRequest, stored?.Sequence ?? 1);
@@ -125,7 +129,7 @@ internal static class AuthorityStateCodec
         var stored = new StoredState(state.Sequence, state.ActivatedAt, Convert.ToHexStringLower(state.Active.Signer.GetCertHash(HashAlgorithmName.SHA256)),
             state.PreparedPublishedAt, state.PreparedForManual, state.RotationRequest,
             state.Retiring.Select(r => new StoredRetiring(Convert.ToHexStringLower(r.Anchor.GetCertHash(HashAlgorithmName.SHA256)), r.SignerKeyId,
-                r.Signer.NotBefore, r.Signer.NotAfter, r.Manual, r.LeavesMovedAt)).ToList());
+                r.Signer.NotBefore, r.Signer.NotAfter, r.Manual, r.LeavesMovedAt, r.Scheduled)).ToList());
         return (data, JsonSerializer.Serialize(stored, Json));
     }
 
@@ -181,5 +185,5 @@ internal static class AuthorityTransitions
 
     /// <summary>A signer that stops signing: what the bundles and the leaf migration need to know of it.</summary>
     public static RetiringCa Retire(CertificateAuthority ca, bool manual) =>
-        new(ca.Anchor, ca.KeyIdHex, AuthorityState.ValidityOf(ca.Signer), manual, null);
+        new(ca.Anchor, ca.KeyIdHex, AuthorityState.ValidityOf(ca.Signer), manual, null, Scheduled: !manual);
 }

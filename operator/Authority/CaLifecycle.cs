@@ -63,9 +63,6 @@ internal static class CaLifecycle
     public static readonly TimeSpan MaxActivateLead = TimeSpan.FromDays(7);
     public static readonly TimeSpan MaxDropGrace = TimeSpan.FromHours(24);
 
-    /// <summary>The longest a manual rotation (or a replaced --ca-secret CA) takes to move every leaf: soon, but spread.</summary>
-    public static readonly TimeSpan MaxManualMigration = TimeSpan.FromHours(1);
-
     public static DateTimeOffset PrepareAt(CaValidity ca) => ca.NotAfter - Min(ca.Lifetime / 2, MaxPrepareLead);
 
     public static DateTimeOffset ActivateAt(CaValidity ca) => ca.NotAfter - Min(ca.Lifetime / 6, MaxActivateLead);
@@ -127,14 +124,15 @@ internal static class CaLifecycle
     public static bool ExpiringWithoutSuccessor(LifecycleInput i) => !i.CanGenerate && i.Now >= ActivateAt(i.Active);
 
     /// <summary>
-    /// The window over which leaves of the CAs retired at <paramref name="activatedAt"/> move to the new one: the first half
-    /// of what the youngest of them has left (so every leaf has moved with half the time to spare), at most
-    /// <see cref="MaxManualMigration"/> after a manual rotation.
+    /// The window over which leaves of a CA retired at <paramref name="activatedAt"/> move to the new one: on schedule, the
+    /// first half of what it has left (every leaf has moved with half the time to spare, and a year's CA spreads 10,000
+    /// reissues over 3.5 days); after a manual rotation (often a compromise) or a replaced --ca-secret, within
+    /// --bundle-propagation, still spread, and the client's rate limit bounds the write rate.
     /// </summary>
-    public static TimeSpan MigrationWindow(DateTimeOffset activatedAt, CaValidity retired, bool manual)
+    public static TimeSpan MigrationWindow(DateTimeOffset activatedAt, CaValidity retired, bool scheduled, TimeSpan propagation)
     {
         var half = (retired.NotAfter - activatedAt) / 2;
-        var window = manual ? Min(half, MaxManualMigration) : half;
+        var window = scheduled ? half : Min(half, propagation);
         return window > TimeSpan.Zero ? window : TimeSpan.Zero;
     }
 

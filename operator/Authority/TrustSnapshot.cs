@@ -24,7 +24,7 @@ internal sealed class TrustSnapshot
             state.Retiring.GroupBy(r => r.SignerKeyId).ToDictionary(g => g.Key, g =>
             {
                 var r = g.First();
-                return new RetiringIssuer(r.Signer.NotAfter, start, CaLifecycle.MigrationWindow(start, r.Signer, r.Manual));
+                return new RetiringIssuer(r.Signer.NotAfter, start, CaLifecycle.MigrationWindow(start, r.Signer, r.Scheduled, propagation));
             }, StringComparer.Ordinal));
         RefreshHint = propagation > TimeSpan.FromSeconds(1) ? propagation : TimeSpan.FromSeconds(1);
         SpiffeBundle = BundleDocuments.SpiffeBundle(Trusted, null, state.Sequence, RefreshHint);
