@@ -38,6 +38,8 @@ internal sealed class AuthorityManager(
     private const string LastSignerKey = "signer.crt";
 
     private static readonly TimeSpan Poll = TimeSpan.FromMinutes(1);
+    // A --ca-secret is not Sigil's, so no watch on its labels sees it replaced: look often (one GET each time).
+    private static readonly TimeSpan PollProvided = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan PollWhileMoving = TimeSpan.FromSeconds(5);
 
     private readonly ClusterTrustBundlePublisher _clusterBundle = new(client, logger);
@@ -121,9 +123,10 @@ internal sealed class AuthorityManager(
             if (decision is null)
             {
                 var next = CaLifecycle.NextDue(input);
-                var wait = next is { } due ? due - now : Poll;
+                var poll = options.CaSecret is null ? Poll : PollProvided;
+                var wait = next is { } due ? due - now : poll;
                 var pending = input.Prepared is not null && input.PreparedPublishedAt is null || input.Retiring.Any(r => r.Manual && r.LeavesMovedAt is null);
-                var cap = pending ? PollWhileMoving : Poll;
+                var cap = pending ? PollWhileMoving : poll;
                 return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait > cap ? cap : wait;
             }
             var request = RotateRequest(stored);

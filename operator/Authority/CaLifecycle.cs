@@ -120,8 +120,11 @@ internal static class CaLifecycle
         return times.Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(DateTimeOffset.MaxValue).Min() is var min && min == DateTimeOffset.MaxValue ? null : min;
     }
 
-    /// <summary>Whether the active CA will run out with no successor Sigil can make (--ca-secret): the CAExpiring warning.</summary>
-    public static bool ExpiringWithoutSuccessor(LifecycleInput i) => !i.CanGenerate && i.Now >= ActivateAt(i.Active);
+    /// <summary>
+    /// Whether the active CA will run out with no successor Sigil can make (--ca-secret): the CAExpiring warning, from the
+    /// time Sigil would have prepared a successor itself (30 days ahead for a year's CA), so people have time to act.
+    /// </summary>
+    public static bool ExpiringWithoutSuccessor(LifecycleInput i) => !i.CanGenerate && i.Now >= PrepareAt(i.Active);
 
     /// <summary>
     /// The window over which leaves of a CA retired at <paramref name="activatedAt"/> move to the new one: on schedule, the

@@ -92,10 +92,10 @@ public sealed class CaLifecycleTests
     }
 
     [Fact]
-    public void A_CA_Sigil_cannot_renew_warns_from_its_activation_time()
+    public void A_CA_Sigil_cannot_renew_warns_from_when_a_successor_would_have_been_prepared()
     {
-        Assert.False(CaLifecycle.ExpiringWithoutSuccessor(Input(now: T0.AddDays(357), canGenerate: false)));
-        Assert.True(CaLifecycle.ExpiringWithoutSuccessor(Input(now: T0.AddDays(358), canGenerate: false)));
-        Assert.False(CaLifecycle.ExpiringWithoutSuccessor(Input(now: T0.AddDays(358))));
+        Assert.False(CaLifecycle.ExpiringWithoutSuccessor(Input(now: T0.AddDays(334), canGenerate: false)));
+        Assert.True(CaLifecycle.ExpiringWithoutSuccessor(Input(now: T0.AddDays(335), canGenerate: false)));
+        Assert.False(CaLifecycle.ExpiringWithoutSuccessor(Input(now: T0.AddDays(335))));
     }
 }
