@@ -64,7 +64,7 @@ public sealed class ChartTests
     public async Task Values_named_in_the_product_change_what_is_rendered()
     {
         var documents = await ChartRendering.RenderAsync("platform", "replicaCount=3", "image.repository=registry.example/sigil", "image.tag=1.2.3",
-            "trustDomain=example.org", "caSecret=corp-ca", "logFormat=text", "metrics.serviceMonitor.enabled=true");
+            "trustDomain=example.org", "caSecret=corp-ca", "logFormat=text", "metrics.serviceMonitor.enabled=true", "caTTL=2160h", "bundlePropagation=5m");
         var deployment = documents.Single("Deployment");
         var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
         var args = container["args"]!.AsArray().Select(a => (string?)a).ToList();
@@ -75,6 +75,8 @@ public sealed class ChartTests
         Assert.Contains("--trust-domain=example.org", args);
         Assert.Contains("--ca-secret=corp-ca", args);
         Assert.Contains("--log-format=text", args);
+        Assert.Contains("--ca-ttl=2160h", args);
+        Assert.Contains("--bundle-propagation=5m", args);
         Assert.Contains(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "corp-ca");
         // Sigil never writes into a CA Secret it did not create; what it remembers about it goes into sigil-ca-trust.
         Assert.DoesNotContain(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "corp-ca" && r["verbs"]!.AsArray().Any(v => (string?)v != "get"));
@@ -88,6 +90,7 @@ public sealed class ChartTests
     [InlineData("metrics.serviceMonitor.enabled=maybe")]
     [InlineData("trustDomain=Not A Domain")]
     [InlineData("unknownValue=1")]
+    [InlineData("caTTL=one year")]
     public async Task The_values_schema_rejects_wrong_types_and_unknown_values(string set)
     {
         using var helm = new Helm(await ToolCache.Helm3Async(), "/dev/null");
