@@ -106,30 +106,16 @@ public sealed class CaRotationSimulationTests
         Assert.All(writes, w => Assert.True(w.Value.Count <= budget, $"{w.Key} took {w.Value.Count} writes over {rotations} CA rotations; the budget is {budget}: {w.Value.What}"));
     }
 
-    /// <summary>
-    /// Verifies like a TLS peer holding <paramref name="bundle"/> as its only roots, at the simulated time. A leaf of a CA the
-    /// bundle lacks, or of a CA that has expired, fails.
-    /// </summary>
+    /// <summary>A leaf of a CA the bundle lacks, or of a CA that has expired, fails, as it would for a TLS peer at that time.</summary>
     private static void Check(X509Certificate2 leaf, X509Certificate2Collection bundle, DateTimeOffset now, string what, List<string> failures)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(bundle);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-        chain.ChainPolicy.VerificationTimeIgnored = false;
-        if (!chain.Build(leaf))
+        if (TrustChecks.WhyNotTrusted(leaf, bundle, now) is { } why)
         {
-            failures.Add($"{what}: {string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()))} (leaf issuer {leaf.Issuer}, notAfter {leaf.NotAfter:u})");
+            failures.Add($"{what}: {why} (leaf issuer {leaf.Issuer}, notAfter {leaf.NotAfter:u})");
         }
     }
 
-    private static X509Certificate2Collection Pem(string pem)
-    {
-        var collection = new X509Certificate2Collection();
-        collection.ImportFromPem(pem);
-        return collection;
-    }
+    private static X509Certificate2Collection Pem(string pem) => TrustChecks.Pem(pem);
 
     /// <summary>Waits until the operator has nothing queued and has sent no request for a moment (real time).</summary>
     private static async Task SettleAsync(OperatorUnderTest op, Sigil.LocalControlPlane.LocalCluster local)

@@ -108,6 +108,24 @@ public sealed class CaRotationTests
         Assert.Equal(CaSecret(replacement).Data["tls.crt"], (await op.SecretAsync(op.Options.Namespace, "corp-ca"))!.Data["tls.crt"]);
     }
 
+    [Fact]
+    public async Task With_an_expired_ca_secret_nothing_valid_can_be_issued_and_identities_say_so()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var op = await OperatorUnderTest.StartAsync(cluster, new OperatorOptions { BundlePropagation = Propagation, CaSecret = "corp-ca" }, start: false);
+        await using var _ = op;
+        using var expired = AgedRoot(TimeSpan.FromDays(30), TimeSpan.FromDays(-1));
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(CaSecret(expired), op.Options.Namespace);
+        await op.StartAsync();
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("api"));
+
+        var failed = await op.WaitForAsync(ns, "api", Reasons.IssuanceFailed);
+        Assert.Contains("expired", failed.Status!.Conditions![0].Message, StringComparison.Ordinal);
+        Assert.Null(await op.SecretAsync(ns, "api-svid"));
+    }
+
     private static CertificateAuthority AgedRoot(TimeSpan age, TimeSpan left)
     {
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
@@ -137,19 +155,7 @@ public sealed class CaRotationTests
 
     private static X509Certificate2Collection Certificates(V1ConfigMap map, string key) => Pem(map.Data[key]);
 
-    private static X509Certificate2Collection Pem(string pem)
-    {
-        var collection = new X509Certificate2Collection();
-        collection.ImportFromPem(pem);
-        return collection;
-    }
+    private static X509Certificate2Collection Pem(string pem) => TrustChecks.Pem(pem);
 
-    private static bool Verifies(V1Secret secret, X509Certificate2Collection bundle)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(bundle);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(Certificates(secret, "tls.crt")[0]);
-    }
+    private static bool Verifies(V1Secret secret, X509Certificate2Collection bundle) => TrustChecks.WhyNotTrusted(Certificates(secret, "tls.crt")[0], bundle) is null;
 }
