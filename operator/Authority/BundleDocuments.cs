@@ -88,7 +88,14 @@ internal static class BundleDocuments
     private static string Write(Action<Utf8JsonWriter> members)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions
+        {
+            Indented = true,
+            NewLine = "\n",
+            // Base64 holds '+' and '/', which the default encoder escapes as \u002B for HTML's sake; these documents are
+            // read by JSON parsers and people, never embedded in a page.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }))
         {
             json.WriteStartObject();
             members(json);
