@@ -166,8 +166,9 @@ internal sealed class AuthorityManager(
     }
 
     /// <summary>
-    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it; true when all
-    /// of them hold it (a Secret or ConfigMap Sigil did not create is not its to fix, and does not hold a rotation up).
+    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it. True only when
+    /// all of them already held it, so no write of this pass can still be on its way (a Secret or ConfigMap Sigil did
+    /// not create is not its to fix, and does not hold a rotation up).
     /// </summary>
     private async Task<bool> PublishAsync(TrustSnapshot trust, CancellationToken ct)
     {
@@ -176,7 +177,7 @@ internal sealed class AuthorityManager(
         {
             try
             {
-                await bundles.EnsureAsync(ns, trust, ct);
+                current &= await bundles.EnsureAsync(ns, trust, ct);
             }
             catch (HttpOperationException e)
             {
@@ -199,6 +200,8 @@ internal sealed class AuthorityManager(
             {
                 continue;
             }
+            // Written now: it holds the trust set from this moment, which the next pass will confirm.
+            current = false;
             try
             {
                 await secrets.PatchTrustBundleAsync(secret, trust.BundlePem, ct);

@@ -161,6 +161,7 @@ internal static class AuthorityTransitions
             },
             LifecycleSteps.HurryPrepared => s with { PreparedForManual = true, RotationRequest = rotateRequest },
             LifecycleSteps.MarkPublished => s with { PreparedPublishedAt = Api.Timestamps.ToSecond(now) },
+            LifecycleSteps.Unpublish => s with { PreparedPublishedAt = null },
             LifecycleSteps.Activate => s with
             {
                 Active = s.Prepared!,

@@ -40,6 +40,8 @@ internal static class LifecycleSteps
     public const string HurryPrepared = nameof(HurryPrepared);
     /// <summary>Every bundle holds the prepared CA: record when, so activation waits --bundle-propagation from then.</summary>
     public const string MarkPublished = nameof(MarkPublished);
+    /// <summary>A bundle was found without the trust set after all (a write that raced the publication): wait again.</summary>
+    public const string Unpublish = nameof(Unpublish);
     /// <summary>The prepared CA starts signing; the active one retires (trusted, signing nothing).</summary>
     public const string Activate = nameof(Activate);
     /// <summary>No leaf is signed by a manually retired CA any more: record when.</summary>
@@ -86,6 +88,10 @@ internal static class CaLifecycle
         if (i.Prepared is not null && i.PreparedPublishedAt is null && i.EveryBundleHoldsTrustSet)
         {
             return new(LifecycleSteps.MarkPublished, "every trust bundle holds the prepared CA");
+        }
+        if (i.Prepared is not null && i.PreparedPublishedAt is not null && !i.EveryBundleHoldsTrustSet)
+        {
+            return new(LifecycleSteps.Unpublish, "a bundle lacked the current trust set after publication; the wait for --bundle-propagation starts again");
         }
         if (i.Prepared is not null && ActivationTime(i) is { } activation && i.Now >= activation)
         {

@@ -118,7 +118,8 @@ internal sealed class IdentityReconciler
             _metrics.CertificateRenewal.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(renewal.ToUnixTimeSeconds());
         }
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
-        await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, trust, ct);
+        // The newest trust set, not the one this pass started with: a bundle must never go back to an older one.
+        await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, _trust(), ct);
 
         var readiness = certificate?.NotReady ?? keys.NotReady ?? receiverProblem ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, desired.Certificate, keys.Statuses));
         var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
@@ -184,7 +185,8 @@ internal sealed class IdentityReconciler
             throw;
         }
         var request = string.IsNullOrEmpty(rotateRequest) ? stored?.RotationRequest : rotateRequest;
-        await _secretAccess.WriteAsync(Rendering.SvidSecret(identity, certificate, spiffeId, svid, request), secret, ct);
+        // ca.crt is the newest trust set (it holds the CA that signed this leaf, which is never dropped while it signs).
+        await _secretAccess.WriteAsync(Rendering.SvidSecret(identity, certificate, spiffeId, svid with { TrustBundlePem = _trust().BundlePem }, request), secret, ct);
         var reason = decision.Reason switch
         {
             ReissueReasons.DueForRenewal or ReissueReasons.CaRotated => Reasons.Renewed,

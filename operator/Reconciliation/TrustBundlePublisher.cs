@@ -20,23 +20,21 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _foreignSeen = new();
 
-    /// <summary>Whether the namespace's bundle (if Sigil may write one there) holds what <paramref name="trust"/> publishes.</summary>
-    public bool IsCurrent(string ns, TrustSnapshot trust)
-    {
-        var current = cache.Get(ns, Rendering.TrustBundleName);
-        return current is null ? _foreignSeen.ContainsKey(ns) : Rendering.TrustBundleMatches(current, trust);
-    }
-
-    public async Task EnsureAsync(string ns, TrustSnapshot trust, CancellationToken ct)
+    /// <summary>
+    /// Makes the namespace's bundle hold what <paramref name="trust"/> publishes. True when it already did (or the ConfigMap
+    /// is not Sigil's to write); false when it had to be written, or another writer changed it first (a 409, left to the
+    /// next pass): the CA manager records a new CA as published only after a pass that found every bundle current.
+    /// </summary>
+    public async Task<bool> EnsureAsync(string ns, TrustSnapshot trust, CancellationToken ct)
     {
         var current = cache.Get(ns, Rendering.TrustBundleName);
         if (current is not null && Rendering.TrustBundleMatches(current, trust))
         {
-            return;
+            return true;
         }
         if (current is null && _foreignSeen.TryGetValue(ns, out var seen) && time.GetUtcNow() < seen + ForeignRecheck)
         {
-            return;
+            return true;
         }
         var desired = Rendering.TrustBundle(ns, trust, current?.Metadata.ResourceVersion);
         try
@@ -50,14 +48,19 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
             {
                 await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, Rendering.TrustBundleName, ns, cancellationToken: ct);
             }
+            return false;
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && current is null)
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && current is not null)
+        {
+            return false;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
             // Already there but not in the cache: ours, just created (the cache will catch up), or one Sigil did not create.
             var existing = await client.CoreV1.ReadNamespacedConfigMapAsync(Rendering.TrustBundleName, ns, cancellationToken: ct);
             if (existing.Metadata.Labels is { } labels && labels.TryGetValue(Api.Labels.ManagedBy, out var managedBy) && managedBy == Api.Labels.ManagedByValue)
             {
-                return;
+                return false;
             }
             var firstSeen = !_foreignSeen.ContainsKey(ns);
             _foreignSeen[ns] = time.GetUtcNow();
@@ -66,6 +69,7 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
                 logger.LogWarning("ConfigMap {Namespace}/{ConfigMap} exists and was not created by Sigil; leaving it alone. Delete it to let Sigil publish the trust bundle there",
                     ns, Rendering.TrustBundleName);
             }
+            return true;
         }
     }
 }

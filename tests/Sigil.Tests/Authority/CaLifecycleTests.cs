@@ -11,7 +11,7 @@ public sealed class CaLifecycleTests
 
     private static LifecycleInput Input(CaValidity? active = null, DateTimeOffset? now = null, CaValidity? prepared = null, DateTimeOffset? published = null,
         bool manualPrepared = false, IReadOnlyList<RetiringFacts>? retiring = null, bool canGenerate = true, string? rotate = null, string? actedOn = null,
-        bool bundlesCurrent = false) =>
+        bool bundlesCurrent = true) =>
         new(active ?? Year, prepared, published, manualPrepared, retiring ?? [], canGenerate, rotate, actedOn, bundlesCurrent, Propagation, now ?? T0.AddDays(1));
 
     private static readonly CaValidity Next = new(T0.AddDays(335), T0.AddDays(700));
@@ -22,13 +22,15 @@ public sealed class CaLifecycleTests
         ["a year's CA is prepared 30 days before it expires"] = (Input(now: T0.AddDays(335)), LifecycleSteps.Prepare),
         ["and not a second earlier"] = (Input(now: T0.AddDays(335).AddSeconds(-1)), null),
         ["an hour's CA is prepared at half its lifetime"] = (Input(Hour, T0.AddMinutes(30)), LifecycleSteps.Prepare),
-        ["a prepared CA is not published until every bundle holds it"] = (Input(now: T0.AddDays(336), prepared: Next), null),
+        ["a prepared CA is not published until every bundle holds it"] = (Input(now: T0.AddDays(336), prepared: Next, bundlesCurrent: false), null),
         ["once every bundle holds it, that time is recorded"] = (Input(now: T0.AddDays(336), prepared: Next, bundlesCurrent: true), LifecycleSteps.MarkPublished),
         ["a published CA waits for its activation time: 7 days before the active one expires"] =
             (Input(now: T0.AddDays(358).AddSeconds(-1), prepared: Next, published: T0.AddDays(336)), null),
         ["a published CA activates 7 days before the active one expires"] = (Input(now: T0.AddDays(358), prepared: Next, published: T0.AddDays(336)), LifecycleSteps.Activate),
         ["a CA published late still waits --bundle-propagation after it reached every bundle"] =
             (Input(now: T0.AddDays(360), prepared: Next, published: T0.AddDays(360).AddMinutes(-9)), null),
+        ["a bundle found stale after publication makes the wait start again"] =
+            (Input(now: T0.AddDays(358), prepared: Next, published: T0.AddDays(336), bundlesCurrent: false), LifecycleSteps.Unpublish),
         ["and activates once it has"] = (Input(now: T0.AddDays(360), prepared: Next, published: T0.AddDays(360).AddMinutes(-10)), LifecycleSteps.Activate),
         ["an hour's CA activates at five sixths of its lifetime"] = (Input(Hour, T0.AddMinutes(50), new CaValidity(T0.AddMinutes(30), T0.AddMinutes(90)), T0.AddMinutes(31)), LifecycleSteps.Activate),
         ["sigil.dev/rotate prepares a CA at once"] = (Input(rotate: "compromised"), LifecycleSteps.Prepare),
