@@ -87,9 +87,12 @@ internal sealed class AuthorityManager(
             {
                 wait = await StepAsync(ct);
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or InvalidOperationException or CryptographicException)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                logger.LogWarning("CA lifecycle pass failed, retrying in 10s: {Error}", e.Message);
+                // Whatever went wrong (the API, a CA Secret someone edited by hand), the loop must outlive it: a dead loop
+                // would let the CA expire in silence.
+                logger.LogWarning("CA lifecycle pass failed, retrying in 10s: {Error}", e.GetType().Name + ": " + e.Message);
+                metrics.CaLifecycleErrors.Inc();
                 wait = TimeSpan.FromSeconds(10);
             }
             try
@@ -146,8 +149,10 @@ internal sealed class AuthorityManager(
     private LifecycleInput Gather(TrustSnapshot trust, V1Secret? stored, bool everyBundleCurrent, DateTimeOffset now)
     {
         var state = trust.State;
-        var issuersInUse = secrets.All()
-            .Where(IsSvidSecret)
+        // Leaves that will move: those of identities that are issuing. A Secret left behind (spec.x509 removed, secretName
+        // changed) or held by an identity that cannot be issued for (InvalidSpec, NotAllowed, SecretConflict) never moves,
+        // and must not keep a CA retired by hand in the bundles.
+        var issuersInUse = SvidSecrets(issuingOnly: true)
             .Select(s => SecretReader.Read(s).Facts?.IssuerKeyId)
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
@@ -187,14 +192,16 @@ internal sealed class AuthorityManager(
         }
         try
         {
-            // For consumers that read ClusterTrustBundles (projected volumes); nothing waits on it, so a failure only logs.
+            // For consumers that read ClusterTrustBundles (projected volumes); a cluster that does not serve them is skipped.
             await _clusterBundle.PublishAsync(options.TrustDomain, trust.BundlePem, ct);
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException)
         {
+            // Pods may mount it (projected volumes), so a new CA waits for it like for any other bundle.
             logger.LogWarning("Could not publish the ClusterTrustBundle: {Error}", e.Message);
+            current = false;
         }
-        foreach (var secret in secrets.All().Where(IsSvidSecret).ToList())
+        foreach (var secret in SvidSecrets(issuingOnly: false).ToList())
         {
             if (SecretReader.Read(secret).TrustBundleSha256 == trust.BundleSha256)
             {
@@ -215,8 +222,25 @@ internal sealed class AuthorityManager(
         return current;
     }
 
-    private bool IsSvidSecret(V1Secret s) =>
-        s.Type == "kubernetes.io/tls" && s.Metadata.Labels is { } labels && labels.ContainsKey(Labels.Identity);
+    /// <summary>The SVID Secret of every identity that asks for one, where Sigil created it for that identity.</summary>
+    private IEnumerable<V1Secret> SvidSecrets(bool issuingOnly)
+    {
+        foreach (var identity in identities.Enumerate())
+        {
+            if (identity.Spec?.X509 is not { } x509 || issuingOnly && Blocked(identity))
+            {
+                continue;
+            }
+            var name = string.IsNullOrEmpty(x509.SecretName) ? $"{identity.Metadata.Name}-svid" : x509.SecretName;
+            if (secrets.Cached(identity.Metadata.NamespaceProperty, name) is { Type: "kubernetes.io/tls" } secret && Rendering.IsOwnedBy(secret, identity))
+            {
+                yield return secret;
+            }
+        }
+    }
+
+    private static bool Blocked(ServiceIdentity identity) =>
+        identity.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready") is { Status: "False", Reason: Reasons.InvalidSpec or Reasons.NotAllowed or Reasons.SecretConflict };
 
     private async Task<(AuthorityState State, V1Secret? Stored)> ReadOrCreateAsync(CancellationToken ct)
     {
@@ -276,7 +300,9 @@ internal sealed class AuthorityManager(
             var retired = new RetiringCa(anchor, CertificateAuthority.KeyIdOf(signer), AuthorityState.ValidityOf(signer), Manual: false, LeavesMovedAt: null);
             state = state with
             {
-                ActivatedAt = Timestamps.ToSecond(time.GetUtcNow()),
+                // Leaves move only once every bundle can have held the new root for --bundle-propagation; until then they
+                // stay valid under the old CA, and only new identities get leaves of the new one.
+                ActivatedAt = Timestamps.ToSecond(time.GetUtcNow() + options.BundlePropagation),
                 Retiring = [retired, .. state.Retiring],
                 Sequence = state.Sequence + 1,
             };

@@ -24,6 +24,7 @@ internal sealed class SigilMetrics
         QueueDepth = factory.CreateGauge("sigil_reconcile_queue_depth", "Identities waiting to be reconciled.");
         CaExpiration = factory.CreateGauge("sigil_ca_expiration_timestamp_seconds",
             "When each CA Sigil trusts expires, as a Unix timestamp: the active one (signing), a prepared successor, the earliest retiring one.", "state");
+        CaLifecycleErrors = factory.CreateCounter("sigil_ca_lifecycle_errors_total", "CA lifecycle passes that failed and will be retried.");
         KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
             "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
     }
@@ -38,6 +39,7 @@ internal sealed class SigilMetrics
     public Gauge QueueDepth { get; }
     public Gauge CaExpiration { get; }
     public Counter KubeApiThrottled { get; }
+    public Counter CaLifecycleErrors { get; }
 
     public void Forget(string ns, string name)
     {

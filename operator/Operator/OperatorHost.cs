@@ -228,13 +228,19 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private async Task LeadAsync(IdentityReconciler reconciler, AuthorityManager authority, CancellationToken ct)
     {
         // The lifecycle first: a leader that was a follower may hold an old snapshot, and passes must not issue from it.
-        try
+        // Until a fresh read succeeds, no pass may run: it could sign with a CA that has since retired, or write an old bundle.
+        while (true)
         {
-            await authority.StepAsync(ct);
-        }
-        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
-        {
-            _logger.LogWarning("Could not read the CA state at the start of leadership ({Error}); the lifecycle loop retries", e.Message);
+            try
+            {
+                await authority.StepAsync(ct);
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                _logger.LogWarning("Could not read the CA state at the start of leadership ({Error}); retrying in 5s before reconciling", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), time, ct);
+            }
         }
         using var queue = new WorkQueue(time);
         foreach (var identity in _identities!.Enumerate())

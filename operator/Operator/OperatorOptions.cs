@@ -40,6 +40,10 @@ internal sealed record OperatorOptions
             return $"--ca-ttl {Reconciliation.Durations.Format(CaTtl)} must be at least 6 x --bundle-propagation ({Reconciliation.Durations.Format(BundlePropagation)}): "
                 + "a new CA is published a third of its lifetime before it signs, and consumers need --bundle-propagation to pick it up";
         }
+        if (CaSecret is "sigil-ca-trust")
+        {
+            return "--ca-secret must not be sigil-ca-trust: Sigil keeps what it remembers about your CA in a Secret of that name, and never writes yours";
+        }
         if (KubeApiQps <= 0 || KubeApiBurst < 1)
         {
             return "--kube-api-qps must be above 0 and --kube-api-burst at least 1";

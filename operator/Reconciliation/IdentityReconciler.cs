@@ -52,6 +52,7 @@ internal sealed class IdentityReconciler
         {
             StepHook = stepHook,
             BundlePropagation = options.BundlePropagation,
+            Time = time,
         };
         _restarts = new RestartPlanner(client, events, time, logger);
         _trustBundles = trustBundles;

@@ -39,6 +39,8 @@ internal sealed class ApiKeyReconciler(
     /// <summary>How long every accepting receiver's keys.json holds a next key before the caller presents it (--bundle-propagation).</summary>
     public TimeSpan BundlePropagation { get; init; }
 
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public async Task<KeysOutcome> ReconcileCallerAsync(ServiceIdentity identity, string? rotateRequest, DateTimeOffset now, CancellationToken ct)
     {
         var statuses = new List<ApiKeyStatus>();
@@ -100,7 +102,8 @@ internal sealed class ApiKeyReconciler(
                 // Step 3: wait until every receiver's pods can have loaded it (--bundle-propagation), from a time kept
                 // on the caller Secret so a restart neither skips nor restarts the wait.
                 var nextRequest = Annotation(secret, NextRotationRequestAnnotation);
-                var decision = PromotionPolicy.Decide(new PromotionInput(current is null, StagedAt(secret), everyReceiverHeldKey, now, BundlePropagation));
+                // The clock after the keys.json writes, not at the start of the pass: the wait counts from when receivers hold the key.
+                var decision = PromotionPolicy.Decide(new PromotionInput(current is null, StagedAt(secret), everyReceiverHeldKey, Time.GetUtcNow(), BundlePropagation));
                 if (decision.StageNow)
                 {
                     secret = await WriteCallerAsync(identity, secretName, key, type, current, pending, currentRotatedAt, actedOn, nextRequest, secret, ct,

@@ -73,6 +73,28 @@ public sealed class CaRotationTests
     }
 
     [Fact]
+    public async Task A_Secret_left_behind_does_not_keep_a_CA_retired_by_hand_in_the_bundles()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new OperatorOptions { BundlePropagation = Propagation });
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("api"));
+        await op.WaitForAsync(ns, "api", Reasons.Issued);
+        // The old Secret stays (Sigil never deletes a credential a pod may still mount), holding a leaf of the old CA.
+        await op.PatchAsync(ns, "api", """{"spec":{"x509":{"secretName":"api-tls"}}}""");
+        await op.WaitForAsync(ns, "api", Reasons.Issued, i => i.Status?.X509?.SecretName == "api-tls");
+
+        await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"annotations":{"sigil.dev/rotate":"left-behind"}}}""", V1Patch.PatchType.MergePatch),
+            AuthorityManager.DefaultSecretName, op.Options.Namespace);
+
+        await Eventually.TrueAsync(async () =>
+        {
+            var ca = await CaSecretAsync(op);
+            return ca.Metadata.Annotations[AuthorityStateCodec.StateAnnotation].Contains("left-behind", StringComparison.Ordinal) && !ca.Data.ContainsKey("retiring.crt");
+        }, TimeSpan.FromSeconds(30), "the CA retired by hand stayed in the bundles");
+    }
+
+    [Fact]
     public async Task A_replaced_ca_secret_retires_the_old_CA_and_an_expiring_one_is_a_warning()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
