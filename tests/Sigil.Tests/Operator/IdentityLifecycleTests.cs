@@ -253,6 +253,7 @@ public sealed class IdentityLifecycleTests
         Assert.Equal(1, local.Requests.Count("create", "configmaps", ns));
         Assert.Single(op.Logs.Lines, l => l.Contains("was not created by Sigil", StringComparison.Ordinal));
     }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task An_identity_may_claim_another_namespaces_name_only_once_its_Namespace_allows_it(ClusterKind kind)
