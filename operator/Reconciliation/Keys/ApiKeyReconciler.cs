@@ -51,10 +51,12 @@ internal sealed class ApiKeyReconciler(
         var all = identity.Spec.ApiKeys is { Count: > 0 } ? identities.Enumerate().ToList() : [];
         foreach (var key in identity.Spec.ApiKeys ?? [])
         {
+            // A key that cannot proceed reports why and is skipped: the identity's other keys still issue and rotate.
             var (schedule, error) = KeySchedule.Parse(key.Name, key.Rotation.Every, key.Rotation.Schedule, key.Rotation.GracePeriod);
             if (schedule is null)
             {
-                return new KeysOutcome(new Readiness(false, Reasons.InvalidSpec, error!), statuses, null, null, false);
+                notReady ??= new Readiness(false, Reasons.InvalidSpec, error!);
+                continue;
             }
             var type = string.IsNullOrEmpty(key.Type) ? "Bearer" : key.Type;
             var secretName = Policies.SecretClaimPolicy.ApiKeySecretName(identity, key);
@@ -62,8 +64,9 @@ internal sealed class ApiKeyReconciler(
             var secret = await secrets.ReadAsync(ns, secretName, ct);
             if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
             {
-                return new KeysOutcome(new Readiness(false, Reasons.SecretConflict,
-                    $"Secret {secretName} exists and was not created by Sigil for this identity: delete it or set apiKeys[{key.Name}].secretName"), statuses, null, null, false);
+                notReady ??= new Readiness(false, Reasons.SecretConflict,
+                    $"Secret {secretName} exists and was not created by Sigil for this identity: delete it or set apiKeys[{key.Name}].secretName");
+                continue;
             }
 
             var receivers = Consent.Receivers(key.Audience, identity, all, trustDomain);
@@ -77,14 +80,15 @@ internal sealed class ApiKeyReconciler(
             var pending = ApiKeyMaterial.Parse(Text(secret, "next-api-key"));
             var currentRotatedAt = Annotation(secret, RotatedAtAnnotation) is { } r && DateTimeOffset.TryParse(r, out var parsed) ? parsed : now;
             var actedOn = Annotation(secret, RotationRequestAnnotation);
-            var manual = !string.IsNullOrEmpty(rotateRequest) && rotateRequest != actedOn && rotateRequest != Annotation(secret, NextRotationRequestAnnotation);
-            var due = current is null || manual || now >= schedule.NextRotation(currentRotatedAt, current.KeyId);
+            var rotation = RotationPolicy.Decide(new RotationInput(current?.KeyId, currentRotatedAt, rotateRequest, actedOn,
+                Annotation(secret, NextRotationRequestAnnotation), schedule, now));
 
             // Step 1: choose the next key and keep it in the caller's Secret (not yet presented).
-            if (due && pending is null)
+            if (rotation.Due && pending is null)
             {
                 pending = ApiKeyMaterial.New();
-                secret = await WriteCallerAsync(identity, secretName, key, type, current, pending, currentRotatedAt, actedOn, manual ? rotateRequest : null, secret, ct);
+                secret = await WriteCallerAsync(identity, secretName, key, type, current, pending, currentRotatedAt, actedOn, rotation.Request, secret, ct);
+                logger.LogInformation("Next API key {Key} of {Namespace}/{Name} chosen ({Reason}): key id {KeyId}", key.Name, ns, identity.Metadata.Name, rotation.Reason, pending.KeyId);
                 await Step("next-key-stored", ct);
             }
             DateTimeOffset? promoteAt = null;

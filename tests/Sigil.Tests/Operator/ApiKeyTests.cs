@@ -279,6 +279,44 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
+    public async Task A_key_whose_Secret_is_taken_does_not_stop_the_identitys_other_keys_from_issuing_and_rotating()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        var foreign = await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = "payments-first-apikey" },
+            StringData = new Dictionary<string, string> { ["precious"] = "do not touch" },
+        }, ns);
+        var payments = OperatorUnderTest.Caller("payments", "orders");
+        payments.Spec.ApiKeys = [
+            new ApiKeySpec { Name = "first", Audience = "orders", Rotation = new RotationSpec { Every = "720h" } },
+            new ApiKeySpec { Name = "second", Audience = "orders", Rotation = new RotationSpec { Every = "720h" } },
+        ];
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.CreateAsync(ns, payments);
+
+        var conflicted = await op.WaitForAsync(ns, "payments", Reasons.SecretConflict, i => i.Status?.ApiKeys is { Count: 1 });
+        var before = Presented((await op.SecretAsync(ns, "payments-second-apikey"))!);
+        Assert.Equal("second", Assert.Single(conflicted.Status!.ApiKeys!).Name);
+        Assert.Equal(before.KeyId, conflicted.Status.ApiKeys![0].CurrentKeyId);
+        Assert.Contains("Secret payments-first-apikey exists and was not created by Sigil", conflicted.Status.Conditions![0].Message, StringComparison.Ordinal);
+        Assert.Equal([("second", before.KeyId)], (await op.VerifierAsync(ns, "orders")).Select(e => (e.Name, e.KeyId)));
+
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"now"}}}""");
+        var rotated = await op.WaitForAsync(ns, "payments", Reasons.SecretConflict, i => i.Status?.ApiKeys is [{ } k] && k.CurrentKeyId != before.KeyId);
+        var after = Presented((await op.SecretAsync(ns, "payments-second-apikey"))!);
+
+        Assert.Equal(after.KeyId, rotated.Status!.ApiKeys![0].CurrentKeyId);
+        Assert.Equal("now", rotated.Status.LastRotationRequest);
+        Assert.Contains(await op.VerifierAsync(ns, "orders"), e => e.Name == "second" && e.KeyId == after.KeyId);
+        var untouched = (await op.SecretAsync(ns, "payments-first-apikey"))!;
+        Assert.Equal(foreign.Metadata.ResourceVersion, untouched.Metadata.ResourceVersion);
+        Assert.Equal("do not touch", OperatorUnderTest.Text(untouched, "precious"));
+    }
+
+    [Fact]
     public async Task A_burst_of_credential_changes_restarts_the_workload_once_and_a_missing_workload_is_a_warning()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
