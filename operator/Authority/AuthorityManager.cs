@@ -8,6 +8,8 @@ using Microsoft.Extensions.Logging;
 using Sigil.Api;
 using Sigil.Identity;
 using Sigil.Observability;
+using Sigil.Credentials;
+using Sigil.Credentials.X509;
 using Sigil.Reconciliation;
 using Sigil.Runtime;
 
@@ -232,7 +234,7 @@ internal sealed class AuthorityManager(
                 continue;
             }
             var name = string.IsNullOrEmpty(x509.SecretName) ? $"{identity.Metadata.Name}-svid" : x509.SecretName;
-            if (secrets.Cached(identity.Metadata.NamespaceProperty, name) is { Type: "kubernetes.io/tls" } secret && Rendering.IsOwnedBy(secret, identity))
+            if (secrets.Cached(identity.Metadata.NamespaceProperty, name) is { Type: "kubernetes.io/tls" } secret && ManagedSecrets.IsOwnedBy(secret, identity))
             {
                 yield return secret;
             }

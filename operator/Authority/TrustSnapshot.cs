@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Sigil.Identity;
-using Sigil.Reconciliation.Policies;
+using Sigil.Credentials.X509;
 
 namespace Sigil.Authority;
 

@@ -57,7 +57,7 @@ internal sealed class OperatorFlags
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-            if (Reconciliation.Durations.TryParse(text, out var value))
+            if (Credentials.Durations.TryParse(text, out var value))
             {
                 return value;
             }

@@ -8,7 +8,9 @@ using Sigil.Authority;
 using Sigil.Identity;
 using Sigil.Observability;
 using Sigil.Reconciliation;
-using Sigil.Reconciliation.Keys;
+using Sigil.Credentials;
+using Sigil.Credentials.ApiKeys;
+using Sigil.Credentials.X509;
 using Sigil.Runtime;
 
 namespace Sigil.Operator;
@@ -148,7 +150,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             {
                 // A verifier that appears or disappears needs its callers' keys put back; edits are the callers' own writes.
                 if ((old is null || current is null) && identities.Get(secret.Metadata.NamespaceProperty, owner) is { } identity
-                    && secret.Metadata.Name.EndsWith(Rendering.VerifierSuffix, StringComparison.Ordinal))
+                    && secret.Metadata.Name.EndsWith(ApiKeyRendering.VerifierSuffix, StringComparison.Ordinal))
                 {
                     AddWithRelated(identity);
                 }

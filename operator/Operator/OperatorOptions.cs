@@ -37,7 +37,7 @@ internal sealed record OperatorOptions
         }
         if (CaTtl < TimeSpan.FromTicks(BundlePropagation.Ticks * 6) || CaTtl <= TimeSpan.Zero)
         {
-            return $"--ca-ttl {Reconciliation.Durations.Format(CaTtl)} must be at least 6 x --bundle-propagation ({Reconciliation.Durations.Format(BundlePropagation)}): "
+            return $"--ca-ttl {Credentials.Durations.Format(CaTtl)} must be at least 6 x --bundle-propagation ({Credentials.Durations.Format(BundlePropagation)}): "
                 + "a new CA is published a third of its lifetime before it signs, and consumers need --bundle-propagation to pick it up";
         }
         if (CaSecret is "sigil-ca-trust")

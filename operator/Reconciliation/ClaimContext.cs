@@ -1,6 +1,7 @@
 using k8s.Models;
 using Sigil.Api;
-using Sigil.Reconciliation.Policies;
+using Sigil.Credentials;
+using Sigil.Credentials.X509;
 using Sigil.Runtime;
 
 namespace Sigil.Reconciliation;

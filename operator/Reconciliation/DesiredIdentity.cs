@@ -1,12 +1,10 @@
 using System.Text.RegularExpressions;
 using Sigil.Api;
 using Sigil.Identity;
-using Sigil.Reconciliation.Policies;
+using Sigil.Credentials.ApiKeys;
+using Sigil.Credentials.X509;
 
 namespace Sigil.Reconciliation;
-
-/// <summary>A ServiceIdentity's x509 spec with defaults applied and every rule checked: what to issue.</summary>
-internal sealed record DesiredCertificate(string SecretName, TimeSpan Ttl, TimeSpan RenewBefore, KeyAlgorithm KeyAlgorithm, IReadOnlyList<string> DnsNames);
 
 /// <summary>The outcome of reading a spec: what it asks for, or a one-line message saying what to change.</summary>
 internal sealed record DesiredIdentity(SpiffeId SpiffeId, DesiredCertificate? Certificate, string? Invalid)
@@ -16,10 +14,6 @@ internal sealed record DesiredIdentity(SpiffeId SpiffeId, DesiredCertificate? Ce
     /// identity's other credentials still proceed; <see cref="Certificate"/> is then null, so nothing can issue by mistake.
     /// </summary>
     public string? NotAllowed { get; init; }
-
-    public static readonly TimeSpan MinTtl = TimeSpan.FromMinutes(1);
-    public static readonly TimeSpan MaxTtl = TimeSpan.FromHours(8760);
-    public static readonly TimeSpan DefaultTtl = TimeSpan.FromHours(24);
 }
 
 /// <summary>
@@ -50,55 +44,16 @@ internal static partial class SpecResolver
             return new DesiredIdentity(spiffeId, null, null);
         }
 
-        var secretName = SecretClaimPolicy.X509SecretName(identity, x509);
-        if (!DnsSubdomain().IsMatch(secretName) || secretName.Length > 253)
-        {
-            return Invalid(spiffeId, $"spec.x509.secretName \"{secretName}\" is not a valid Secret name");
-        }
-        var ttlText = string.IsNullOrEmpty(x509.Ttl) ? null : x509.Ttl;
-        var ttl = DesiredIdentity.DefaultTtl;
-        if (ttlText is not null && !Durations.TryParse(ttlText, out ttl))
-        {
-            return Invalid(spiffeId, $"spec.x509.ttl \"{ttlText}\" is not a duration: write it like 24h or 90m");
-        }
-        if (ttl < DesiredIdentity.MinTtl || ttl > DesiredIdentity.MaxTtl)
-        {
-            return Invalid(spiffeId, $"spec.x509.ttl {Durations.Format(ttl)} is out of range: use between 1m and 8760h");
-        }
-        var renewBefore = TimeSpan.FromTicks(ttl.Ticks / 3);
-        if (!string.IsNullOrEmpty(x509.RenewBefore))
-        {
-            if (!Durations.TryParse(x509.RenewBefore, out renewBefore))
-            {
-                return Invalid(spiffeId, $"spec.x509.renewBefore \"{x509.RenewBefore}\" is not a duration: write it like 8h or 30m");
-            }
-            if (renewBefore >= ttl || renewBefore <= TimeSpan.Zero)
-            {
-                return Invalid(spiffeId, $"spec.x509.renewBefore {x509.RenewBefore} must be shorter than ttl {Durations.Format(ttl)} and above zero");
-            }
-        }
-        if (!KeyAlgorithms.TryParse(x509.KeyAlgorithm, out var algorithm))
-        {
-            return Invalid(spiffeId, $"spec.x509.keyAlgorithm \"{x509.KeyAlgorithm}\" is not supported: use one of {string.Join(", ", Enum.GetNames<KeyAlgorithm>())}");
-        }
-        var dnsNames = x509.DnsNames?.ToList() ?? [];
-        if (dnsNames.FirstOrDefault(d => !DnsName().IsMatch(d) || d.Length > 253) is { } badDns)
-        {
-            return Invalid(spiffeId, $"spec.x509.dnsNames entry \"{badDns}\" is not a DNS name");
-        }
-        if (DnsNamePolicy.FirstNotAllowed(dnsNames, ns, clusterDomain, allowedDnsNames) is { } notAllowed)
-        {
-            return new DesiredIdentity(spiffeId, null, null) { NotAllowed = notAllowed };
-        }
-        return new DesiredIdentity(spiffeId, new DesiredCertificate(secretName, ttl, renewBefore, algorithm, dnsNames.Distinct().ToList()), null);
+        var (certificate, invalid, notAllowed) = DesiredCertificate.FromSpec(identity, x509, clusterDomain, allowedDnsNames);
+        return invalid is not null ? Invalid(spiffeId, invalid) : new DesiredIdentity(spiffeId, certificate, null) { NotAllowed = notAllowed };
     }
 
     private static DesiredIdentity Invalid(SpiffeId id, string message) => new(id, null, message);
 
     /// <summary>
     /// The CRD's CEL rules (x-kubernetes-validations) on spec as a whole, apiKeys and acceptsFrom. The x509 rules (ttl
-    /// range, renewBefore &lt; ttl) are checked above with the fields they read, and rotation's "exactly one of every and
-    /// schedule" in <see cref="Keys.KeySchedule.Parse"/>.
+    /// range, renewBefore &lt; ttl) are checked in <see cref="DesiredCertificate.FromSpec"/> with the fields they read, and rotation's "exactly one of every and
+    /// schedule" in <see cref="KeySchedule.Parse"/>.
     /// </summary>
     private static string? SpecRules(ServiceIdentitySpec spec)
     {
@@ -120,7 +75,4 @@ internal static partial class SpecResolver
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex DnsSubdomain();
-
-    [GeneratedRegex(@"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
-    private static partial Regex DnsName();
 }

@@ -8,23 +8,23 @@ using Microsoft.Extensions.Logging;
 using Sigil.Api;
 using Sigil.Authority;
 using Sigil.Identity;
+using Sigil.Credentials;
+using Sigil.Credentials.ApiKeys;
+using Sigil.Credentials.X509;
 using Sigil.Observability;
-using Sigil.Reconciliation.Keys;
-using Sigil.Reconciliation.Policies;
 using Sigil.Runtime;
 
 namespace Sigil.Reconciliation;
 
 /// <summary>
-/// One pass over one ServiceIdentity: gather (caches, then the API only for a Secret the cache cannot see),
-/// decide (<see cref="SpecResolver"/>, <see cref="ReissuePolicy"/>, <see cref="KeySchedule"/>, <see cref="VerifierPlan"/>,
-/// <see cref="StatusBuilder"/>, all pure), act (Secrets, trust bundle, status, events, restarts; each only when
-/// it changes). Requeues at the earliest time something is due.
+/// One pass over one ServiceIdentity, composing the credential kinds: resolve the spec (<see cref="SpecResolver"/>), ask
+/// each kind for its outcome (<see cref="X509Reconciler"/>, <see cref="ApiKeyReconciler"/>; each gathers, decides with its
+/// pure policies and writes its own Secrets), then combine them into readiness and status (<see cref="StatusBuilder"/>),
+/// keep the trust bundle, record events, restart workloads. One credential's problem never stops another's; the Ready
+/// condition shows the first. Requeues at the earliest time something is due.
 /// </summary>
 internal sealed class IdentityReconciler
 {
-    public static readonly TimeSpan ConflictRecheck = TimeSpan.FromMinutes(1);
-
     private readonly IKubernetes _client;
     private readonly Informer<ServiceIdentity> _identities;
     private readonly Func<TrustSnapshot> _trust;
@@ -34,7 +34,7 @@ internal sealed class IdentityReconciler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RecentWrites<ServiceIdentity> _writtenIdentities;
-    private readonly SecretAccess _secretAccess;
+    private readonly X509Reconciler _x509;
     private readonly ApiKeyReconciler _apiKeys;
     private readonly RestartPlanner _restarts;
     private readonly TrustBundlePublisher _trustBundles;
@@ -47,8 +47,8 @@ internal sealed class IdentityReconciler
         (_client, _identities, _trust, _trustDomain, _events, _metrics, _time, _logger) =
             (client, identities, trust, options.TrustDomain, events, metrics, time, logger);
         _writtenIdentities = new RecentWrites<ServiceIdentity>(identities);
-        _secretAccess = secrets;
-        _apiKeys = new ApiKeyReconciler(identities, _secretAccess, _trustDomain, events, metrics, logger)
+        _x509 = new X509Reconciler(secrets, trust, metrics, logger);
+        _apiKeys = new ApiKeyReconciler(identities, secrets, _trustDomain, events, metrics, logger)
         {
             StepHook = stepHook,
             BundlePropagation = options.BundlePropagation,
@@ -83,8 +83,6 @@ internal sealed class IdentityReconciler
         }
     }
 
-    private sealed record CertificateOutcome(Readiness? NotReady, X509Status? X509, DateTimeOffset? RotatedAt, (string Reason, string Note)? Event, TimeSpan? Recheck);
-
     private async Task<ReconcileResult> ReconcileAsync(ServiceIdentity identity, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
@@ -106,18 +104,15 @@ internal sealed class IdentityReconciler
         }
         var rotateRequest = identity.Metadata.Annotations is { } annotations && annotations.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
 
-        // A name it may not claim stops only the certificate: the existing one is neither renewed nor reissued (so status shows
-        // no renewal time, and none wakes this identity: the Namespace's annotation or a spec change does), the keys go on.
+        // A name it may not claim stops only the certificate; the keys go on.
         var certificate = desired.NotAllowed is { } notAllowed
-            ? new CertificateOutcome(new Readiness(false, Reasons.NotAllowed, notAllowed), identity.Status?.X509 is { } shown ? shown with { RenewalTime = null } : null, null, null, null)
-            : desired.Certificate is { } wanted ? await ReconcileCertificateAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now, ct) : null;
+            ? X509Reconciler.NotAllowed(identity, notAllowed)
+            : desired.Certificate is { } wanted
+                ? await _x509.ReconcileAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now,
+                    failure => SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, failure, identity.Status?.X509, identity.Status?.ApiKeys, null, null, now), "Warning", ct), ct)
+                : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
-        if (certificate?.X509 is { NotAfter: { } notAfter, RenewalTime: { } renewal })
-        {
-            _metrics.CertificateExpiration.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(notAfter.ToUnixTimeSeconds());
-            _metrics.CertificateRenewal.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name).Set(renewal.ToUnixTimeSeconds());
-        }
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
         // The newest trust set, not the one this pass started with: a bundle must never go back to an older one.
         await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, _trust(), ct);
@@ -146,78 +141,16 @@ internal sealed class IdentityReconciler
         return ReconcileResult.After(wait > TimeSpan.Zero ? (wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1)) : TimeSpan.FromMinutes(1));
     }
 
-    private async Task<CertificateOutcome> ReconcileCertificateAsync(ServiceIdentity identity, SpiffeId spiffeId, DesiredCertificate certificate,
-        string? rotateRequest, TrustSnapshot trust, DateTimeOffset now, CancellationToken ct)
-    {
-        var ns = identity.Metadata.NamespaceProperty;
-        var secret = await _secretAccess.ReadAsync(ns, certificate.SecretName, ct);
-        if (secret is not null && !Rendering.IsOwnedBy(secret, identity))
-        {
-            var message = $"Secret {certificate.SecretName} exists and was not created by Sigil for this identity: delete it or set spec.x509.secretName to another name";
-            return new CertificateOutcome(new Readiness(false, Reasons.SecretConflict, message), identity.Status?.X509, null, null, ConflictRecheck);
-        }
-
-        var stored = secret is null ? null : SecretReader.Read(secret);
-        var decision = ReissuePolicy.Evaluate(new CertificateInput(spiffeId, certificate, stored, trust.Issuers, rotateRequest, now));
-        if (decision is null)
-        {
-            var facts = stored!.Facts!;
-            // A leaf of a retiring CA moves at its place in the migration window: a wake-up, not a status change (status keeps
-            // the renewal time, so a CA rotation costs each identity no status write until its certificate is reissued).
-            var move = ReissuePolicy.MigrationTime(facts, trust.Issuers) is { } at && at > now ? at - now : (TimeSpan?)null;
-            return new CertificateOutcome(null, X509(certificate, facts), null, null, move);
-        }
-        if (now >= trust.Signer.NotAfter - SvidIssuer.ClockSkewAllowance)
-        {
-            // Nothing valid can be issued: the CA that signs has run out (an expired --ca-secret nobody replaced).
-            var message = $"the CA expired at {trust.Signer.NotAfter:u} and no successor can be made: replace the CA Secret";
-            return new CertificateOutcome(new Readiness(false, Reasons.IssuanceFailed, message), identity.Status?.X509, null, null, TimeSpan.FromMinutes(1));
-        }
-
-        IssuedSvid svid;
-        try
-        {
-            svid = trust.Issuer.Issue(new SvidRequest(spiffeId, certificate.DnsNames, certificate.KeyAlgorithm, certificate.Ttl));
-        }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException)
-        {
-            await SetStatusAsync(identity, StatusBuilder.Build(identity, spiffeId, new Readiness(false, Reasons.IssuanceFailed, $"could not issue a certificate: {e.GetType().Name}"),
-                identity.Status?.X509, identity.Status?.ApiKeys, null, null, now), "Warning", ct);
-            throw;
-        }
-        var request = string.IsNullOrEmpty(rotateRequest) ? stored?.RotationRequest : rotateRequest;
-        // ca.crt is the newest trust set (it holds the CA that signed this leaf, which is never dropped while it signs).
-        await _secretAccess.WriteAsync(Rendering.SvidSecret(identity, certificate, spiffeId, svid with { TrustBundlePem = _trust().BundlePem }, request), secret, ct);
-        var reason = decision.Reason switch
-        {
-            ReissueReasons.DueForRenewal or ReissueReasons.CaRotated => Reasons.Renewed,
-            ReissueReasons.ManualRotation => Reasons.Rotated,
-            _ => Reasons.Issued,
-        };
-        _metrics.Rotations.WithLabels(ns, identity.Metadata.Name, "x509").Inc();
-        var issued = svid.Facts;
-        _logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, spiffeId.ToString(), issued.SerialNumber, issued.NotAfter, decision.Reason);
-        var x509 = X509(certificate, issued);
-        return new CertificateOutcome(null, x509, now,
-            (reason, $"{reason} certificate serial {issued.SerialNumber} (SHA-256 {issued.FingerprintSha256[..16]}...) for {spiffeId}, valid until {issued.NotAfter:u}: {decision.Message}"), null);
-    }
-
-    private static X509Status X509(DesiredCertificate certificate, CertificateFacts facts) =>
-        StatusBuilder.X509(certificate.SecretName, facts, ReissuePolicy.RenewalTime(facts, certificate));
-
     private static string ReadyMessage(X509Status? x509, DesiredCertificate? certificate, IReadOnlyList<ApiKeyStatus> keys)
     {
         var parts = new List<string>();
         if (x509 is not null && certificate is not null)
         {
-            // Cut short: it got less than its ttl, because its CA runs out first (the same whichever CA signs now).
-            var capped = x509.NotBefore is { } from && x509.NotAfter is { } to && to - from - SvidIssuer.ClockSkewAllowance < certificate.Ttl - TimeSpan.FromMinutes(1);
-            parts.Add($"certificate serial {x509.SerialNumber} is valid until {x509.NotAfter:u}"
-                + (capped ? " (cut short by its CA's own expiry; it moves to the next CA when that one signs)" : ""));
+            parts.Add(X509Rendering.ReadyMessage(x509, certificate));
         }
         if (keys.Count > 0)
         {
-            parts.Add($"{keys.Count} API key{(keys.Count == 1 ? "" : "s")} current");
+            parts.Add(ApiKeyRendering.ReadyMessage(keys));
         }
         return parts.Count == 0 ? "no credentials requested: spec.x509 and spec.apiKeys are empty" : string.Join("; ", parts);
     }

@@ -1,12 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sigil.Api;
+using Sigil.Credentials;
 using Sigil.Identity;
 
 namespace Sigil.Reconciliation;
-
-/// <summary>The Ready condition a pass concluded with.</summary>
-internal sealed record Readiness(bool Ready, string Reason, string Message);
 
 /// <summary>Builds the status a pass should leave behind, and tells whether it differs from what is stored (pure).</summary>
 internal static class StatusBuilder
@@ -52,17 +50,6 @@ internal static class StatusBuilder
             LastRotationRequest = lastRotationRequest ?? previous?.LastRotationRequest,
         };
     }
-
-    public static X509Status X509(string secretName, CertificateFacts facts, DateTimeOffset renewalTime) => new()
-    {
-        SecretName = secretName,
-        SerialNumber = facts.SerialNumber,
-        FingerprintSha256 = facts.FingerprintSha256,
-        KeyAlgorithm = facts.KeyAlgorithm?.ToString(),
-        NotBefore = facts.NotBefore,
-        NotAfter = facts.NotAfter,
-        RenewalTime = renewalTime,
-    };
 
     /// <summary>Whether writing <paramref name="desired"/> would change what is stored (to the second, as the API keeps times).</summary>
     public static bool Differs(ServiceIdentityStatus? current, ServiceIdentityStatus desired) => ToJson(current) != ToJson(desired);

@@ -27,8 +27,8 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
     /// </summary>
     public async Task<bool> EnsureAsync(string ns, TrustSnapshot trust, CancellationToken ct)
     {
-        var current = cache.Get(ns, Rendering.TrustBundleName);
-        if (current is not null && Rendering.TrustBundleMatches(current, trust))
+        var current = cache.Get(ns, TrustBundleConfigMap.Name);
+        if (current is not null && TrustBundleConfigMap.Matches(current, trust))
         {
             return true;
         }
@@ -36,7 +36,7 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
         {
             return true;
         }
-        var desired = Rendering.TrustBundle(ns, trust, current?.Metadata.ResourceVersion);
+        var desired = TrustBundleConfigMap.Render(ns, trust, current?.Metadata.ResourceVersion);
         try
         {
             if (current is null)
@@ -46,7 +46,7 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
             }
             else
             {
-                await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, Rendering.TrustBundleName, ns, cancellationToken: ct);
+                await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, TrustBundleConfigMap.Name, ns, cancellationToken: ct);
             }
             return false;
         }
@@ -57,7 +57,7 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
             // Already there but not in the cache: ours, just created (the cache will catch up), or one Sigil did not create.
-            var existing = await client.CoreV1.ReadNamespacedConfigMapAsync(Rendering.TrustBundleName, ns, cancellationToken: ct);
+            var existing = await client.CoreV1.ReadNamespacedConfigMapAsync(TrustBundleConfigMap.Name, ns, cancellationToken: ct);
             if (existing.Metadata.Labels is { } labels && labels.TryGetValue(Api.Labels.ManagedBy, out var managedBy) && managedBy == Api.Labels.ManagedByValue)
             {
                 return false;
@@ -67,7 +67,7 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
             if (firstSeen)
             {
                 logger.LogWarning("ConfigMap {Namespace}/{ConfigMap} exists and was not created by Sigil; leaving it alone. Delete it to let Sigil publish the trust bundle there",
-                    ns, Rendering.TrustBundleName);
+                    ns, TrustBundleConfigMap.Name);
             }
             return true;
         }

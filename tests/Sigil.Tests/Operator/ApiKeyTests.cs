@@ -1,7 +1,7 @@
 using System.Text;
 using k8s;
 using Sigil.Api;
-using Sigil.Reconciliation.Keys;
+using Sigil.Credentials.ApiKeys;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Operator;

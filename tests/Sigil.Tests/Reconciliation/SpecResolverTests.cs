@@ -1,5 +1,6 @@
 using k8s.Models;
 using Sigil.Api;
+using Sigil.Credentials.X509;
 using Sigil.Identity;
 using Sigil.Reconciliation;
 
@@ -115,15 +116,4 @@ public sealed class SpecResolverTests
     }
 
     private static ApiKeySpec Key(string name) => new() { Name = name, Audience = "orders", Rotation = new RotationSpec { Every = "720h" } };
-
-    [Theory]
-    [InlineData("24h", 24 * 3600)]
-    [InlineData("1h30m", 5400)]
-    [InlineData("90s", 90)]
-    [InlineData("720h", 720 * 3600)]
-    public void Durations_read_like_Go_durations(string text, int seconds)
-    {
-        Assert.True(Durations.TryParse(text, out var d));
-        Assert.Equal(TimeSpan.FromSeconds(seconds), d);
-    }
 }

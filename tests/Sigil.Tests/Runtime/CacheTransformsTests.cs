@@ -1,6 +1,6 @@
 using System.Text;
 using k8s.Models;
-using Sigil.Reconciliation;
+using Sigil.Credentials.X509;
 using Sigil.Runtime;
 
 namespace Sigil.Tests.Runtime;

@@ -112,8 +112,8 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
     };
 
     /// <summary>The receiver's keys.json entries.</summary>
-    public async Task<List<Sigil.Reconciliation.Keys.VerifierEntry>> VerifierAsync(string ns, string receiver) =>
-        [.. Sigil.Reconciliation.Keys.VerifierPlan.Parse((await SecretAsync(ns, receiver + "-verifiers"))?.Data?["keys.json"])];
+    public async Task<List<Sigil.Credentials.ApiKeys.VerifierEntry>> VerifierAsync(string ns, string receiver) =>
+        [.. Sigil.Credentials.ApiKeys.VerifierPlan.Parse((await SecretAsync(ns, receiver + "-verifiers"))?.Data?["keys.json"])];
 
     public async Task CreateAsync(string ns, ServiceIdentity identity) =>
         await Client.CustomObjects.CreateNamespacedCustomObjectAsync(identity, ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural);

@@ -1,0 +1,53 @@
+using Sigil.Api;
+using Sigil.Identity;
+
+namespace Sigil.Credentials;
+
+/// <summary>
+/// Who receives a caller's key (pure). A key's audience is a ServiceIdentity in the caller's namespace or a
+/// SPIFFE ID; its key reaches a receiver only if the receiver's acceptsFrom names the caller, by
+/// serviceIdentity (same namespace) or by SPIFFE ID.
+/// </summary>
+internal static class Consent
+{
+    public static SpiffeId IdOf(ServiceIdentity identity, string trustDomain) =>
+        new(trustDomain, identity.Metadata.NamespaceProperty,
+            string.IsNullOrEmpty(identity.Spec.ServiceAccountName) ? identity.Metadata.Name : identity.Spec.ServiceAccountName);
+
+    public static IReadOnlyList<ServiceIdentity> Receivers(string audience, ServiceIdentity caller, IEnumerable<ServiceIdentity> all, string trustDomain)
+    {
+        if (!audience.StartsWith("spiffe://", StringComparison.Ordinal))
+        {
+            return all.Where(i => i.Metadata.NamespaceProperty == caller.Metadata.NamespaceProperty && i.Metadata.Name == audience).ToList();
+        }
+        return all.Where(i => IdOf(i, trustDomain).ToString() == audience).ToList();
+    }
+
+    public static bool Accepts(ServiceIdentity receiver, string callerSpiffeId, string trustDomain, IEnumerable<ServiceIdentity> all) =>
+        (receiver.Spec.AcceptsFrom ?? []).Any(a =>
+            (a.SpiffeId is { Length: > 0 } id && id == callerSpiffeId)
+            || (a.ServiceIdentity is { Length: > 0 } name && all.Any(i => i.Metadata.NamespaceProperty == receiver.Metadata.NamespaceProperty
+                && i.Metadata.Name == name && IdOf(i, trustDomain).ToString() == callerSpiffeId)));
+
+    /// <summary>Identities whose passes depend on this one: the callers whose keys it receives, and the receivers of its keys.</summary>
+    public static IEnumerable<ServiceIdentity> Related(ServiceIdentity identity, IEnumerable<ServiceIdentity> all, string trustDomain)
+    {
+        var callers = all.Where(c => c.Spec.ApiKeys is { Count: > 0 } keys && keys.Any(k => Receivers(k.Audience, c, [identity], trustDomain).Count > 0));
+        var receivers = (identity.Spec.ApiKeys ?? []).SelectMany(k => Receivers(k.Audience, identity, all, trustDomain));
+        return callers.Concat(receivers).Where(i => i.Metadata.Uid != identity.Metadata.Uid);
+    }
+
+    /// <summary>The one-line fix for a caller that no receiver accepts.</summary>
+    public static string NotAcceptedMessage(ApiKeySpec key, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers)
+    {
+        if (receivers.Count == 0)
+        {
+            return $"apiKeys[{key.Name}]: audience \"{key.Audience}\" matches no ServiceIdentity; create it or correct the audience";
+        }
+        var receiver = receivers[0];
+        var entry = receiver.Metadata.NamespaceProperty == caller.Metadata.NamespaceProperty
+            ? $"{{serviceIdentity: {caller.Metadata.Name}}}"
+            : $"{{spiffeID: {callerId}}}";
+        return $"apiKeys[{key.Name}]: {receiver.Metadata.NamespaceProperty}/{receiver.Metadata.Name} does not accept this identity: add {entry} to its spec.acceptsFrom";
+    }
+}

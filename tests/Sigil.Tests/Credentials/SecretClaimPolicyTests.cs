@@ -1,0 +1,98 @@
+using k8s.Models;
+using Sigil.Api;
+using Sigil.Credentials;
+
+namespace Sigil.Tests.Credentials;
+
+/// <summary>One Secret, one credential: who loses when two name the same Secret. Written from the attacker's side.</summary>
+public sealed class SecretClaimPolicyTests
+{
+    private static readonly DateTime T0 = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
+
+    private static ServiceIdentity Identity(string name, string? x509Secret = null, bool x509 = true, string[]? keySecrets = null,
+        DateTime? created = null, string ns = "shop") => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, CreationTimestamp = created ?? T0 },
+        Spec = new ServiceIdentitySpec
+        {
+            X509 = x509 ? new X509Spec { SecretName = x509Secret } : null,
+            ApiKeys = keySecrets?.Select((s, i) => new ApiKeySpec
+            {
+                Name = $"k{i}", SecretName = s == "" ? null : s, Audience = "orders", Rotation = new RotationSpec { Every = "720h" },
+            }).ToList(),
+        },
+    };
+
+    // (because, the identity deciding, the other identities in the cache, a part of the expected message or null for no conflict)
+    private static readonly Dictionary<string, (ServiceIdentity Self, ServiceIdentity[] Others, string? Expected)> Table = new()
+    {
+        ["an identity whose Secrets nobody else names has no conflict"] =
+            (Identity("payments"), [Identity("orders")], null),
+        ["x509.secretName equal to an API key's secretName conflicts within one identity"] =
+            (Identity("payments", x509Secret: "shared", keySecrets: ["shared"]), [], "spec.apiKeys[k0].secretName \"shared\" is also spec.x509.secretName"),
+        ["an API key named like the default SVID Secret conflicts"] =
+            (Identity("payments", keySecrets: ["payments-svid"]), [], "spec.apiKeys[k0].secretName \"payments-svid\" is also spec.x509.secretName"),
+        ["two API keys with the same secretName conflict"] =
+            (Identity("payments", x509: false, keySecrets: ["k", "k"]), [], "spec.apiKeys[k1].secretName \"k\" is also spec.apiKeys[k0].secretName"),
+        ["x509.secretName equal to the identity's own verifier Secret conflicts"] =
+            (Identity("payments", x509Secret: "payments-verifiers"), [], "spec.x509.secretName \"payments-verifiers\" is the name of this identity's verifier Secret"),
+        ["an API key secretName equal to the identity's own verifier Secret conflicts"] =
+            (Identity("payments", x509: false, keySecrets: ["payments-verifiers"]), [], "spec.apiKeys[k0].secretName \"payments-verifiers\" is the name of this identity's verifier Secret"),
+        ["a newer identity naming an older one's SVID Secret loses, and hears whose it is"] =
+            (Identity("thief", x509Secret: "payments-svid", created: T0.AddSeconds(5)), [Identity("payments")],
+                "spec.x509.secretName \"payments-svid\" is already spec.x509.secretName of ServiceIdentity payments, which is older"),
+        ["a newer identity naming an older one's API key Secret loses"] =
+            (Identity("thief", x509: false, keySecrets: ["payments-orders-key"], created: T0.AddSeconds(5)), [Identity("payments", keySecrets: ["payments-orders-key"])],
+                "already spec.apiKeys[k0].secretName of ServiceIdentity payments"),
+        ["a newer identity naming an older one's default API key Secret loses"] =
+            (Identity("thief", x509Secret: "payments-k0-apikey", created: T0.AddSeconds(5)), [Identity("payments", keySecrets: [""])],
+                "already spec.apiKeys[k0].secretName of ServiceIdentity payments"),
+        ["a newer identity naming an older receiver's verifier Secret loses"] =
+            (Identity("thief", x509Secret: "orders-verifiers", created: T0.AddSeconds(5)), [Identity("orders", x509: false)],
+                "already the verifier Secret of ServiceIdentity orders"),
+        ["the older identity keeps its Secret even when it is the one being decided"] =
+            (Identity("payments"), [Identity("thief", x509Secret: "payments-svid", created: T0.AddSeconds(5))], null),
+        ["the older identity wins even when its name sorts later"] =
+            (Identity("aaa", x509Secret: "zzz-svid", created: T0.AddSeconds(1)), [Identity("zzz")], "of ServiceIdentity zzz, which is older"),
+        ["created in the same second, the name decides"] =
+            (Identity("bbb", x509Secret: "shared"), [Identity("aaa", x509Secret: "shared")], "of ServiceIdentity aaa"),
+        ["created in the same second, the earlier name keeps its Secret"] =
+            (Identity("aaa", x509Secret: "shared"), [Identity("bbb", x509Secret: "shared")], null),
+        ["the same Secret name in another namespace is another Secret"] =
+            (Identity("thief", x509Secret: "payments-svid", created: T0.AddSeconds(5), ns: "evil"), [Identity("payments")], null),
+        ["the identity itself in the cache is not a rival"] =
+            (Identity("payments"), [Identity("payments")], null),
+        ["of two older rivals, the oldest is named"] =
+            (Identity("c", x509Secret: "shared", created: T0.AddSeconds(9)),
+                [Identity("b", x509Secret: "shared", created: T0.AddSeconds(5)), Identity("a", x509: false, keySecrets: ["shared"], created: T0.AddSeconds(1))],
+                "of ServiceIdentity a, which is older"),
+    };
+
+    public static TheoryData<string> Cases => [.. Table.Keys];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Two_credentials_never_write_one_Secret(string because)
+    {
+        var (self, others, expected) = Table[because];
+
+        var conflict = SecretClaimPolicy.Conflict(self, others);
+
+        if (expected is null)
+        {
+            Assert.True(conflict is null, $"{because}: got {conflict}");
+        }
+        else
+        {
+            Assert.True(conflict?.Contains(expected, StringComparison.Ordinal) == true, $"{because}: got {conflict ?? "no conflict"}");
+        }
+    }
+
+    [Fact]
+    public void Every_credential_claims_its_Secret_and_the_verifier_name_is_always_reserved()
+    {
+        var claims = SecretClaimPolicy.ClaimsOf(Identity("payments", keySecrets: ["", "custom"]));
+
+        Assert.Equal(["payments-svid", "payments-k0-apikey", "custom", "payments-verifiers"], claims.Select(c => c.SecretName));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text;
+using k8s.Models;
+using Sigil.Identity;
+using Sigil.Credentials.X509;
+using Sigil.Tests.Support;
+
+namespace Sigil.Tests.Credentials.X509;
+
+public sealed class SecretReaderTests
+{
+    private static readonly SpiffeId Payments = new("cluster.local", "shop", "payments");
+    private static readonly DesiredCertificate Desired = new("payments-svid", TimeSpan.FromHours(24), TimeSpan.FromHours(8), KeyAlgorithm.Ed25519, []);
+
+    private static V1Secret Secret(IssuedSvid svid, string keyPem) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "payments-svid" },
+        Type = "kubernetes.io/tls",
+        Data = new Dictionary<string, byte[]>
+        {
+            ["tls.crt"] = Encoding.ASCII.GetBytes(svid.CertificateChainPem),
+            ["tls.key"] = Encoding.ASCII.GetBytes(keyPem),
+            ["ca.crt"] = Encoding.ASCII.GetBytes(svid.TrustBundlePem),
+        },
+    };
+
+    private static ReissueDecision? Decide(CertificateAuthority ca, V1Secret secret) => ReissuePolicy.Evaluate(new CertificateInput(
+        Payments, Desired, SecretReader.Read(secret), IssuerView.Single(ca.KeyIdHex, ca.NotAfter), null, DateTimeOffset.UtcNow));
+
+    [Fact]
+    public void A_Secret_holding_the_PKCS8_v2_Ed25519_key_an_earlier_version_wrote_is_reissued_once_then_left_alone()
+    {
+        using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        var issuer = new SvidIssuer(ca, TimeProvider.System);
+        var before = issuer.Issue(new SvidRequest(Payments, [], KeyAlgorithm.Ed25519, Desired.Ttl));
+        var earlier = Secret(before, EarlierSigil.Ed25519KeyAsPkcs8V2(before.PrivateKeyPem));
+
+        var stored = SecretReader.Read(earlier);
+        var first = Decide(ca, earlier);
+        var after = issuer.Issue(new SvidRequest(Payments, [], KeyAlgorithm.Ed25519, Desired.Ttl));
+        var second = Decide(ca, Secret(after, after.PrivateKeyPem));
+
+        Assert.True(stored.KeyMatchesCertificate);
+        Assert.False(stored.KeyReadableEverywhere);
+        Assert.Equal(ReissueReasons.KeyEncodingOutdated, first?.Reason);
+        Assert.Null(second);
+    }
+
+    public static TheoryData<KeyAlgorithm> Algorithms => [.. Enum.GetValues<KeyAlgorithm>()];
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void A_Secret_Sigil_writes_now_has_a_key_every_consumer_can_read(KeyAlgorithm algorithm)
+    {
+        using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        var svid = new SvidIssuer(ca, TimeProvider.System).Issue(new SvidRequest(Payments, [], algorithm, Desired.Ttl));
+
+        var stored = SecretReader.Read(Secret(svid, svid.PrivateKeyPem));
+
+        Assert.True(stored.KeyMatchesCertificate);
+        Assert.True(stored.KeyReadableEverywhere);
+    }
+}
