@@ -18,6 +18,10 @@ internal sealed record KeysOutcome(Readiness? NotReady, IReadOnlyList<ApiKeyStat
 /// verifiers until rotation + grace). As a receiver:
 /// keep &lt;name&gt;-verifiers to the callers it accepts and drop expired keys. Every step reads what the cluster
 /// holds, so a pass interrupted anywhere finishes the same rotation next time, never rotating twice or early.
+/// The act step of the API-key kind: <see cref="DesiredApiKey"/> reads each key, <see cref="RotationPolicy"/> says whether
+/// it is due, <see cref="PromotionPolicy"/> when its next key may be presented, <see cref="ApiKeyRendering"/> renders the
+/// Secrets. Each key stands alone: one that cannot proceed (a bad rotation rule, a Secret Sigil did not create) reports
+/// why, and the identity's other keys still issue and rotate.
 /// </summary>
 internal sealed class ApiKeyReconciler(
     Informer<ServiceIdentity> identities,
