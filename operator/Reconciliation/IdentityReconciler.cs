@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Sigil.Api;
