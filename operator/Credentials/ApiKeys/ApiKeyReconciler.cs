@@ -67,6 +67,9 @@ internal sealed class ApiKeyReconciler(
             if (secret is not null && !ManagedSecrets.IsOwnedBy(secret, identity))
             {
                 notReady ??= ManagedSecrets.Conflict(secretName, $"delete it or set apiKeys[{key.Name}].secretName");
+                // As for certificates: look again in a while, in case the Secret goes away without an event that reaches us.
+                var recheck = now + X509.X509Reconciler.ConflictRecheck;
+                nextDue = nextDue is { } due && due < recheck ? due : recheck;
                 continue;
             }
 
