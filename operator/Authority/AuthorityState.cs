@@ -29,19 +29,25 @@ internal sealed record AuthorityState(
     string? RotationRequest,
     long Sequence)
 {
-    /// <summary>Every certificate the bundles hold, in order: active, prepared, retiring; each anchor once.</summary>
+    /// <summary>
+    /// Every certificate the bundles hold, each anchor once, oldest first (by notBefore, then fingerprint). The order
+    /// does not follow the roles: activation only swaps roles, and a bundle that changed order would be rewritten into
+    /// every SVID Secret (a write per identity PRODUCT.md does not budget) and change bundle.spiffe without a new
+    /// spiffe_sequence.
+    /// </summary>
     public IReadOnlyList<X509Certificate2> Trusted()
     {
-        var all = new List<X509Certificate2>();
+        var all = new List<(X509Certificate2 Certificate, string Sha256)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in new[] { Active.Anchor, Prepared?.Anchor }.OfType<X509Certificate2>().Concat(Retiring.Select(r => r.Anchor)))
         {
-            if (seen.Add(c.GetCertHashString(HashAlgorithmName.SHA256)))
+            var sha256 = c.GetCertHashString(HashAlgorithmName.SHA256);
+            if (seen.Add(sha256))
             {
-                all.Add(c);
+                all.Add((c, sha256));
             }
         }
-        return all;
+        return [.. all.OrderBy(c => c.Certificate.NotBefore.ToUniversalTime()).ThenBy(c => c.Sha256, StringComparer.Ordinal).Select(c => c.Certificate)];
     }
 
     public static CaValidity ValidityOf(X509Certificate2 c) => new(c.NotBefore.ToUniversalTime(), c.NotAfter.ToUniversalTime());
