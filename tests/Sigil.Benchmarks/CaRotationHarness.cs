@@ -196,7 +196,7 @@ internal static class CaRotationHarness
         Console.WriteLine($"verification (.NET X509Chain): {failures} failures in {checks} checks ({leaves.Count} leaves x {bundles.Count} distinct bundles, "
             + $"from {maps.Items.Count} namespace bundles and {leaves.Count} Secrets' ca.crt)");
         Console.WriteLine($"leaves signed by the new CA: {leaves.Count(l => l.Leaf.Issuer == successor.Subject)} of {count}; "
-            + $"CAs per bundle at the end: {string.Join(", ", bundles.Select(CountCertificates).Distinct())}");
+            + $"distinct bundles at the end hold {string.Join(" and ", bundles.Select(CountCertificates))} CAs (more than one: the successor's own successor, prepared)");
 
         var folder = Directory.CreateTempSubdirectory("sigil-ca-rotation-").FullName;
         try
