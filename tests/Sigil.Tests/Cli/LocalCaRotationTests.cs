@@ -87,6 +87,13 @@ public sealed class LocalCaRotationTests
             while (started.Elapsed < deadline)
             {
                 var next = started.Elapsed + TimeSpan.FromSeconds(3);
+                if (process.HasExited)
+                {
+                    lock (log)
+                    {
+                        Assert.Fail($"sigil local exited with {process.ExitCode} after {started.Elapsed.TotalSeconds:F0} s; it printed last:\n{string.Join('\n', log.TakeLast(40))}");
+                    }
+                }
                 var sample = await SampleAsync(folder, Kubectl, started.Elapsed, failures);
                 samples.Add(sample);
                 output?.WriteLine($"{sample.At.TotalSeconds,6:F0}s CAs {string.Join(' ', sample.CasPerBundle.Select(b => $"{b.Key}={b.Value.Count}"))} "
