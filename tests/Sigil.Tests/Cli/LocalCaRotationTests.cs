@@ -80,6 +80,13 @@ public sealed class LocalCaRotationTests
                 Assert.True(ready.ExitCode == 0, ready.Output);
             }
 
+            string Stopped()
+            {
+                lock (log)
+                {
+                    return $"sigil local exited with {process.ExitCode} after {started.Elapsed.TotalSeconds:F0} s; it printed last:\n{string.Join('\n', log.TakeLast(40))}";
+                }
+            }
             var samples = new List<Sample>();
             var failures = new List<string>();
             string? yamlWithTwoCas = null;
@@ -89,12 +96,17 @@ public sealed class LocalCaRotationTests
                 var next = started.Elapsed + TimeSpan.FromSeconds(3);
                 if (process.HasExited)
                 {
-                    lock (log)
-                    {
-                        Assert.Fail($"sigil local exited with {process.ExitCode} after {started.Elapsed.TotalSeconds:F0} s; it printed last:\n{string.Join('\n', log.TakeLast(40))}");
-                    }
+                    Assert.Fail(Stopped());
                 }
-                var sample = await SampleAsync(folder, Kubectl, started.Elapsed, failures);
+                Sample sample;
+                try
+                {
+                    sample = await SampleAsync(folder, Kubectl, started.Elapsed, failures);
+                }
+                catch (Exception e) when (e is not OperationCanceledException && process.WaitForExit(2_000))
+                {
+                    throw new Xunit.Sdk.XunitException(Stopped(), e);
+                }
                 samples.Add(sample);
                 output?.WriteLine($"{sample.At.TotalSeconds,6:F0}s CAs {string.Join(' ', sample.CasPerBundle.Select(b => $"{b.Key}={b.Value.Count}"))} "
                     + $"seq {string.Join(' ', sample.SequencePerBundle.Values.Distinct())} issuers {string.Join(", ", sample.IssuerPerLeaf.Values.Distinct())} failures {sample.Failures}");
