@@ -43,7 +43,7 @@ internal sealed class TrustSnapshot
 
     public SvidIssuer Issuer { get; }
 
-    /// <summary>Every trusted certificate, in bundle order: active, prepared, retiring.</summary>
+    /// <summary>Every trusted certificate, in bundle order: oldest first, whatever its role.</summary>
     public IReadOnlyList<X509Certificate2> Trusted { get; }
 
     /// <summary>ca.crt of every bundle and SVID Secret.</summary>

@@ -79,11 +79,12 @@ public sealed class CertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(UriNameConstraint(trustDomain));
-        // notBefore is back-dated for clock skew, by at most 5 minutes and a sixtieth of the lifetime, so that the
-        // rotation schedule (fractions of notAfter - notBefore) stays true to --ca-ttl for the short ttls of trials.
-        var ttl = lifetime ?? TimeSpan.FromHours(8760);
-        var skew = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, ttl.Ticks / 60));
-        using var root = request.CreateSelfSigned(now - skew, now + ttl);
+        // notBefore is back-dated for clock skew; notAfter is exactly the lifetime from now. The rotation schedule keys off
+        // notAfter - notBefore, so the back-dating is at most a sixtieth of the lifetime: a full 5 minutes would turn
+        // --ca-ttl 6m into an 11-minute lifetime, prepare the next CA 30 s after this one and rotate in a cascade.
+        var validFor = lifetime ?? TimeSpan.FromHours(8760);
+        var backDated = TimeSpan.FromSeconds(Math.Floor(Math.Min(TimeSpan.FromMinutes(5).TotalSeconds, validFor.TotalSeconds / 60)));
+        using var root = request.CreateSelfSigned(now - backDated, now + validFor);
         return FromPem(root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
