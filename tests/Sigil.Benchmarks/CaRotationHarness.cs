@@ -22,11 +22,9 @@ namespace Sigil.Benchmarks;
 /// verb and resource, the peak write rate against the configured QPS, and verification failures at the end.
 /// </summary>
 /// <remarks>
-/// A manual rotation spreads the leaves' moves over half of what the old CA has left (at most an hour), so with the
-/// default one-year CA it would take an hour by design. The harness therefore starts the operator with a short
-/// --ca-ttl (24 x N / QPS seconds, at least 3 minutes): long enough that the automatic prepare (at half the lifetime)
-/// comes after the identities are Ready and the manual trigger, and that the migration window (about a quarter of the
-/// lifetime) holds every reissue at a fraction of the QPS; short enough to finish in minutes.
+/// After a manual rotation leaves move within --bundle-propagation, at the rate the client's limit allows. The harness
+/// starts the operator with a short --ca-ttl (24 x N / QPS seconds, at least 3 minutes) so that the new CA's own
+/// successor is prepared within the run, which marks the end of what is counted as this rotation's writes.
 /// The QPS defaults to max(50, N / 20): the operator's default 50 would need 3 x 10,000 / 50 = 10 minutes for the
 /// first issuance of 10,000 identities alone.
 /// </remarks>
