@@ -186,7 +186,8 @@ internal sealed class ApiKeyReconciler(
         var secret = await secrets.ReadAsync(ns, name, ct);
         if (secret is not null && !ManagedSecrets.IsOwnedBy(secret, receiver))
         {
-            return (ManagedSecrets.Conflict(name, "delete it"), null);
+            // Sigil sees no event when a Secret it did not label goes away: look again in a while, as for caller keys.
+            return (ManagedSecrets.Conflict(name, "delete it"), now + X509.X509Reconciler.ConflictRecheck);
         }
         var all = identities.Enumerate().ToList();
         var existing = VerifierPlan.Parse(ManagedSecrets.Bytes(secret, "keys.json"));
