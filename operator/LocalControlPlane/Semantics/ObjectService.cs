@@ -104,6 +104,12 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         if (!options.DryRun)
         {
             AfterWrite(type, stored);
+            // kube-apiserver accepts an object whose owners are all gone (a controller that wrote for an owner deleted a
+            // moment before), and its garbage collector then deletes it; here that collection happens at once.
+            if (ObjectStore.OwnerUids(stored).ToList() is { Count: > 0 } owners && !owners.Any(tx.UidExists))
+            {
+                RemoveAndCollect(tx, type.StorageKey, stored, "Background");
+            }
         }
         return new WriteResult(ToView(type, stored), 201, warnings);
     }, options.DryRun);

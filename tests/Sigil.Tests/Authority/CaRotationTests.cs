@@ -59,8 +59,10 @@ public sealed class CaRotationTests
             return Certificates(ca, "tls.crt")[0].Thumbprint == successor && !ca.Data.ContainsKey("retiring.crt") && !ca.Data.ContainsKey("prepared.crt");
         }, TimeSpan.FromSeconds(30), "the rotation never finished");
         var final = await CaSecretAsync(op);
-        var bundle = Certificates(await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns), "ca.crt");
-        Assert.Equal([successor], bundle.Select(c => c.Thumbprint));
+        // The drop is stored first, then published: the bundles follow within a pass.
+        X509Certificate2Collection bundle = [];
+        await Eventually.TrueAsync(async () => (bundle = Certificates(await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns), "ca.crt"))
+            .Select(c => c.Thumbprint).SequenceEqual([successor]), TimeSpan.FromSeconds(15), "the namespace's bundle never dropped the original CA");
         foreach (var name in new[] { "api", "worker" })
         {
             await Eventually.TrueAsync(async () =>

@@ -199,6 +199,25 @@ public sealed class ObjectSemanticsTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task An_object_created_for_an_owner_that_is_gone_is_collected(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        var ns = await cluster.CreateNamespaceAsync();
+        var owner = await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new() { Name = "owner" } }, ns);
+        await cluster.Client.CoreV1.DeleteNamespacedConfigMapAsync("owner", ns);
+
+        // What a controller does when it writes for an owner deleted a moment before: the API accepts it, the collector removes it.
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new() { Name = "late", OwnerReferences = [new() { ApiVersion = "v1", Kind = "ConfigMap", Name = "owner", Uid = owner.Metadata.Uid }] },
+        }, ns);
+
+        await Eventually.TrueAsync(async () => (await cluster.Client.CoreV1.ListNamespacedSecretAsync(ns)).Items.All(s => s.Metadata.Name != "late"),
+            TimeSpan.FromSeconds(60), "the dependent of a deleted owner was never collected");
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task Deleting_a_namespace_deletes_what_is_in_it(ClusterKind kind)
     {
         await using var cluster = await TestCluster.StartAsync(kind);

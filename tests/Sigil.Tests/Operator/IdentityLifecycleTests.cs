@@ -361,7 +361,17 @@ public sealed class IdentityLifecycleTests
 
         // The freed name reaches the newer identity (which nothing else wakes: its audience is gone, and the Secret was zeta's).
         // (Within the conflict recheck as well: once, on a loaded machine, a pass that saw zeta's Secret still cached won the race.)
-        await op.WaitForAsync(ns, "alpha", Reasons.NotAccepted, within: TimeSpan.FromSeconds(90));
+        try
+        {
+            await op.WaitForAsync(ns, "alpha", Reasons.NotAccepted, within: TimeSpan.FromSeconds(90));
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            var stuck = await op.GetAsync(ns, "alpha");
+            var shared = await op.SecretAsync(ns, "shared");
+            throw new Xunit.Sdk.XunitException($"alpha stayed {stuck.Status?.Conditions?[0].Reason}: {stuck.Status?.Conditions?[0].Message}; Secret shared: "
+                + (shared is null ? "absent" : $"owned by {shared.Metadata.Labels?["sigil.dev/identity"]}") + "\n" + string.Join("\n", op.Logs.Lines.TakeLast(30)));
+        }
         Assert.Equal("alpha", (await op.SecretAsync(ns, "shared"))!.Metadata.Labels["sigil.dev/identity"]);
     }
 
