@@ -94,4 +94,27 @@ public sealed class RecentWritesTests
 
         Assert.Null(writes.Freshest("ns", "a"));
     }
+
+    [Fact]
+    public async Task A_create_whose_object_was_deleted_before_the_call_returned_is_not_shown_again()
+    {
+        var (informer, source, stop, running) = await StartAsync();
+        var writes = new RecentWrites<V1Secret>(informer);
+
+        // The cache saw the object come and go (a garbage collector) before the create call returned.
+        await source.Events.Writer.WriteAsync((WatchEventType.Added, Secret("late", "5")));
+        await source.Events.Writer.WriteAsync((WatchEventType.Deleted, Secret("late", "6")));
+        await Eventually.TrueAsync(() => Task.FromResult(informer.Get("ns", "late") is null), TimeSpan.FromSeconds(5));
+        await Task.Delay(100);
+        writes.Record(null, Secret("late", "5"));
+        var shown = writes.Freshest("ns", "late");
+        // A later create of the same name (after that delete) is remembered as usual.
+        writes.Record(null, Secret("late", "7"));
+        var recreated = writes.Freshest("ns", "late");
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Null(shown);
+        Assert.Equal("7", recreated?.Metadata.ResourceVersion);
+    }
 }
