@@ -47,6 +47,8 @@ internal sealed class AuthorityManager(
     private readonly ClusterTrustBundlePublisher _clusterBundle = new(client, logger);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TrustSnapshot? _current;
+    // The state as last read, by the version(s) it was read at: every pass reads the Secret, parsing loads private keys.
+    private (string Key, AuthorityState State)? _loaded;
     private string? _warnedExpiring;
 
     private string StateSecretName => options.CaSecret is null ? DefaultSecretName : TrustStateSecretName;
@@ -294,10 +296,11 @@ internal sealed class AuthorityManager(
         var active = CertificateAuthority.FromPem(Encoding.ASCII.GetString(crt), Encoding.ASCII.GetString(pem));
         var state = AuthorityStateCodec.Read(stateSecret, active, null);
         var lastSigner = stateSecret?.Data is { } d && d.TryGetValue(LastSignerKey, out var last) ? Encoding.ASCII.GetString(last) : null;
-        if (lastSigner is not null && AuthorityStateCodec.ActiveSha256(stateSecret) is { } seen
-            && seen != Convert.ToHexStringLower(active.Signer.GetCertHash(HashAlgorithmName.SHA256)))
+        var replaced = lastSigner is not null && AuthorityStateCodec.ActiveSha256(stateSecret) is { } seen
+            && seen != Convert.ToHexStringLower(active.Signer.GetCertHash(HashAlgorithmName.SHA256));
+        if (replaced)
         {
-            var (signer, anchor) = CertificateAuthority.PublicParts(lastSigner);
+            var (signer, anchor) = CertificateAuthority.PublicParts(lastSigner!);
             logger.LogInformation("The CA in Secret {Namespace}/{Secret} was replaced: {Old} retires, {New} signs", options.Namespace, caSecret, signer.Subject, active.Signer.Subject);
             var retired = new RetiringCa(anchor, CertificateAuthority.KeyIdOf(signer), AuthorityState.ValidityOf(signer), Manual: false, LeavesMovedAt: null);
             state = state with
@@ -309,7 +312,8 @@ internal sealed class AuthorityManager(
                 Sequence = state.Sequence + 1,
             };
         }
-        if (stateSecret is null || lastSigner is null || state.Sequence != AuthorityStateCodec.Read(stateSecret, active, null).Sequence)
+        // First start with this CA Secret, or a replaced CA: remember the signer (and what retired), then read back.
+        if (stateSecret is null || lastSigner is null || replaced)
         {
             if (await WriteAsync(state, stateSecret, ct))
             {
@@ -319,8 +323,6 @@ internal sealed class AuthorityManager(
         _loaded = (key, state);
         return (state, stateSecret);
     }
-
-    private (string Key, AuthorityState State)? _loaded;
 
     /// <summary>A state Secret parsed once per resourceVersion: every pass reads it, and parsing loads private keys.</summary>
     private AuthorityState Cached(V1Secret secret, Func<AuthorityState> read)
