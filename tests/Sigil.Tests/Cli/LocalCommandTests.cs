@@ -126,8 +126,11 @@ public sealed class LocalCommandTests
                 banner.Add(line);
             }
             using var http = new HttpClient();
-            await Eventually.TrueAsync(async () => await StatusAsync(http, $"http://127.0.0.1:{healthPort}/healthz") == HttpStatusCode.OK,
-                TimeSpan.FromSeconds(30), "health never answered on 127.0.0.1");
+            // A minute, not 30 s: the whole suite runs beside it (the CA-rotation process test among others), and once,
+            // on a loaded machine, the operator inside needed longer than 30 s to start listening.
+            await Eventually.TrueAsync(async () => process.HasExited || await StatusAsync(http, $"http://127.0.0.1:{healthPort}/healthz") == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(60), "health never answered on 127.0.0.1");
+            Assert.False(process.HasExited, $"sigil local exited with {(process.HasExited ? process.ExitCode : 0)}: {string.Join('\n', banner)}");
 
             var metrics = await StatusAsync(http, $"http://127.0.0.1:{metricsPort}/metrics");
             var metricsFromNetwork = await MonitoringServerTests.ConnectAsync(network, metricsPort);
