@@ -12,9 +12,11 @@ namespace Sigil.Authority;
 /// </summary>
 internal sealed class TrustSnapshot
 {
-    public TrustSnapshot(AuthorityState state, TimeProvider time, TimeSpan propagation)
+    /// <param name="jwt">The JWT signing keys (none before they are loaded: no JWT is signed and none published).</param>
+    public TrustSnapshot(AuthorityState state, TimeProvider time, TimeSpan propagation, JwtKeySet? jwt = null)
     {
         State = state;
+        JwtKeys = jwt ?? JwtKeySet.Empty;
         Trusted = state.Trusted();
         BundlePem = BundleDocuments.Pem(Trusted);
         BundleSha256 = Sha256(BundlePem);
@@ -27,14 +29,18 @@ internal sealed class TrustSnapshot
                 return new RetiringIssuer(r.Signer.NotAfter, start, CaLifecycle.MigrationWindow(start, r.Signer, r.Scheduled, propagation));
             }, StringComparer.Ordinal));
         RefreshHint = propagation > TimeSpan.FromSeconds(1) ? propagation : TimeSpan.FromSeconds(1);
-        SpiffeBundle = BundleDocuments.SpiffeBundle(Trusted, null, state.Sequence, RefreshHint);
-        Jwks = BundleDocuments.Jwks(null);
+        var published = JwtKeys.Published.Select(k => k.PublicJwk()).ToList();
+        SpiffeBundle = BundleDocuments.SpiffeBundle(Trusted, published, state.Sequence + JwtKeys.Sequence, RefreshHint);
+        Jwks = BundleDocuments.Jwks(published);
     }
+
+    /// <summary>The JWT signing keys: the one that signs now, and every one published (prepared, active, retiring).</summary>
+    public JwtKeySet JwtKeys { get; }
 
     /// <summary>bundle.spiffe: the SPIFFE bundle (a JWKS of x509-svid keys, spiffe_sequence, spiffe_refresh_hint).</summary>
     public string SpiffeBundle { get; }
 
-    /// <summary>jwks.json: the JWT signing keys for ordinary JWT libraries (none until JWT-SVIDs exist).</summary>
+    /// <summary>jwks.json and the issuer's /keys: the published JWT signing keys, for ordinary JWT libraries.</summary>
     public string Jwks { get; }
 
     public AuthorityState State { get; }
@@ -57,7 +63,8 @@ internal sealed class TrustSnapshot
     /// <summary>spiffe_refresh_hint: consumers should look again within --bundle-propagation.</summary>
     public TimeSpan RefreshHint { get; }
 
-    public long Sequence => State.Sequence;
+    /// <summary>spiffe_sequence: grows with every change of the CAs or the JWT keys.</summary>
+    public long Sequence => State.Sequence + JwtKeys.Sequence;
 
     public static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(text)));
 }

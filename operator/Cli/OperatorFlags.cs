@@ -19,14 +19,19 @@ internal sealed class OperatorFlags
     public Option<TimeSpan> CaTtl { get; } = DurationOption("--ca-ttl", "Lifetime of the self-signed root CA Sigil generates (at least 6 x --bundle-propagation).", TimeSpan.FromHours(8760));
     public Option<TimeSpan> BundlePropagation { get; } = DurationOption("--bundle-propagation",
         "Time every consumer gets to pick up a changed trust bundle, keys.json or Secret before it is relied on (0s for trials).", TimeSpan.FromMinutes(10));
+    public Option<TimeSpan> JwtKeyTtl { get; } = DurationOption("--jwt-key-ttl", "How long each JWT signing key signs (at least 6 x --bundle-propagation).", TimeSpan.FromHours(168));
+    public Option<string> JwtKeyAlgorithm { get; } = new("--jwt-key-algorithm") { Description = "Algorithm of the JWT signing keys: ES256 or RS256.", DefaultValueFactory = _ => "ES256" };
+    public Option<int> IssuerPort { get; } = new("--issuer-port") { Description = "HTTPS port of the token issuer (OIDC discovery and /keys), served by every replica.", DefaultValueFactory = _ => 8443 };
+    public Option<string?> IssuerUrl { get; } = new("--issuer-url") { Description = "The issuer (iss) of every JWT Sigil signs (default https://sigil.<namespace>.svc:<issuer port>)." };
     public Option<double> KubeApiQps { get; } = new("--kube-api-qps") { Description = "Sustained requests per second to the Kubernetes API.", DefaultValueFactory = _ => 50 };
     public Option<int> KubeApiBurst { get; } = new("--kube-api-burst") { Description = "Requests to the Kubernetes API allowed at once above --kube-api-qps.", DefaultValueFactory = _ => 100 };
 
     public void AddTo(Command command)
     {
         LogFormat.AcceptOnlyFromAmong("json", "text");
+        JwtKeyAlgorithm.AcceptOnlyFromAmong("ES256", "RS256");
         foreach (var option in new Option[] { Kubeconfig, TrustDomain, Namespace, LeaderElect, MetricsPort, HealthPort, LogFormat, CaSecret,
-            ClusterDomain, CaTtl, BundlePropagation, KubeApiQps, KubeApiBurst })
+            ClusterDomain, CaTtl, BundlePropagation, JwtKeyTtl, JwtKeyAlgorithm, IssuerPort, IssuerUrl, KubeApiQps, KubeApiBurst })
         {
             command.Options.Add(option);
         }
@@ -45,6 +50,10 @@ internal sealed class OperatorFlags
         ClusterDomain = result.GetValue(ClusterDomain)!,
         CaTtl = result.GetValue(CaTtl),
         BundlePropagation = result.GetValue(BundlePropagation),
+        JwtKeyTtl = result.GetValue(JwtKeyTtl),
+        JwtKeyAlgorithm = result.GetValue(JwtKeyAlgorithm)!,
+        IssuerPort = result.GetValue(IssuerPort),
+        IssuerUrl = result.GetValue(IssuerUrl),
         KubeApiQps = result.GetValue(KubeApiQps),
         KubeApiBurst = result.GetValue(KubeApiBurst),
     };

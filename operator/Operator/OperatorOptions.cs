@@ -23,6 +23,21 @@ internal sealed record OperatorOptions
     public double KubeApiQps { get; init; } = 50;
     /// <summary>Requests the Kubernetes client may send at once above the sustained rate (client-go's burst).</summary>
     public int KubeApiBurst { get; init; } = 100;
+    /// <summary>The lifetime of each JWT signing key as the signer (--jwt-key-ttl); it stays published longer, until its tokens expire.</summary>
+    public TimeSpan JwtKeyTtl { get; init; } = TimeSpan.FromHours(168);
+    /// <summary>ES256 (default) or RS256: the algorithm of the JWT signing keys Sigil generates.</summary>
+    public string JwtKeyAlgorithm { get; init; } = Sigil.Identity.JwtSigningKey.ES256;
+    /// <summary>The port of the token issuer (OIDC discovery, /keys), served over HTTPS by every replica; 0 picks a free one.</summary>
+    public int IssuerPort { get; init; } = 8443;
+    /// <summary>Where the issuer listens: every interface in a pod; loopback under <c>sigil local</c>.</summary>
+    public System.Net.IPAddress IssuerAddress { get; init; } = System.Net.IPAddress.Any;
+    /// <summary>--issuer-url as given, or null for the default (see <see cref="EffectiveIssuerUrl"/>).</summary>
+    public string? IssuerUrl { get; init; }
+
+    /// <summary>The <c>iss</c> of every JWT Sigil signs: --issuer-url, by default <c>https://sigil.&lt;namespace&gt;.svc:&lt;issuer port&gt;</c>.</summary>
+    public string EffectiveIssuerUrl(int? boundPort = null) =>
+        IssuerUrl is { Length: > 0 } url ? url.TrimEnd('/') : $"https://sigil.{Namespace}.svc:{boundPort ?? IssuerPort}";
+
     public int Workers { get; init; } = 4;
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
@@ -39,6 +54,24 @@ internal sealed record OperatorOptions
         {
             return $"--ca-ttl {Credentials.Durations.Format(CaTtl)} must be at least 6 x --bundle-propagation ({Credentials.Durations.Format(BundlePropagation)}): "
                 + "a new CA is published a third of its lifetime before it signs, and consumers need --bundle-propagation to pick it up";
+        }
+        if (JwtKeyTtl < TimeSpan.FromTicks(BundlePropagation.Ticks * 6) || JwtKeyTtl <= TimeSpan.Zero)
+        {
+            return $"--jwt-key-ttl {Credentials.Durations.Format(JwtKeyTtl)} must be at least 6 x --bundle-propagation ({Credentials.Durations.Format(BundlePropagation)}): "
+                + "a new JWT key is published --bundle-propagation before it signs, and consumers need that time to pick it up";
+        }
+        if (!Sigil.Identity.JwtSigningKey.IsSupported(JwtKeyAlgorithm))
+        {
+            return $"--jwt-key-algorithm \"{JwtKeyAlgorithm}\" is not supported: use ES256 or RS256";
+        }
+        if (IssuerPort is < 0 or > 65535)
+        {
+            return $"--issuer-port {IssuerPort} is not a port: use 1 to 65535 (0 picks a free one)";
+        }
+        if (IssuerUrl is { Length: > 0 } issuer && (!Uri.TryCreate(issuer, UriKind.Absolute, out var uri) || uri.Scheme != "https"
+            || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo)))
+        {
+            return $"--issuer-url \"{issuer}\" must be an https URL with no query or fragment (OpenID Connect Discovery 1.0, section 2), like https://sigil.example.com";
         }
         if (CaSecret is "sigil-ca-trust")
         {
