@@ -17,6 +17,8 @@ internal sealed class SigilMetrics
             "When Sigil will renew the identity's X.509-SVID, as a Unix timestamp.", "namespace", "name");
         ApiKeyNextRotation = factory.CreateGauge("sigil_apikey_next_rotation_timestamp_seconds",
             "When Sigil will next rotate an API key, as a Unix timestamp.", "namespace", "name", "kind", "key");
+        JwtRenewal = factory.CreateGauge("sigil_jwt_renewal_timestamp_seconds",
+            "When Sigil will next renew the identity's JWT-SVIDs, as a Unix timestamp.", "namespace", "name");
         Rotations = factory.CreateCounter("sigil_rotations_total", "Credentials issued or rotated.", "namespace", "name", "kind");
         IssuanceErrors = factory.CreateCounter("sigil_issuance_errors_total", "Reconcile passes that failed and will be retried.", "namespace", "name");
         ReconcileDuration = factory.CreateHistogram("sigil_reconcile_duration_seconds", "How long one reconcile pass took.",
@@ -33,6 +35,7 @@ internal sealed class SigilMetrics
     public Gauge CertificateExpiration { get; }
     public Gauge CertificateRenewal { get; }
     public Gauge ApiKeyNextRotation { get; }
+    public Gauge JwtRenewal { get; }
     public Counter Rotations { get; }
     public Counter IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }
@@ -45,5 +48,6 @@ internal sealed class SigilMetrics
     {
         CertificateExpiration.RemoveLabelled(ns, name);
         CertificateRenewal.RemoveLabelled(ns, name);
+        JwtRenewal.RemoveLabelled(ns, name);
     }
 }
