@@ -25,11 +25,12 @@ internal sealed class JwtReconciler(Informer<ServiceIdentity> identities, Secret
     public async Task<JwtOutcome?> ReconcileAsync(ServiceIdentity identity, SpiffeId spiffeId, string? rotateRequest, TrustSnapshot trust, DateTimeOffset now,
         CancellationToken ct)
     {
+        var (ns, name) = (identity.Metadata.NamespaceProperty, identity.Metadata.Name);
         if (identity.Spec.Jwt is not { } spec)
         {
+            metrics.JwtRenewal.RemoveLabelled(ns, name);
             return null;
         }
-        var (ns, name) = (identity.Metadata.NamespaceProperty, identity.Metadata.Name);
         var (desired, invalid) = DesiredJwt.FromSpec(identity, spec);
         if (desired is null)
         {
