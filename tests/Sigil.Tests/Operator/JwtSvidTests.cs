@@ -162,6 +162,36 @@ public sealed class JwtSvidTests
     }
 
     [Fact]
+    public async Task One_kinds_problem_never_stops_another_a_foreign_SVID_Secret_leaves_the_JWT_SVIDs_issued_and_a_refused_audience_leaves_the_certificate()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "payments-svid" },
+            StringData = new Dictionary<string, string> { ["mine"] = "keep" },
+        }, ns);
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders"));
+        var payments = Caller("payments", null, null, ("vault", Vault));
+        payments.Spec.X509 = new X509Spec();
+        var billing = Caller("billing", null, null, ("orders", "orders"), ("vault", Vault));
+        billing.Spec.X509 = new X509Spec();
+
+        await op.CreateAsync(ns, payments);
+        await op.CreateAsync(ns, billing);
+        var conflicted = await op.WaitForAsync(ns, "payments", Reasons.SecretConflict, i => i.Status?.Jwt?.Audiences is { Count: 1 });
+        var refused = await op.WaitForAsync(ns, "billing", Reasons.NotAccepted, i => i.Status?.Jwt?.Audiences is { Count: 1 } && i.Status.X509 is not null);
+
+        Assert.Equal(["vault.jwt"], (await op.SecretAsync(ns, "payments-jwt"))!.Data.Keys);
+        Assert.Equal(["mine"], (await op.SecretAsync(ns, "payments-svid"))!.Data.Keys);
+        Assert.Null(conflicted.Status!.X509);
+        Assert.NotNull((await op.SecretAsync(ns, "billing-svid"))!.Data["tls.crt"]);
+        Assert.Equal(["vault.jwt"], (await op.SecretAsync(ns, "billing-jwt"))!.Data.Keys);
+        Assert.Equal(new[] { refused.Status!.X509!.RenewalTime, refused.Status.Jwt!.NextRotationTime }.Min(), refused.Status.NextRotationTime);
+    }
+
+    [Fact]
     public async Task On_a_simulated_clock_tokens_renew_within_the_jitter_window_before_half_their_ttl_never_later_and_cost_no_events()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
