@@ -71,6 +71,25 @@ public sealed class JwtSvidTests
     }
 
     [Fact]
+    public async Task Kubectl_apply_of_the_JWT_example_gives_payments_jwt_whose_tokens_jose_verifies()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        cluster.DeleteNamespaceAtEnd("shop");
+        using var kubectl = await Kubectl.ForAsync("1.32", cluster);
+
+        await kubectl.OkAsync("apply", "-f", Path.Combine(Repository.Root, "examples", "04-jwt-svids.yaml"));
+        var payments = await op.WaitForAsync("shop", "payments", Reasons.Issued, i => i.Status?.Jwt?.Audiences is { Count: 2 } && i.Status.ApiKeys is { Count: 2 });
+        var secret = (await op.SecretAsync("shop", "payments-jwt"))!;
+        var jose = await JwtConsumers.JoseAsync(await JwksAsync(cluster, "shop"), op.Options.EffectiveIssuerUrl(),
+            (Token(secret, "orders.jwt"), "spiffe://cluster.local/ns/shop/sa/orders"), (Token(secret, "vault.jwt"), Vault));
+
+        Assert.All(jose, v => Assert.True(v.Ok, v.Error));
+        Assert.All(jose, v => Assert.Equal("spiffe://cluster.local/ns/shop/sa/payments", v.Sub));
+        Assert.NotNull(payments.Status!.X509);
+    }
+
+    [Fact]
     public async Task Issuance_shows_in_metrics_and_one_Issued_event_and_the_series_go_with_the_identity()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
