@@ -5,7 +5,7 @@ using k8s.Models;
 namespace Sigil.Api;
 
 /// <summary>
-/// A service's workload identity: its SPIFFE X.509-SVID and the API keys it presents. Kept in step with
+/// A service's workload identity: its SPIFFE X.509-SVID, the API keys and JWT-SVIDs it presents. Kept in step with
 /// crds/sigil.dev_serviceidentities.yaml by a test (every property here is a property there, and back).
 /// </summary>
 public sealed class ServiceIdentity : IKubernetesObject<V1ObjectMeta>, ISpec<ServiceIdentitySpec>, IStatus<ServiceIdentityStatus?>
@@ -58,6 +58,9 @@ public sealed class ServiceIdentitySpec
     [JsonPropertyName("apiKeys")]
     public IList<ApiKeySpec>? ApiKeys { get; set; }
 
+    [JsonPropertyName("jwt")]
+    public JwtSpec? Jwt { get; set; }
+
     [JsonPropertyName("acceptsFrom")]
     public IList<AcceptedCaller>? AcceptsFrom { get; set; }
 
@@ -99,6 +102,30 @@ public sealed class ApiKeySpec
 
     [JsonPropertyName("rotation")]
     public RotationSpec Rotation { get; set; } = new();
+}
+
+/// <summary>spec.jwt: the JWT-SVIDs this service presents, one per audience, in one Opaque Secret.</summary>
+public sealed class JwtSpec
+{
+    [JsonPropertyName("secretName")]
+    public string? SecretName { get; set; }
+
+    [JsonPropertyName("ttl")]
+    public string? Ttl { get; set; }
+
+    [JsonPropertyName("audiences")]
+    public IList<JwtAudienceSpec>? Audiences { get; set; }
+}
+
+public sealed class JwtAudienceSpec
+{
+    /// <summary>The token's key in the Secret is &lt;name&gt;.jwt.</summary>
+    [JsonPropertyName("name")]
+    public string Name { get; set; } = "";
+
+    /// <summary>A ServiceIdentity name in this namespace, a SPIFFE ID, or an https URL.</summary>
+    [JsonPropertyName("audience")]
+    public string Audience { get; set; } = "";
 }
 
 public sealed class RotationSpec

@@ -19,6 +19,9 @@ public sealed record ServiceIdentityStatus
     [JsonPropertyName("apiKeys")]
     public IReadOnlyList<ApiKeyStatus>? ApiKeys { get; init; }
 
+    [JsonPropertyName("jwt")]
+    public JwtStatus? Jwt { get; init; }
+
     [JsonPropertyName("lastRotationTime")]
     public DateTimeOffset? LastRotationTime { get; init; }
 
@@ -93,4 +96,29 @@ public sealed record ApiKeyStatus
 
     [JsonPropertyName("nextRotationTime")]
     public DateTimeOffset? NextRotationTime { get; init; }
+}
+
+public sealed record JwtStatus
+{
+    [JsonPropertyName("secretName")]
+    public string? SecretName { get; init; }
+
+    /// <summary>The kid of the key that signed the newest token in the Secret.</summary>
+    [JsonPropertyName("keyId")]
+    public string? KeyId { get; init; }
+
+    [JsonPropertyName("audiences")]
+    public IReadOnlyList<JwtAudienceStatus>? Audiences { get; init; }
+
+    [JsonPropertyName("nextRotationTime")]
+    public DateTimeOffset? NextRotationTime { get; init; }
+}
+
+public sealed record JwtAudienceStatus
+{
+    [JsonPropertyName("name")]
+    public string? Name { get; init; }
+
+    [JsonPropertyName("expiresAt")]
+    public DateTimeOffset? ExpiresAt { get; init; }
 }

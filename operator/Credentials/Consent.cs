@@ -29,13 +29,21 @@ internal static class Consent
             || (a.ServiceIdentity is { Length: > 0 } name && all.Any(i => i.Metadata.NamespaceProperty == receiver.Metadata.NamespaceProperty
                 && i.Metadata.Name == name && IdOf(i, trustDomain).ToString() == callerSpiffeId)));
 
-    /// <summary>Identities whose passes depend on this one: the callers whose keys it receives, and the receivers of its keys.</summary>
+    /// <summary>
+    /// Identities whose passes depend on this one: the callers whose API keys or JWT-SVIDs name it (its acceptsFrom, or its
+    /// coming into being, decides whether they get them), and the receivers its own keys and tokens name.
+    /// </summary>
     public static IEnumerable<ServiceIdentity> Related(ServiceIdentity identity, IEnumerable<ServiceIdentity> all, string trustDomain)
     {
-        var callers = all.Where(c => c.Spec.ApiKeys is { Count: > 0 } keys && keys.Any(k => Receivers(k.Audience, c, [identity], trustDomain).Count > 0));
-        var receivers = (identity.Spec.ApiKeys ?? []).SelectMany(k => Receivers(k.Audience, identity, all, trustDomain));
+        var everyone = all as IReadOnlyCollection<ServiceIdentity> ?? [.. all];
+        var callers = everyone.Where(c => Audiences(c).Any(a => Receivers(a, c, [identity], trustDomain).Count > 0));
+        var receivers = Audiences(identity).SelectMany(a => Receivers(a, identity, everyone, trustDomain));
         return callers.Concat(receivers).Where(i => i.Metadata.Uid != identity.Metadata.Uid);
     }
+
+    /// <summary>Every audience the identity's API keys and JWT-SVIDs name.</summary>
+    private static IEnumerable<string> Audiences(ServiceIdentity identity) =>
+        (identity.Spec.ApiKeys ?? []).Select(k => k.Audience).Concat((identity.Spec.Jwt?.Audiences ?? []).Select(a => a.Audience));
 
     /// <summary>The one-line fix for a caller that no receiver accepts.</summary>
     public static string NotAcceptedMessage(ApiKeySpec key, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers)

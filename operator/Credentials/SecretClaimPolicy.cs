@@ -26,12 +26,19 @@ internal static class SecretClaimPolicy
         {
             claims.Add(new SecretClaim(ApiKeySecretName(identity, key), $"spec.apiKeys[{key.Name}].secretName"));
         }
+        if (identity.Spec.Jwt is { } jwt)
+        {
+            claims.Add(new SecretClaim(JwtSecretName(identity, jwt), "spec.jwt.secretName"));
+        }
         claims.Add(new SecretClaim(identity.Metadata.Name + ApiKeys.ApiKeyRendering.VerifierSuffix, VerifierField));
         return claims;
     }
 
     public static string X509SecretName(ServiceIdentity identity, X509Spec x509) =>
         string.IsNullOrEmpty(x509.SecretName) ? $"{identity.Metadata.Name}-svid" : x509.SecretName;
+
+    public static string JwtSecretName(ServiceIdentity identity, JwtSpec jwt) =>
+        string.IsNullOrEmpty(jwt.SecretName) ? $"{identity.Metadata.Name}-jwt" : jwt.SecretName;
 
     public static string ApiKeySecretName(ServiceIdentity identity, ApiKeySpec key) =>
         string.IsNullOrEmpty(key.SecretName) ? $"{identity.Metadata.Name}-{key.Name}-apikey" : key.SecretName;

@@ -17,6 +17,8 @@ internal sealed class SigilMetrics
             "When Sigil will renew the identity's X.509-SVID, as a Unix timestamp.", "namespace", "name");
         ApiKeyNextRotation = factory.CreateGauge("sigil_apikey_next_rotation_timestamp_seconds",
             "When Sigil will next rotate an API key, as a Unix timestamp.", "namespace", "name", "kind", "key");
+        JwtRenewal = factory.CreateGauge("sigil_jwt_renewal_timestamp_seconds",
+            "When Sigil will next renew the identity's JWT-SVIDs, as a Unix timestamp.", "namespace", "name");
         Rotations = factory.CreateCounter("sigil_rotations_total", "Credentials issued or rotated.", "namespace", "name", "kind");
         IssuanceErrors = factory.CreateCounter("sigil_issuance_errors_total", "Reconcile passes that failed and will be retried.", "namespace", "name");
         ReconcileDuration = factory.CreateHistogram("sigil_reconcile_duration_seconds", "How long one reconcile pass took.",
@@ -24,6 +26,10 @@ internal sealed class SigilMetrics
         QueueDepth = factory.CreateGauge("sigil_reconcile_queue_depth", "Identities waiting to be reconciled.");
         CaExpiration = factory.CreateGauge("sigil_ca_expiration_timestamp_seconds",
             "When each CA Sigil trusts expires, as a Unix timestamp: the active one (signing), a prepared successor, the earliest retiring one.", "state");
+        JwtKeyExpiration = factory.CreateGauge("sigil_jwt_key_expiration_timestamp_seconds",
+            "JWT signing keys as a Unix timestamp per state: the active key's end of signing (activation + --jwt-key-ttl), when a prepared key "
+            + "would stop signing if activated on schedule, and when the earliest retiring key leaves the JWKS (every token it signed expired, "
+            + "plus --bundle-propagation).", "state");
         CaLifecycleErrors = factory.CreateCounter("sigil_ca_lifecycle_errors_total", "CA lifecycle passes that failed and will be retried.");
         KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
             "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
@@ -33,11 +39,13 @@ internal sealed class SigilMetrics
     public Gauge CertificateExpiration { get; }
     public Gauge CertificateRenewal { get; }
     public Gauge ApiKeyNextRotation { get; }
+    public Gauge JwtRenewal { get; }
     public Counter Rotations { get; }
     public Counter IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }
     public Gauge QueueDepth { get; }
     public Gauge CaExpiration { get; }
+    public Gauge JwtKeyExpiration { get; }
     public Counter KubeApiThrottled { get; }
     public Counter CaLifecycleErrors { get; }
 
@@ -45,5 +53,6 @@ internal sealed class SigilMetrics
     {
         CertificateExpiration.RemoveLabelled(ns, name);
         CertificateRenewal.RemoveLabelled(ns, name);
+        JwtRenewal.RemoveLabelled(ns, name);
     }
 }

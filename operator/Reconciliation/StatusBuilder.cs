@@ -21,6 +21,7 @@ internal static class StatusBuilder
         Readiness readiness,
         X509Status? x509,
         IReadOnlyList<ApiKeyStatus>? apiKeys,
+        JwtStatus? jwt,
         DateTimeOffset? lastRotation,
         string? lastRotationRequest,
         DateTimeOffset now)
@@ -45,8 +46,9 @@ internal static class StatusBuilder
             Conditions = [ready, .. (previous?.Conditions ?? []).Where(c => c.Type != "Ready")],
             X509 = x509,
             ApiKeys = apiKeys is { Count: > 0 } ? apiKeys : null,
+            Jwt = jwt,
             LastRotationTime = lastRotation ?? previous?.LastRotationTime,
-            NextRotationTime = new[] { x509?.RenewalTime }.Concat((apiKeys ?? []).Select(k => k.NextRotationTime)).Where(t => t is not null).Min(),
+            NextRotationTime = new[] { x509?.RenewalTime, jwt?.NextRotationTime }.Concat((apiKeys ?? []).Select(k => k.NextRotationTime)).Where(t => t is not null).Min(),
             LastRotationRequest = lastRotationRequest ?? previous?.LastRotationRequest,
         };
     }

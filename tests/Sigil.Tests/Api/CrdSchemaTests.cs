@@ -72,6 +72,26 @@ public sealed class CrdSchemaTests
 
         Assert.Contains(rules, r => r.Contains("renewBefore", StringComparison.Ordinal) && r.Contains("ttl", StringComparison.Ordinal));
         Assert.Contains(rules, r => r.Contains("every", StringComparison.Ordinal) && r.Contains("schedule", StringComparison.Ordinal));
+        Assert.Contains(rules, r => r.Contains("duration('10m')", StringComparison.Ordinal) && r.Contains("duration('24h')", StringComparison.Ordinal));
+        Assert.Contains(rules, r => r.Contains("self.audiences.exists_one(o, o.name == a.name)", StringComparison.Ordinal));
+        Assert.Contains(rules, r => r.Contains("startsWith('spiffe://')", StringComparison.Ordinal) && r.Contains("startsWith('https://')", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_jwt_audience_rule_accepts_a_ServiceIdentity_name_and_nothing_else_that_is_not_a_SPIFFE_ID_or_https_URL()
+    {
+        var items = (JsonObject)Schema["properties"]!["spec"]!["properties"]!["jwt"]!["properties"]!["audiences"]!["items"]!;
+        var rule = (string)items["x-kubernetes-validations"]![0]!["rule"]!;
+        // The regex inside CEL's matches(), as CEL reads the string literal.
+        var pattern = System.Text.RegularExpressions.Regex.Match(rule, @"matches\('(.*)'\)").Groups[1].Value.Replace(@"\\", @"\", StringComparison.Ordinal);
+        var regex = new System.Text.RegularExpressions.Regex(pattern);
+
+        Assert.Matches(regex, "orders");
+        Assert.Matches(regex, "orders.v2");
+        Assert.DoesNotMatch(regex, "Orders");
+        Assert.DoesNotMatch(regex, "http://vault.example.com");
+        Assert.DoesNotMatch(regex, "ordersXv2".Replace('X', '\\'));
+        Assert.Equal("^[-._a-zA-Z0-9]+$", (string?)items["properties"]!["name"]!["pattern"]);
     }
 
     private static void Walk(JsonObject schema, string path, Action<string, JsonObject> visit)

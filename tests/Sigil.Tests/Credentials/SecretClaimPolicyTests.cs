@@ -10,7 +10,7 @@ public sealed class SecretClaimPolicyTests
     private static readonly DateTime T0 = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
 
     private static ServiceIdentity Identity(string name, string? x509Secret = null, bool x509 = true, string[]? keySecrets = null,
-        DateTime? created = null, string ns = "shop") => new()
+        DateTime? created = null, string ns = "shop", string? jwtSecret = null) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, CreationTimestamp = created ?? T0 },
         Spec = new ServiceIdentitySpec
@@ -20,6 +20,8 @@ public sealed class SecretClaimPolicyTests
             {
                 Name = $"k{i}", SecretName = s == "" ? null : s, Audience = "orders", Rotation = new RotationSpec { Every = "720h" },
             }).ToList(),
+            // "" asks for JWT-SVIDs in the default Secret, <name>-jwt.
+            Jwt = jwtSecret is null ? null : new JwtSpec { SecretName = jwtSecret == "" ? null : jwtSecret, Audiences = [new JwtAudienceSpec { Name = "orders", Audience = "orders" }] },
         },
     };
 
@@ -66,6 +68,23 @@ public sealed class SecretClaimPolicyTests
             (Identity("c", x509Secret: "shared", created: T0.AddSeconds(9)),
                 [Identity("b", x509Secret: "shared", created: T0.AddSeconds(5)), Identity("a", x509: false, keySecrets: ["shared"], created: T0.AddSeconds(1))],
                 "of ServiceIdentity a, which is older"),
+        ["jwt.secretName equal to the identity's own SVID Secret conflicts"] =
+            (Identity("payments", jwtSecret: "payments-svid"), [], "spec.jwt.secretName \"payments-svid\" is also spec.x509.secretName"),
+        ["jwt.secretName equal to the identity's own verifier Secret conflicts"] =
+            (Identity("payments", x509: false, jwtSecret: "payments-verifiers"), [], "spec.jwt.secretName \"payments-verifiers\" is the name of this identity's verifier Secret"),
+        ["a newer identity naming an older one's default JWT Secret as its SVID Secret loses"] =
+            (Identity("thief", x509Secret: "payments-jwt", created: T0.AddSeconds(5)), [Identity("payments", x509: false, jwtSecret: "")],
+                "spec.x509.secretName \"payments-jwt\" is already spec.jwt.secretName of ServiceIdentity payments, which is older"),
+        ["a newer identity writing its JWT-SVIDs into an older one's JWT Secret loses"] =
+            (Identity("thief", x509: false, jwtSecret: "payments-jwt", created: T0.AddSeconds(5)), [Identity("payments", x509: false, jwtSecret: "")],
+                "spec.jwt.secretName \"payments-jwt\" is already spec.jwt.secretName of ServiceIdentity payments"),
+        ["a newer identity writing its JWT-SVIDs into an older one's SVID Secret loses"] =
+            (Identity("thief", x509: false, jwtSecret: "payments-svid", created: T0.AddSeconds(5)), [Identity("payments")],
+                "spec.jwt.secretName \"payments-svid\" is already spec.x509.secretName of ServiceIdentity payments"),
+        ["the older identity keeps its JWT Secret against a newer one naming it"] =
+            (Identity("payments", x509: false, jwtSecret: ""), [Identity("thief", x509: false, jwtSecret: "payments-jwt", created: T0.AddSeconds(5))], null),
+        ["the same JWT Secret name in another namespace is another Secret"] =
+            (Identity("thief", x509: false, jwtSecret: "payments-jwt", created: T0.AddSeconds(5), ns: "evil"), [Identity("payments", x509: false, jwtSecret: "")], null),
     };
 
     public static TheoryData<string> Cases => [.. Table.Keys];
@@ -94,5 +113,13 @@ public sealed class SecretClaimPolicyTests
         var claims = SecretClaimPolicy.ClaimsOf(Identity("payments", keySecrets: ["", "custom"]));
 
         Assert.Equal(["payments-svid", "payments-k0-apikey", "custom", "payments-verifiers"], claims.Select(c => c.SecretName));
+    }
+
+    [Fact]
+    public void JWT_SVIDs_claim_their_Secret_by_default_name_or_as_given()
+    {
+        Assert.Contains("payments-jwt", SecretClaimPolicy.ClaimsOf(Identity("payments", jwtSecret: "")).Select(c => c.SecretName));
+        Assert.Contains("tokens", SecretClaimPolicy.ClaimsOf(Identity("payments", jwtSecret: "tokens")).Select(c => c.SecretName));
+        Assert.DoesNotContain("payments-jwt", SecretClaimPolicy.ClaimsOf(Identity("payments")).Select(c => c.SecretName));
     }
 }
