@@ -61,10 +61,11 @@ public sealed class JwtKeyRotationTests
         (await client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns)).Data["jwks.json"];
 
     /// <summary>Microsoft.IdentityModel's own check, at a given time: signature by kid, lifetime, audience, issuer.</summary>
-    internal static Task<TokenValidationResult> ValidateAsync(string token, string jwks, DateTimeOffset now) =>
+    internal static Task<TokenValidationResult> ValidateAsync(string token, string jwks, DateTimeOffset now, IDictionary<string, IList<SecurityKey>>? parsed = null) =>
         new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
         {
-            IssuerSigningKeys = new JsonWebKeySet(jwks).GetSigningKeys(),
+            IssuerSigningKeys = parsed is null ? new JsonWebKeySet(jwks).GetSigningKeys()
+                : parsed.TryGetValue(jwks, out var keys) ? keys : parsed[jwks] = new JsonWebKeySet(jwks).GetSigningKeys(),
             ValidAudience = "orders",
             ValidIssuer = "https://sigil.test",
             ClockSkew = TimeSpan.Zero,
