@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Sigil.Api;
@@ -47,6 +48,89 @@ public sealed class JwtKeyRotationTests
         Assert.Equal(signer.KeyId, op.Host!.Trust!.JwtKeys.Signer?.KeyId);
         Assert.Equal([signer.KeyId], op.Host.Trust.JwtKeys.Published.Select(k => k.KeyId));
     }
+
+    public static TheoryData<string> Steps => [JwtKeySteps.Prepare, JwtKeySteps.MarkPublished, JwtKeySteps.Activate, JwtKeySteps.Drop];
+
+    [Theory]
+    [MemberData(nameof(Steps))]
+    public async Task An_operator_stopped_after_any_JWT_key_step_finishes_the_rotation_once_after_restart(string step)
+    {
+        var ttl = TimeSpan.FromHours(1);
+        var propagation = TimeSpan.FromMinutes(5);
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new OperatorOptions { JwtKeyTtl = ttl, BundlePropagation = propagation }, time: time);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("api"));
+        await op.WaitForAsync(ns, "api", Reasons.Issued);
+        var first = op.Host!.Trust!.JwtKeys.Signer!.KeyId;
+        await op.StopAsync();
+
+        // The "crash": the lifecycle hangs right after the step is stored, until the operator is stopped.
+        var crashed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        op.CaStepHook = async (at, ct) =>
+        {
+            if (at == "Jwt" + step && crashed.TrySetResult())
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+        };
+        await op.StartAsync();
+        var start = time.GetUtcNow();
+        var inJwksSince = new Dictionary<string, DateTimeOffset>();
+        var signsSince = new Dictionary<string, DateTimeOffset>();
+        async Task TickAsync(TimeSpan by)
+        {
+            time.Advance(by);
+            await SimulatedTime.SettleAsync(op.Host!, local);
+            foreach (var kid in Kids(await JwksAsync(cluster.Client, ns)))
+            {
+                inJwksSince.TryAdd(kid, time.GetUtcNow());
+            }
+            signsSince.TryAdd(op.Host!.Trust!.JwtKeys.Signer!.KeyId, time.GetUtcNow());
+        }
+        while (!crashed.Task.IsCompleted)
+        {
+            Assert.True(time.GetUtcNow() < start + TimeSpan.FromHours(27), $"the {step} step never came");
+            await TickAsync(time.GetUtcNow() < start + 2 * ttl ? TimeSpan.FromMinutes(1) : TimeSpan.FromMinutes(15));
+        }
+        await op.StopAsync();
+        op.CaStepHook = null;
+        var midway = Records(await op.SecretAsync(op.Options.Namespace, AuthorityManager.JwtKeysSecretName));
+        var successor = (midway.FirstOrDefault(k => k.Role == JwtKeyRole.Prepared) ?? midway.Single(k => k.Role == JwtKeyRole.Active)).KeyId;
+        Assert.NotEqual(first, successor);
+
+        await op.StartAsync();
+        // Long enough for any wait that remains (propagation), not for the successor's own successor (50 minutes on).
+        for (var n = 0; n < 15 && op.Host!.Trust!.JwtKeys.Signer!.KeyId != successor; n++)
+        {
+            await TickAsync(TimeSpan.FromMinutes(1));
+        }
+
+        var final = Records(await op.SecretAsync(op.Options.Namespace, AuthorityManager.JwtKeysSecretName));
+        Assert.Equal(successor, op.Host!.Trust!.JwtKeys.Signer?.KeyId);
+        Assert.Equal(successor, final.Single(k => k.Role == JwtKeyRole.Active).KeyId);
+        // No second key was made for the same rotation, and the successor waited out propagation in the bundle.
+        Assert.Empty(final.Select(k => k.KeyId).Except(midway.Select(k => k.KeyId)));
+        Assert.DoesNotContain(final, k => k.Role == JwtKeyRole.Prepared);
+        Assert.True(signsSince[successor] - inJwksSince[successor] >= propagation,
+            $"the successor signs from +{signsSince[successor] - start}, in the bundle from +{inJwksSince[successor] - start}");
+        if (step == JwtKeySteps.Drop)
+        {
+            Assert.DoesNotContain(first, final.Select(k => k.KeyId));
+            await Eventually.TrueAsync(async () => !Kids(await JwksAsync(cluster.Client, ns)).Contains(first), TimeSpan.FromSeconds(15), "the dropped key stayed in jwks.json");
+        }
+        else
+        {
+            Assert.Equal(JwtKeyRole.Retiring, final.Single(k => k.KeyId == first).Role);
+            Assert.Contains(first, Kids(await JwksAsync(cluster.Client, ns)));
+        }
+    }
+
+    private static IReadOnlyList<JwtKeyRecord> Records(V1Secret? secret) => JwtKeyStateCodec.Read(secret, DateTimeOffset.UtcNow).Keys;
+
+    private static HashSet<string> Kids(string jwks) => [.. new JsonWebKeySet(jwks).Keys.Select(k => k.Kid)];
 
     internal static string Token(JwtSigningKey key, TimeSpan lifetime, DateTimeOffset at) => CompactJws.Sign(key, "JWT", w =>
     {
