@@ -128,6 +128,43 @@ public sealed class JwtKeyRotationTests
         }
     }
 
+    [Fact]
+    public async Task A_replica_that_does_not_lead_follows_the_leaders_JWT_key_rotation_without_writing()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var options = new OperatorOptions
+        {
+            LeaderElect = true,
+            LeaseDuration = TimeSpan.FromSeconds(2),
+            RenewDeadline = TimeSpan.FromSeconds(1.5),
+            RetryPeriod = TimeSpan.FromMilliseconds(300),
+            Namespace = $"sigil-{Guid.NewGuid().ToString("N")[..6]}",
+            // A key signs 12 seconds; its successor is prepared 2 seconds ahead.
+            JwtKeyTtl = TimeSpan.FromSeconds(12),
+            BundlePropagation = TimeSpan.FromSeconds(2),
+        };
+        await using var first = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-a" });
+        await using var second = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-b" });
+        await Eventually.TrueAsync(() => Task.FromResult(first.Host!.IsLeader || second.Host!.IsLeader), TimeSpan.FromSeconds(20), "no replica leads");
+        var (leader, follower) = first.Host!.IsLeader ? (first, second) : (second, first);
+        var initial = leader.Host!.Trust!.JwtKeys.Signer!.KeyId;
+        Assert.Equal(initial, follower.Host!.Trust!.JwtKeys.Signer?.KeyId);
+
+        // Both a prepared key (published, not signing) and an activation reach the follower.
+        var sawPrepared = false;
+        await Eventually.TrueAsync(() =>
+        {
+            var (l, f) = (leader.Host.Trust!.JwtKeys, follower.Host.Trust!.JwtKeys);
+            var same = l.Signer?.KeyId == f.Signer?.KeyId && l.Published.Select(k => k.KeyId).SequenceEqual(f.Published.Select(k => k.KeyId));
+            sawPrepared |= same && f.Published.Count > 1 && f.Published[^1].KeyId != f.Signer?.KeyId;
+            return Task.FromResult(same && sawPrepared && f.Signer?.KeyId != initial && f.Published.Any(k => k.KeyId == initial));
+        }, TimeSpan.FromSeconds(40), "the follower's JWT keys never followed the leader's rotation");
+
+        Assert.False(follower.Host.IsLeader);
+        Assert.DoesNotContain(follower.Logs.Lines, l => l.Contains("JWT key Prepare", StringComparison.Ordinal) || l.Contains("JWT key Activate", StringComparison.Ordinal));
+        Assert.Contains(leader.Logs.Lines, l => l.Contains("JWT key Activate", StringComparison.Ordinal));
+    }
+
     private static IReadOnlyList<JwtKeyRecord> Records(V1Secret? secret) => JwtKeyStateCodec.Read(secret, DateTimeOffset.UtcNow).Keys;
 
     private static HashSet<string> Kids(string jwks) => [.. new JsonWebKeySet(jwks).Keys.Select(k => k.Kid)];
