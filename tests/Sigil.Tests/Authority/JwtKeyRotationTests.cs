@@ -43,6 +43,13 @@ public sealed class JwtKeyRotationTests
                 TimeSpan.FromSeconds(15), $"{ns}'s jwks.json never verified a token of the first key");
         }
 
+        // The active key's end of signing: its activation plus --jwt-key-ttl; nothing prepared or retiring yet.
+        var activatedAt = JwtKeyStateCodec.Read(stored, DateTimeOffset.UtcNow).Keys.Single().ActivatedAt!.Value;
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{op.Host!.MetricsPort}/metrics");
+        Assert.Contains($"sigil_jwt_key_expiration_timestamp_seconds{{state=\"active\"}} {(activatedAt + op.Options.JwtKeyTtl).ToUnixTimeSeconds()}", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("sigil_jwt_key_expiration_timestamp_seconds{state=\"prepared\"}", metrics, StringComparison.Ordinal);
+
         await op.StopAsync();
         await op.StartAsync();
         Assert.Equal(signer.KeyId, op.Host!.Trust!.JwtKeys.Signer?.KeyId);
