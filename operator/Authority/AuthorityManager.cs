@@ -102,9 +102,14 @@ internal sealed class AuthorityManager(
             {
                 await RefreshAsync(ct);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                logger.LogWarning("Could not re-read the root of trust as a follower, retrying in 10s: {Error}", e.GetType().Name + ": " + e.Message);
+                // Stopped (often because this replica now leads): a normal end, so leading starts right after it.
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Could not re-read the root of trust as a follower, retrying in a minute: {Error}", e.GetType().Name + ": " + e.Message);
             }
             try
             {
