@@ -262,9 +262,9 @@ internal sealed class AuthorityManager(
     }
 
     /// <summary>
-    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it. True only when
-    /// all of them already held it, so no write of this pass can still be on its way (a Secret or ConfigMap Sigil did
-    /// not create is not its to fix, and does not hold a rotation up).
+    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it, and the JWT keys into
+    /// every bundle. Each part is held only when all of them already held it, so no write of this pass can still be on its
+    /// way (a Secret or ConfigMap Sigil did not create is not its to fix, and does not hold a rotation up).
     /// </summary>
     private async Task<BundleHeld> PublishAsync(TrustSnapshot trust, CancellationToken ct)
     {
