@@ -66,7 +66,7 @@ public sealed class CaRotationSimulationTests
                     V1Patch.PatchType.MergePatch), "sigil-ca", op.Options.Namespace);
             }
             time.Advance(Step);
-            await SettleAsync(op, local);
+            await SimulatedTime.SettleAsync(op.Host!, local);
             var now = time.GetUtcNow();
             var bundles = new Dictionary<string, X509Certificate2Collection>();
             foreach (var ns in namespaces)
@@ -118,26 +118,6 @@ public sealed class CaRotationSimulationTests
     private static X509Certificate2Collection Pem(string pem) => TrustChecks.Pem(pem);
 
     /// <summary>Waits until the operator has nothing queued and has sent no request for a moment (real time).</summary>
-    private static async Task SettleAsync(OperatorUnderTest op, Sigil.LocalControlPlane.LocalCluster local)
-    {
-        var quietSince = DateTime.UtcNow;
-        var seen = local.Requests.All.Count;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            var count = local.Requests.All.Count;
-            if (count != seen || op.Host!.QueueDepth > 0)
-            {
-                (seen, quietSince) = (count, DateTime.UtcNow);
-            }
-            else if (DateTime.UtcNow - quietSince > TimeSpan.FromMilliseconds(300))
-            {
-                return;
-            }
-        }
-    }
-
     private static async Task<Dictionary<string, (int Count, string What)>> WritesPerIdentityAsync(TestCluster cluster, Sigil.LocalControlPlane.LocalCluster local,
         IEnumerable<(string Ns, string Name)> identities)
     {

@@ -230,7 +230,7 @@ public sealed class JwtSvidTests
         while (time.GetUtcNow() < start + TimeSpan.FromMinutes(32))
         {
             time.Advance(step);
-            await SettleAsync(op, local);
+            await SimulatedTime.SettleAsync(op.Host!, local);
             var now = time.GetUtcNow();
             var current = JwtSecretReader.Parse((await op.SecretAsync(ns, "payments-jwt"))!.Data["vault.jwt"])!;
             var previous = tokens[^1];
@@ -259,26 +259,5 @@ public sealed class JwtSvidTests
         Assert.InRange(tokens.Count - 1, 6, 8);
         Assert.All(tokens.Zip(tokens.Skip(1)), pair => Assert.NotEqual(pair.First.IssuedAt, pair.Second.IssuedAt));
         Assert.Equal([Reasons.Issued], events.Select(e => e.Reason));
-    }
-
-    /// <summary>Waits until the operator has nothing queued and has made no request for a moment (the clock stands still meanwhile).</summary>
-    private static async Task SettleAsync(OperatorUnderTest op, Sigil.LocalControlPlane.LocalCluster local)
-    {
-        var quietSince = DateTime.UtcNow;
-        var seen = local.Requests.All.Count;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-            var count = local.Requests.All.Count;
-            if (count != seen || op.Host!.QueueDepth > 0)
-            {
-                (seen, quietSince) = (count, DateTime.UtcNow);
-            }
-            else if (DateTime.UtcNow - quietSince > TimeSpan.FromMilliseconds(300))
-            {
-                return;
-            }
-        }
     }
 }
