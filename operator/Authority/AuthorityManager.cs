@@ -16,11 +16,12 @@ using Sigil.Runtime;
 namespace Sigil.Authority;
 
 /// <summary>
-/// Keeps the root of trust: loads it at start (every replica), and while this replica leads, takes each lifecycle
-/// step when <see cref="CaLifecycle"/> says it is due (gather, decide, act), publishes the trust set to every
-/// namespace's bundle and every SVID Secret's ca.crt, and swaps the <see cref="TrustSnapshot"/> passes read.
-/// Every step is one write of the state Secret with the version read, so replicas and restarts never take a step
-/// twice: a step is derived from what is stored.
+/// Keeps the root of trust, the CAs and the JWT signing keys: loads it at start (every replica), and while this replica
+/// leads, takes each lifecycle step when <see cref="CaLifecycle"/> or <see cref="JwtKeyLifecycle"/> says it is due
+/// (gather, decide, act), publishes the trust set to every namespace's bundle and every SVID Secret's ca.crt, and swaps
+/// the <see cref="TrustSnapshot"/> passes read. A replica that does not lead follows the stored state
+/// (<see cref="FollowAsync"/>), since every replica serves the JWKS and signs tokens. Every step is one write of its state
+/// Secret with the version read, so replicas and restarts never take a step twice: a step is derived from what is stored.
 /// </summary>
 internal sealed class AuthorityManager(
     IKubernetes client,
@@ -36,6 +37,8 @@ internal sealed class AuthorityManager(
     public const string DefaultSecretName = "sigil-ca";
     /// <summary>With --ca-secret, where Sigil keeps what it must remember about a Secret it does not own.</summary>
     public const string TrustStateSecretName = "sigil-ca-trust";
+    /// <summary>The JWT signing keys and their lifecycle state, in the operator's namespace (whatever --ca-secret says).</summary>
+    public const string JwtKeysSecretName = "sigil-jwt-keys";
     /// <summary>In the trust-state Secret: the CA last seen in --ca-secret, to retire it when someone replaces it.</summary>
     private const string LastSignerKey = "signer.crt";
 
@@ -49,6 +52,9 @@ internal sealed class AuthorityManager(
     private volatile TrustSnapshot? _current;
     // The state as last read, by the version(s) it was read at: every pass reads the Secret, parsing loads private keys.
     private (string Key, AuthorityState State)? _loaded;
+    private (string Version, JwtKeyState State)? _loadedJwt;
+    // The JWT key state the current snapshot was built from (a pass swaps only when it or the CA state changed).
+    private JwtKeyState _jwt = JwtKeyState.Empty;
     private string? _warnedExpiring;
 
     private string StateSecretName => options.CaSecret is null ? DefaultSecretName : TrustStateSecretName;
@@ -74,9 +80,60 @@ internal sealed class AuthorityManager(
     public async Task LoadAsync(CancellationToken ct)
     {
         var (state, _) = await ReadOrCreateAsync(ct);
-        Swap(state);
+        var (jwt, _) = await ReadOrCreateJwtAsync(ct);
+        Swap(state, jwt);
         logger.LogInformation("Loaded the CA from Secret {Namespace}/{Secret}: {Subject}, expires {NotAfter}; {Trusted} trusted CA(s)",
             options.Namespace, options.CaSecret ?? DefaultSecretName, state.Active.Signer.Subject, state.Active.NotAfter, Current.Trusted.Count);
+        logger.LogInformation("Loaded the JWT signing keys from Secret {Namespace}/{Secret}: {KeyId} signs; {Published} published",
+            options.Namespace, JwtKeysSecretName, Current.JwtKeys.Signer?.KeyId, Current.JwtKeys.Published.Count);
+    }
+
+    /// <summary>
+    /// While this replica does not lead: re-reads the stored CA and JWT key state when woken (a watch saw either Secret
+    /// change) or every minute, and swaps in a snapshot when it changed, so /keys and every token this replica signs
+    /// follow the leader's steps. It never writes. Returns when <paramref name="ct"/> is cancelled.
+    /// </summary>
+    public async Task FollowAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var woken = (_wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            try
+            {
+                await RefreshAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Could not re-read the root of trust as a follower, retrying in 10s: {Error}", e.GetType().Name + ": " + e.Message);
+            }
+            try
+            {
+                await Task.WhenAny(woken, Task.Delay(Poll, time, ct));
+                ct.ThrowIfCancellationRequested();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One follower look: read both state Secrets (never create or write one) and swap when either changed.</summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        var state = Current.State;
+        // With --ca-secret, noticing a replaced CA is a write (the old one retires), which is the leader's: a follower
+        // signs no certificate, so it keeps the CA it loaded until it leads.
+        if (options.CaSecret is null && await client.ReadSecretOrNullAsync(options.Namespace, DefaultSecretName, ct) is { } stored)
+        {
+            state = Cached(stored, () => AuthorityStateCodec.Read(stored));
+        }
+        var jwtStored = await client.ReadSecretOrNullAsync(options.Namespace, JwtKeysSecretName, ct);
+        var jwt = jwtStored is null ? _jwt : CachedJwt(jwtStored);
+        if (_current is null || !ReferenceEquals(_current.State, state) || !ReferenceEquals(_jwt, jwt))
+        {
+            Swap(state, jwt);
+        }
     }
 
     /// <summary>While this replica leads: the lifecycle loop. Returns when <paramref name="ct"/> is cancelled.</summary>
@@ -117,22 +174,30 @@ internal sealed class AuthorityManager(
         while (true)
         {
             var (state, stored) = await ReadOrCreateAsync(ct);
-            if (_current is null || !ReferenceEquals(_current.State, state))
+            var (jwt, jwtStored) = await ReadOrCreateJwtAsync(ct);
+            if (_current is null || !ReferenceEquals(_current.State, state) || !ReferenceEquals(_jwt, jwt))
             {
-                Swap(state);
+                Swap(state, jwt);
             }
             var trust = Current;
-            var everyBundleCurrent = await PublishAsync(trust, ct);
+            var held = await PublishAsync(trust, ct);
             var now = time.GetUtcNow();
-            var input = Gather(trust, stored, everyBundleCurrent, now);
+            var input = Gather(trust, stored, held.Authorities, now);
+            var jwtInput = new JwtKeyLifecycleInput(jwt.Keys, options.JwtKeyAlgorithm, options.JwtKeyTtl, options.BundlePropagation, held.JwtKeys, now);
             await WarnIfExpiringAsync(input, trust, ct);
             var decision = CaLifecycle.Decide(input);
             if (decision is null)
             {
-                var next = CaLifecycle.NextDue(input);
+                if (JwtKeyLifecycle.Decide(jwtInput) is { } jwtDecision)
+                {
+                    await StepJwtAsync(jwt, jwtStored, jwtDecision, now, ct);
+                    continue;
+                }
+                var next = Earliest(CaLifecycle.NextDue(input), JwtKeyLifecycle.NextDue(jwtInput));
                 var poll = options.CaSecret is null ? Poll : PollProvided;
                 var wait = next is { } due ? due - now : poll;
-                var pending = input.Prepared is not null && input.PreparedPublishedAt is null || input.Retiring.Any(r => r.Manual && r.LeavesMovedAt is null);
+                var pending = input.Prepared is not null && input.PreparedPublishedAt is null || input.Retiring.Any(r => r.Manual && r.LeavesMovedAt is null)
+                    || jwtInput.Prepared is { PublishedAt: null };
                 var cap = pending ? PollWhileMoving : poll;
                 return wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait > cap ? cap : wait;
             }
@@ -145,10 +210,27 @@ internal sealed class AuthorityManager(
             }
             logger.LogInformation("CA {Step}: {Why}. Signing CA {Subject} (expires {NotAfter}); {Trusted} trusted",
                 decision.Step, decision.Message, nextState.Active.Signer.Subject, nextState.Active.NotAfter, nextState.Trusted().Count);
-            Swap(nextState);
+            Swap(nextState, jwt);
             await (StepHook?.Invoke(decision.Step, ct) ?? Task.CompletedTask);
         }
     }
+
+    /// <summary>Takes one JWT key step: one write of the key Secret with the version read; a 409 leaves it to the next look.</summary>
+    private async Task StepJwtAsync(JwtKeyState jwt, V1Secret? stored, JwtKeyDecision decision, DateTimeOffset now, CancellationToken ct)
+    {
+        var next = JwtKeyTransitions.Apply(jwt, decision, now, () => JwtSigningKey.Generate(options.JwtKeyAlgorithm));
+        if (!await WriteJwtAsync(next, stored, ct))
+        {
+            return;
+        }
+        var signer = next.Keys.FirstOrDefault(k => k.Role == JwtKeyRole.Active);
+        logger.LogInformation("JWT key {Step} {KeyId}: {Why}. Signing key {Signer} ({Algorithm}); {Published} published",
+            decision.Step, decision.KeyId ?? signer?.KeyId, decision.Message, signer?.KeyId, signer?.Algorithm, next.Keys.Count);
+        Swap(Current.State, next);
+        await (StepHook?.Invoke("Jwt" + decision.Step, ct) ?? Task.CompletedTask);
+    }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     private LifecycleInput Gather(TrustSnapshot trust, V1Secret? stored, bool everyBundleCurrent, DateTimeOffset now)
     {
@@ -179,21 +261,23 @@ internal sealed class AuthorityManager(
     /// all of them already held it, so no write of this pass can still be on its way (a Secret or ConfigMap Sigil did
     /// not create is not its to fix, and does not hold a rotation up).
     /// </summary>
-    private async Task<bool> PublishAsync(TrustSnapshot trust, CancellationToken ct)
+    private async Task<BundleHeld> PublishAsync(TrustSnapshot trust, CancellationToken ct)
     {
-        var current = true;
+        var held = BundleHeld.Both;
         foreach (var ns in identities.Enumerate().Select(i => i.Metadata.NamespaceProperty).Distinct(StringComparer.Ordinal))
         {
             try
             {
-                current &= await bundles.EnsureAsync(ns, trust, ct);
+                held &= await bundles.PublishAsync(ns, trust, ct);
             }
             catch (HttpOperationException e)
             {
                 logger.LogWarning("Could not publish the trust bundle in {Namespace}: {Status}", ns, e.Response.StatusCode);
-                current = false;
+                held = BundleHeld.Neither;
             }
         }
+        // The ClusterTrustBundle and SVID Secrets carry CA certificates only.
+        var current = held.Authorities;
         try
         {
             // For consumers that read ClusterTrustBundles (projected volumes); a cluster that does not serve them is skipped.
@@ -223,7 +307,7 @@ internal sealed class AuthorityManager(
                 current = false;
             }
         }
-        return current;
+        return held with { Authorities = current };
     }
 
     /// <summary>The SVID Secret of every identity that asks for one, where Sigil created it for that identity.</summary>
@@ -324,6 +408,92 @@ internal sealed class AuthorityManager(
         return (state, stateSecret);
     }
 
+    /// <summary>
+    /// The stored JWT keys, or (first start) a Secret holding a first key that signs at once; a replica that loses the
+    /// creation race loads the winner's. A Secret that exists but holds no readable key is left to the lifecycle.
+    /// </summary>
+    private async Task<(JwtKeyState State, V1Secret? Stored)> ReadOrCreateJwtAsync(CancellationToken ct)
+    {
+        var existing = await client.ReadSecretOrNullAsync(options.Namespace, JwtKeysSecretName, ct);
+        if (existing is not null)
+        {
+            return (CachedJwt(existing), existing);
+        }
+        var now = time.GetUtcNow();
+        var first = JwtKeyTransitions.Apply(JwtKeyState.Empty, new JwtKeyDecision(JwtKeySteps.First, "first start"), now, () => JwtSigningKey.Generate(options.JwtKeyAlgorithm));
+        try
+        {
+            var created = await client.CoreV1.CreateNamespacedSecretAsync(JwtSecret(first, null), options.Namespace, cancellationToken: ct);
+            logger.LogInformation("Created a JWT signing key {KeyId} ({Algorithm}) in Secret {Namespace}/{Secret}; it signs at once",
+                first.Keys[0].KeyId, first.Keys[0].Algorithm, options.Namespace, JwtKeysSecretName);
+            _loadedJwt = (created.Metadata.ResourceVersion, first);
+            return (first, created);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            first.Material.Values.ToList().ForEach(k => k.Dispose());
+            logger.LogInformation("Another replica created the JWT key Secret {Namespace}/{Secret} first; loading it", options.Namespace, JwtKeysSecretName);
+            var winner = (await client.ReadSecretOrNullAsync(options.Namespace, JwtKeysSecretName, ct))!;
+            return (CachedJwt(winner), winner);
+        }
+    }
+
+    /// <summary>The JWT key Secret parsed once per resourceVersion (parsing loads private keys).</summary>
+    private JwtKeyState CachedJwt(V1Secret secret)
+    {
+        if (_loadedJwt is { } loaded && loaded.Version == secret.Metadata.ResourceVersion)
+        {
+            return loaded.State;
+        }
+        if (!JwtKeyStateCodec.Readable(secret))
+        {
+            logger.LogWarning("Secret {Namespace}/{Secret} has no readable {Annotation} annotation; every key it holds stays published, retiring, and a new key will be prepared",
+                options.Namespace, JwtKeysSecretName, JwtKeyStateCodec.StateAnnotation);
+        }
+        var state = JwtKeyStateCodec.Read(secret, time.GetUtcNow());
+        _loadedJwt = (secret.Metadata.ResourceVersion, state);
+        return state;
+    }
+
+    /// <summary>Stores the next JWT key state with the version read; false when someone else wrote first (read again).</summary>
+    private async Task<bool> WriteJwtAsync(JwtKeyState state, V1Secret? stored, CancellationToken ct)
+    {
+        var desired = JwtSecret(state, stored);
+        try
+        {
+            var written = stored is null
+                ? await client.CoreV1.CreateNamespacedSecretAsync(desired, options.Namespace, cancellationToken: ct)
+                : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, options.Namespace, cancellationToken: ct);
+            _loadedJwt = (written.Metadata.ResourceVersion, state);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            logger.LogInformation("The JWT key Secret changed while a step was being taken; reading it again");
+            return false;
+        }
+    }
+
+    private V1Secret JwtSecret(JwtKeyState state, V1Secret? stored)
+    {
+        var (data, json) = JwtKeyStateCodec.Write(state);
+        return new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = new V1ObjectMeta
+            {
+                Name = JwtKeysSecretName,
+                NamespaceProperty = options.Namespace,
+                ResourceVersion = stored?.Metadata.ResourceVersion,
+                Labels = new Dictionary<string, string>(stored?.Metadata.Labels ?? new Dictionary<string, string>()) { [Labels.ManagedBy] = Labels.ManagedByValue },
+                Annotations = new Dictionary<string, string>(stored?.Metadata.Annotations ?? new Dictionary<string, string>()) { [JwtKeyStateCodec.StateAnnotation] = json },
+            },
+            Type = "Opaque",
+            Data = data,
+        };
+    }
+
     /// <summary>A state Secret parsed once per resourceVersion: every pass reads it, and parsing loads private keys.</summary>
     private AuthorityState Cached(V1Secret secret, Func<AuthorityState> read)
     {
@@ -386,10 +556,13 @@ internal sealed class AuthorityManager(
     private string? RotateRequest(V1Secret? stored) =>
         options.CaSecret is null && stored?.Metadata.Annotations is { } a && a.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
 
-    private void Swap(AuthorityState state)
+    private void Swap(AuthorityState state, JwtKeyState jwt)
     {
-        var changed = _current is null || Changed(_current.State, state);
-        _current = new TrustSnapshot(state, time, options.BundlePropagation);
+        var keys = jwt.ToKeySet();
+        var changed = _current is null || Changed(_current.State, state) || Changed(_current.JwtKeys, keys);
+        _current = new TrustSnapshot(state, time, options.BundlePropagation, keys);
+        _jwt = jwt;
+        SetJwtMetrics(jwt);
         metrics.CaExpiration.WithLabels("active").Set(state.Active.NotAfter.ToUnixTimeSeconds());
         SetOrRemove("prepared", state.Prepared?.NotAfter);
         SetOrRemove("retiring", state.Retiring.Count == 0 ? null : state.Retiring.Min(r => r.Signer.NotAfter));
@@ -410,6 +583,28 @@ internal sealed class AuthorityManager(
             metrics.CaExpiration.RemoveLabelled(label);
         }
     }
+
+    /// <summary>sigil_jwt_key_expiration_timestamp_seconds: per role, when the key stops signing (retiring: stops being published).</summary>
+    private void SetJwtMetrics(JwtKeyState jwt)
+    {
+        var input = new JwtKeyLifecycleInput(jwt.Keys, options.JwtKeyAlgorithm, options.JwtKeyTtl, options.BundlePropagation, false, time.GetUtcNow());
+        foreach (var (role, label) in new[] { (JwtKeyRole.Active, "active"), (JwtKeyRole.Prepared, "prepared"), (JwtKeyRole.Retiring, "retiring") })
+        {
+            var keys = jwt.Keys.Where(k => k.Role == role).ToList();
+            if (keys.Count == 0)
+            {
+                metrics.JwtKeyExpiration.RemoveLabelled(label);
+            }
+            else
+            {
+                metrics.JwtKeyExpiration.WithLabels(label).Set(keys.Min(k => JwtKeyLifecycle.Expiration(k, input)).ToUnixTimeSeconds());
+            }
+        }
+    }
+
+    /// <summary>Whether passes must look again because of the JWT keys: another key signs, or the published set changed.</summary>
+    private static bool Changed(JwtKeySet a, JwtKeySet b) =>
+        a.Signer?.KeyId != b.Signer?.KeyId || a.Sequence != b.Sequence || !a.Published.Select(k => k.KeyId).SequenceEqual(b.Published.Select(k => k.KeyId));
 
     /// <summary>Whether what passes see (who signs, what is trusted, when leaves move) differs.</summary>
     private static bool Changed(AuthorityState a, AuthorityState b) =>

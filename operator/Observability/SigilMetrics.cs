@@ -24,6 +24,10 @@ internal sealed class SigilMetrics
         QueueDepth = factory.CreateGauge("sigil_reconcile_queue_depth", "Identities waiting to be reconciled.");
         CaExpiration = factory.CreateGauge("sigil_ca_expiration_timestamp_seconds",
             "When each CA Sigil trusts expires, as a Unix timestamp: the active one (signing), a prepared successor, the earliest retiring one.", "state");
+        JwtKeyExpiration = factory.CreateGauge("sigil_jwt_key_expiration_timestamp_seconds",
+            "JWT signing keys as a Unix timestamp per state: the active key's end of signing (activation + --jwt-key-ttl), when a prepared key "
+            + "would stop signing if activated on schedule, and when the earliest retiring key leaves the JWKS (every token it signed expired, "
+            + "plus --bundle-propagation).", "state");
         CaLifecycleErrors = factory.CreateCounter("sigil_ca_lifecycle_errors_total", "CA lifecycle passes that failed and will be retried.");
         KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
             "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
@@ -38,6 +42,7 @@ internal sealed class SigilMetrics
     public Histogram ReconcileDuration { get; }
     public Gauge QueueDepth { get; }
     public Gauge CaExpiration { get; }
+    public Gauge JwtKeyExpiration { get; }
     public Counter KubeApiThrottled { get; }
     public Counter CaLifecycleErrors { get; }
 

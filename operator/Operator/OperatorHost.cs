@@ -152,9 +152,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         {
             var secret = (current ?? old)!;
             if (secret.Metadata.NamespaceProperty == options.Namespace
-                && secret.Metadata.Name is AuthorityManager.DefaultSecretName or AuthorityManager.TrustStateSecretName)
+                && secret.Metadata.Name is AuthorityManager.DefaultSecretName or AuthorityManager.TrustStateSecretName or AuthorityManager.JwtKeysSecretName)
             {
-                // An annotation asking for a rotation, or another replica's step.
+                // An annotation asking for a rotation, or another replica's step (a follower re-reads it at once).
                 _wakeAuthority?.Invoke();
                 return;
             }
@@ -311,12 +311,21 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 RetryPeriod = options.RetryPeriod,
             });
             using var term = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            // Until it leads, this replica follows the leader's CA and JWT key steps: it serves /keys and signs tokens too.
+            using var following = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var follower = authority.FollowAsync(following.Token);
+            async Task FollowThenLeadAsync()
+            {
+                await following.CancelAsync();
+                await follower;
+                await LeadAsync(reconciler, authority, term.Token);
+            }
             Task? work = null;
             elector.OnStartedLeading += () =>
             {
                 IsLeader = true;
                 _logger.LogInformation("{Identity} became the leader", options.Identity);
-                work = LeadAsync(reconciler, authority, term.Token);
+                work = FollowThenLeadAsync();
             };
             elector.OnStoppedLeading += () =>
             {
@@ -332,6 +341,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             {
             }
             await term.CancelAsync();
+            await following.CancelAsync();
+            await follower;
             IsLeader = false;
             if (work is not null)
             {

@@ -14,6 +14,14 @@ internal static class TrustBundleConfigMap
         current.Data is { } data && data.TryGetValue("ca.crt", out var pem) && pem == trust.BundlePem
         && data.TryGetValue("bundle.spiffe", out var spiffe) && spiffe == trust.SpiffeBundle && data.TryGetValue("jwks.json", out var jwks) && jwks == trust.Jwks;
 
+    /// <summary>
+    /// Which parts of <paramref name="trust"/> a Sigil bundle holds: Sigil writes the three documents together from one
+    /// snapshot, so ca.crt current means the x509 part of bundle.spiffe is too, and jwks.json current its jwt-svid part.
+    /// </summary>
+    public static BundleHeld Held(V1ConfigMap current, TrustSnapshot trust) => new(
+        current.Data is { } d && d.TryGetValue("ca.crt", out var pem) && pem == trust.BundlePem,
+        current.Data is { } j && j.TryGetValue("jwks.json", out var jwks) && jwks == trust.Jwks);
+
     public static V1ConfigMap Render(string ns, TrustSnapshot trust, string? resourceVersion) => new()
     {
         ApiVersion = "v1",

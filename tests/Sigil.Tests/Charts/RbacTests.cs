@@ -50,6 +50,8 @@ public sealed class RbacTests
         var options = new OperatorOptions
         {
             Namespace = OperatorNamespace, LeaderElect = true, MetricsPort = 0, HealthPort = 0, BundlePropagation = TimeSpan.Zero,
+            // JWT keys that rotate within the scenario: each step is an update of sigil-jwt-keys.
+            JwtKeyTtl = TimeSpan.FromSeconds(6),
             LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(300),
         };
         using var stop = new CancellationTokenSource();
@@ -98,6 +100,9 @@ public sealed class RbacTests
         await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "patch" && r.Resource == "secrets")
             && local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "update" && r.Resource == "secrets" && r.Name == "sigil-ca")),
             TimeSpan.FromSeconds(20), "the CA rotation never wrote");
+        // The JWT keys: created on the first start (create), then rotated (update sigil-jwt-keys).
+        await Eventually.TrueAsync(() => Task.FromResult(local.Requests.All.Any(r => r.User == OperatorUser && r.Verb == "update" && r.Resource == "secrets" && r.Name == "sigil-jwt-keys")),
+            TimeSpan.FromSeconds(30), "the JWT keys never rotated");
 
         await stop.CancelAsync();
         await running;
