@@ -29,6 +29,8 @@ public sealed class JwtBearerRecipeTests
             options.Authority = issuerUrl;                  // Sigil's --issuer-url; discovery and /keys are read from it
             options.MapInboundClaims = false;               // keep "sub" (the caller's SPIFFE ID) as it is
             options.BackchannelHttpHandler = SigilBackchannel(bundlePath);
+            // Look at /keys within --bundle-propagation (default 10m): a new key is published that long before it signs.
+            options.AutomaticRefreshInterval = TimeSpan.FromMinutes(5);
             options.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidAudience = audience,                   // this service, as its callers name it
