@@ -188,6 +188,28 @@ public sealed class IssuerServerTests
     }
 
     [Fact]
+    public async Task Behind_an_intermediate_CA_the_intermediate_is_sent_so_openssl_verifies_with_the_root_alone()
+    {
+        await using var issuer = await StandaloneIssuer.StartAsync();
+        using var root = StandaloneIssuer.NewCa();
+        using var intermediateKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=sigil intermediate", intermediateKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root.Signer, true, false));
+        using var intermediate = request.Create(root.Signer, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(90), [0x42]);
+        using var ca = CertificateAuthority.FromPem(intermediate.ExportCertificatePem() + "\n" + root.Signer.ExportCertificatePem(), intermediateKey.ExportPkcs8PrivateKeyPem());
+        issuer.Trust = StandaloneIssuer.Snapshot(ca, null, TimeSpan.FromMinutes(10), sequence: 2);
+        var folder = StandaloneIssuer.WriteBundle(root.TrustBundlePem);
+
+        var verified = await SClientAsync(folder, issuer.Port, "-verify_ip", "127.0.0.1", "-showcerts");
+
+        Assert.True(verified.ExitCode == 0 && verified.Stdout.Contains("Verify return code: 0 (ok)", StringComparison.Ordinal), verified.Output);
+        Assert.Contains("CN=sigil intermediate", verified.Stdout.Replace("CN = ", "CN=", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_new_signing_CA_is_served_from_the_next_handshake_without_a_restart()
     {
         await using var issuer = await StandaloneIssuer.StartAsync();
