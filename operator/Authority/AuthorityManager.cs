@@ -67,7 +67,7 @@ internal sealed class AuthorityManager(
     /// <summary>Called after the trust set changed, so every identity's pass picks it up.</summary>
     public Action? TrustChanged { get; set; }
 
-    /// <summary>For crash tests: runs after each lifecycle step is stored.</summary>
+    /// <summary>For crash tests: runs after each lifecycle step is stored, with its name (a JWT key step's prefixed "Jwt").</summary>
     public Func<string, CancellationToken, Task>? StepHook { get; init; }
 
     /// <summary>Something the lifecycle waits for may have changed (the CA Secret was edited): look again now.</summary>
