@@ -48,15 +48,16 @@ internal sealed class IssuerServer : IAsyncDisposable
         var certificate = new ServingCertificate(trust, names, time, logger);
         string? url = null;
         var documents = new RenderedDocuments(trust, () => url!, options);
-        var (app, port) = await BindAsync(options.IssuerAddress, options.IssuerPort, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
+        var (app, port, failure) = await BindAsync(options.IssuerAddress, options.IssuerPort, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
         if (app is null && options.IssuerPortFallback)
         {
-            logger.LogWarning("Issuer port {Port} is taken on {Address}; serving the issuer on a free port instead (give --issuer-port to choose one)", options.IssuerPort, options.IssuerAddress);
-            (app, port) = await BindAsync(options.IssuerAddress, 0, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
+            logger.LogWarning("Issuer cannot listen on {Address}:{Port} ({Error}); serving it on a free port instead (give --issuer-port to choose one)",
+                options.IssuerAddress, options.IssuerPort, failure);
+            (app, port, failure) = await BindAsync(options.IssuerAddress, 0, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
         }
         if (app is null)
         {
-            throw new InvalidOperationException($"cannot listen on port {options.IssuerPort}: it is taken; choose another with --issuer-port");
+            throw new InvalidOperationException($"cannot listen on port {options.IssuerPort} ({failure}): choose another with --issuer-port");
         }
         url = options.EffectiveIssuerUrl(port);
         // Issued now rather than at the first handshake: a CA that cannot sign shows in the log at start.
@@ -65,7 +66,7 @@ internal sealed class IssuerServer : IAsyncDisposable
         return new IssuerServer(app, port, url, certificate);
     }
 
-    private static async Task<(WebApplication? App, int Port)> BindAsync(IPAddress address, int port, ServingCertificate certificate, RenderedDocuments documents,
+    private static async Task<(WebApplication? App, int Port, string? Failure)> BindAsync(IPAddress address, int port, ServingCertificate certificate, RenderedDocuments documents,
         string pathPrefix, ILogger logger, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
@@ -91,13 +92,13 @@ internal sealed class IssuerServer : IAsyncDisposable
         {
             await app.StartAsync(ct);
         }
-        catch (IOException)
+        catch (IOException e)
         {
             await app.DisposeAsync();
-            return (null, port);
+            return (null, port, e.Message);
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (app, BindingAddress.Parse(bound).Port);
+        return (app, BindingAddress.Parse(bound).Port, null);
     }
 
     private static SslServerAuthenticationOptions Handshake(ServingCertificate certificate, ILogger logger)
