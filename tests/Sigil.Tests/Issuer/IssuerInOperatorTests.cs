@@ -79,6 +79,35 @@ public sealed class IssuerInOperatorTests
         Assert.Contains(op.Logs.Lines, l => l.Contains("Issuer certificate issued (SignerChanged)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_follower_serves_a_certificate_of_the_new_CA_after_a_rotation_the_leader_made()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var options = new OperatorOptions
+        {
+            LeaderElect = true,
+            LeaseDuration = TimeSpan.FromSeconds(2),
+            RenewDeadline = TimeSpan.FromSeconds(1.5),
+            RetryPeriod = TimeSpan.FromMilliseconds(300),
+            Namespace = $"sigil-ha-{Guid.NewGuid().ToString("N")[..6]}",
+            BundlePropagation = TimeSpan.FromSeconds(1),
+        };
+        await using var first = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-a" });
+        await using var second = await OperatorUnderTest.StartAsync(cluster, options with { Identity = "replica-b" });
+        await Eventually.TrueAsync(() => Task.FromResult(first.Host!.IsLeader || second.Host!.IsLeader));
+        var follower = first.Host!.IsLeader ? second : first;
+        var original = follower.Host!.Trust!.Signer.KeyIdHex;
+
+        await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"metadata":{"annotations":{"sigil.dev/rotate":"follower"}}}""", V1Patch.PatchType.MergePatch),
+            AuthorityManager.DefaultSecretName, options.Namespace);
+        await Eventually.TrueAsync(() => Task.FromResult(follower.Host.Trust!.Signer.KeyIdHex != original), TimeSpan.FromSeconds(30), "the follower never saw the new CA sign");
+        var rotated = follower.Host.Trust!;
+        var (errors, served) = await IssuerServerTests.HandshakeAsync(follower.Host.IssuerPort!.Value, "127.0.0.1", rotated.BundlePem);
+
+        Assert.Equal(SslPolicyErrors.None, errors);
+        Assert.Equal(rotated.Signer.KeyIdHex, CertificateFacts.Of(served).IssuerKeyId);
+    }
+
     private sealed record Answer(string? Issuer, string? JwksUri, string Keys, string? ETag);
 
     private static async Task<Answer> AskAsync(OperatorUnderTest replica, string bundlePem)
