@@ -65,7 +65,8 @@ internal static class LocalCommand
                 using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig), limiter.Handler());
                 var host = new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter };
                 var running = host.RunAsync(ct);
-                await PrintIssuerAsync(host, running, options, ct);
+                // Not cancelled by Ctrl-C itself: it ends when the operator does, so the operator is always awaited.
+                await PrintIssuerAsync(host, running, options);
                 await running;
             }
         }
@@ -76,11 +77,11 @@ internal static class LocalCommand
     }
 
     /// <summary>Once the issuer listens (its port may be a free one), says where discovery is and how to trust it.</summary>
-    private static async Task PrintIssuerAsync(OperatorHost host, Task running, OperatorOptions options, CancellationToken ct)
+    private static async Task PrintIssuerAsync(OperatorHost host, Task running, OperatorOptions options)
     {
         while (host.IssuerUrl is null && !running.IsCompleted)
         {
-            await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100), ct));
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None));
         }
         if (host.IssuerUrl is not { } issuer)
         {
