@@ -102,9 +102,14 @@ internal sealed class AuthorityManager(
             {
                 await RefreshAsync(ct);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                logger.LogWarning("Could not re-read the root of trust as a follower, retrying in 10s: {Error}", e.GetType().Name + ": " + e.Message);
+                // Stopped (often because this replica now leads): a normal end, so leading starts right after it.
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Could not re-read the root of trust as a follower, retrying in a minute: {Error}", e.GetType().Name + ": " + e.Message);
             }
             try
             {
@@ -257,9 +262,9 @@ internal sealed class AuthorityManager(
     }
 
     /// <summary>
-    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it. True only when
-    /// all of them already held it, so no write of this pass can still be on its way (a Secret or ConfigMap Sigil did
-    /// not create is not its to fix, and does not hold a rotation up).
+    /// Puts the trust set into every namespace's bundle and every SVID Secret's ca.crt that lacks it, and the JWT keys into
+    /// every bundle. Each part is held only when all of them already held it, so no write of this pass can still be on its
+    /// way (a Secret or ConfigMap Sigil did not create is not its to fix, and does not hold a rotation up).
     /// </summary>
     private async Task<BundleHeld> PublishAsync(TrustSnapshot trust, CancellationToken ct)
     {

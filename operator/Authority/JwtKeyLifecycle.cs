@@ -15,7 +15,8 @@ internal enum JwtKeyRole
 /// One stored JWT signing key as the lifecycle decision sees it: no key material, only its kid, algorithm, role and the
 /// times its steps were taken (each stored to the second, as the state Secret keeps them).
 /// </summary>
-/// <param name="PublishedAt">When a publish pass first found every bundle holding it (prepared keys; null until then).</param>
+/// <param name="PublishedAt">When a publish pass first found every bundle holding it (null until then; kept after
+/// activation, so the stored state shows the wait each key had; the first key, never prepared, has its creation time).</param>
 /// <param name="ActivatedAt">When it started signing (active and retiring keys).</param>
 /// <param name="RetiredAt">When it stopped signing (retiring keys).</param>
 internal sealed record JwtKeyRecord(

@@ -81,7 +81,7 @@ internal static class JwtKeyStateCodec
                     continue;
                 }
                 material[k.KeyId] = key;
-                records.Add(new JwtKeyRecord(k.KeyId, k.Algorithm, k.Role, k.PreparedAt, k.Role == JwtKeyRole.Prepared ? k.PublishedAt : null,
+                records.Add(new JwtKeyRecord(k.KeyId, k.Algorithm, k.Role, k.PreparedAt, k.PublishedAt,
                     k.Role == JwtKeyRole.Prepared ? null : k.ActivatedAt ?? k.PreparedAt, k.Role == JwtKeyRole.Retiring ? k.RetiredAt ?? now : null));
             }
         }

@@ -10,11 +10,6 @@ using Sigil.Runtime;
 namespace Sigil.Reconciliation;
 
 /// <summary>
-/// Keeps ConfigMap <c>sigil-trust-bundle</c> in every namespace with an identity. One that Sigil did not create is left
-/// alone: it is logged once, and Sigil tries again only after <see cref="ForeignRecheck"/> (it cannot watch ConfigMaps
-/// it does not label), so passes in that namespace do not each send a create that is bound to fail.
-/// </summary>
-/// <summary>
 /// What a namespace's bundle already held before a publish pass wrote anything: the CA certificates (ca.crt), the JWT
 /// keys (jwks.json; bundle.spiffe is written with them). Each lifecycle waits only for its own part, so a new JWT key
 /// being published does not restart the wait of a prepared CA, nor the other way round.
@@ -29,6 +24,11 @@ internal readonly record struct BundleHeld(bool Authorities, bool JwtKeys)
     public static BundleHeld operator &(BundleHeld a, BundleHeld b) => new(a.Authorities && b.Authorities, a.JwtKeys && b.JwtKeys);
 }
 
+/// <summary>
+/// Keeps ConfigMap <c>sigil-trust-bundle</c> in every namespace with an identity. One that Sigil did not create is left
+/// alone: it is logged once, and Sigil tries again only after <see cref="ForeignRecheck"/> (it cannot watch ConfigMaps
+/// it does not label), so passes in that namespace do not each send a create that is bound to fail.
+/// </summary>
 internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1ConfigMap> cache, TimeProvider time, ILogger logger)
 {
     public static readonly TimeSpan ForeignRecheck = TimeSpan.FromMinutes(10);

@@ -136,6 +136,58 @@ public sealed class JwtKeyRotationTests
     }
 
     [Fact]
+    public async Task A_changed_jwt_key_algorithm_rotates_to_a_key_of_that_algorithm_after_propagation_and_keeps_the_old_one_published()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new OperatorOptions { BundlePropagation = TimeSpan.FromSeconds(2) });
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("api"));
+        await op.WaitForAsync(ns, "api", Reasons.Issued);
+        var old = op.Host!.Trust!.JwtKeys.Signer!;
+        var token = Token(old, TimeSpan.FromHours(24), DateTimeOffset.UtcNow);
+        await op.StopAsync();
+
+        await using var rs = await OperatorUnderTest.StartAsync(cluster, op.Options with { JwtKeyAlgorithm = JwtSigningKey.RS256 });
+        // Right after the restart the old key still signs: the new one must first sit in every bundle.
+        Assert.Equal(old.KeyId, rs.Host!.Trust!.JwtKeys.Signer?.KeyId);
+        await Eventually.TrueAsync(() => Task.FromResult(rs.Host.Trust!.JwtKeys.Signer?.Algorithm == JwtSigningKey.RS256), TimeSpan.FromSeconds(30), "no RS256 key ever signed");
+
+        var records = Records(await rs.SecretAsync(rs.Options.Namespace, AuthorityManager.JwtKeysSecretName));
+        var active = records.Single(k => k.Role == JwtKeyRole.Active);
+        Assert.True(active.ActivatedAt >= active.PublishedAt + rs.Options.BundlePropagation, $"activated {active.ActivatedAt:O}, published {active.PublishedAt:O}");
+        Assert.Equal(JwtKeyRole.Retiring, records.Single(k => k.KeyId == old.KeyId).Role);
+        var jwks = await JwksAsync(cluster.Client, ns);
+        Assert.True((await ValidateAsync(token, jwks, DateTimeOffset.UtcNow)).IsValid, "a token of the ES256 key no longer verifies");
+        Assert.True((await ValidateAsync(Token(rs.Host.Trust!.JwtKeys.Signer!, TimeSpan.FromHours(1), DateTimeOffset.UtcNow), jwks, DateTimeOffset.UtcNow)).IsValid,
+            "a token of the RS256 key does not verify");
+    }
+
+    [Fact]
+    public async Task A_garbled_key_state_keeps_every_stored_key_published_and_moves_to_a_new_key_through_the_usual_wait()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new OperatorOptions { BundlePropagation = TimeSpan.FromSeconds(2) });
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("api"));
+        await op.WaitForAsync(ns, "api", Reasons.Issued);
+        var old = op.Host!.Trust!.JwtKeys.Signer!;
+        var token = Token(old, TimeSpan.FromHours(24), DateTimeOffset.UtcNow);
+
+        await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("{\"metadata\":{\"annotations\":{\"" + JwtKeyStateCodec.StateAnnotation + "\":\"{garbled\"}}}",
+            V1Patch.PatchType.MergePatch), AuthorityManager.JwtKeysSecretName, op.Options.Namespace);
+
+        await Eventually.TrueAsync(() => Task.FromResult(op.Host.Trust!.JwtKeys.Signer is { } s && s.KeyId != old.KeyId), TimeSpan.FromSeconds(30), "no new key signs");
+        var records = Records(await op.SecretAsync(op.Options.Namespace, AuthorityManager.JwtKeysSecretName));
+        Assert.Equal(2, records.Count);
+        Assert.Equal(JwtKeyRole.Retiring, records.Single(k => k.KeyId == old.KeyId).Role);
+        var active = records.Single(k => k.Role == JwtKeyRole.Active);
+        Assert.True(active.ActivatedAt >= active.PublishedAt + op.Options.BundlePropagation, $"activated {active.ActivatedAt:O}, published {active.PublishedAt:O}");
+        Assert.True((await ValidateAsync(token, await JwksAsync(cluster.Client, ns), DateTimeOffset.UtcNow)).IsValid, "a token of the key from before no longer verifies");
+        Assert.Contains(op.Logs.Lines, l => l.Contains("has no readable", StringComparison.Ordinal));
+        Assert.DoesNotContain(op.Logs.Lines, l => l.Contains("PRIVATE KEY", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_replica_that_does_not_lead_follows_the_leaders_JWT_key_rotation_without_writing()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);

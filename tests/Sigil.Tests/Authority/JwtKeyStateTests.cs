@@ -2,6 +2,7 @@ using System.Text;
 using k8s.Models;
 using Sigil.Authority;
 using Sigil.Identity;
+using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Authority;
 
@@ -57,6 +58,29 @@ public sealed class JwtKeyStateTests
         Assert.DoesNotContain(Encoding.ASCII.GetString(data[retiring.KeyId + ".key"]).Split('\n')[1], json, StringComparison.Ordinal);
         Assert.Contains("\"role\":\"retiring\"", json, StringComparison.Ordinal);
         Assert.Contains("\"alg\":\"RS256\"", json, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(JwtSigningKey.ES256)]
+    [InlineData(JwtSigningKey.RS256)]
+    public async Task Openssl_reads_each_stored_key_as_the_key_its_kid_names(string algorithm)
+    {
+        var key = JwtSigningKey.Generate(algorithm);
+        var state = new JwtKeyState([new JwtKeyRecord(key.KeyId, algorithm, JwtKeyRole.Active, T0, ActivatedAt: T0)],
+            new Dictionary<string, JwtSigningKey> { [key.KeyId] = key }, 1);
+        var folder = Directory.CreateTempSubdirectory("sigil-jwt-key-");
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "stored.key"), JwtKeyStateCodec.Write(state).Data[key.KeyId + ".key"]);
+
+            var publicKey = await Openssl.RunAsync(folder.FullName, "pkey", "-in", "stored.key", "-pubout");
+
+            Assert.Equal(key.Key.ExportSubjectPublicKeyInfoPem().Trim(), publicKey.Trim());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     [Fact]
