@@ -13,8 +13,8 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV DOTNET_EnableDiagnostics=0 \
     DOTNET_gcServer=0
-# Metrics and health (the chart's metrics.port and healthPort defaults).
-EXPOSE 8080 8081
+# Metrics, health and the token issuer (the chart's metrics.port, healthPort and issuer.port defaults).
+EXPOSE 8080 8081 8443
 USER 65532:65532
 ENTRYPOINT ["dotnet", "/app/sigil.dll"]
 CMD ["run", "--leader-elect"]

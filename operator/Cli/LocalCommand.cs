@@ -20,8 +20,14 @@ internal static class LocalCommand
             port,
         };
         flags.AddTo(command);
-        // Metrics and health on loopback only: this runs on a laptop, not behind a pod network.
-        command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), flags.Read(result) with { MonitoringAddress = IPAddress.Loopback }, ct));
+        // Metrics, health and the issuer on loopback only: this runs on a laptop, not behind a pod network. The issuer's URL
+        // is then https://127.0.0.1:<port>; when the default 8443 is taken (another sigil local), a free port serves it.
+        command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), flags.Read(result) with
+        {
+            MonitoringAddress = IPAddress.Loopback,
+            IssuerAddress = IPAddress.Loopback,
+            IssuerPortFallback = result.GetResult(flags.IssuerPort) is null or { Implicit: true } && result.GetResult(flags.IssuerUrl) is null or { Implicit: true },
+        }, ct));
         return command;
     }
 
@@ -57,12 +63,35 @@ internal static class LocalCommand
                 // The operator gets a client of its own, rate-limited as in a cluster; the emulator's admin client is not.
                 using var limiter = new Runtime.KubeApiLimiter(options.KubeApiQps, options.KubeApiBurst);
                 using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig), limiter.Handler());
-                await new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter }.RunAsync(ct);
+                var host = new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter };
+                var running = host.RunAsync(ct);
+                // Not cancelled by Ctrl-C itself: it ends when the operator does, so the operator is always awaited.
+                await PrintIssuerAsync(host, running, options);
+                await running;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
         return 0;
+    }
+
+    /// <summary>Once the issuer listens (its port may be a free one), says where discovery is and how to trust it.</summary>
+    private static async Task PrintIssuerAsync(OperatorHost host, Task running, OperatorOptions options)
+    {
+        while (host.IssuerUrl is null && !running.IsCompleted)
+        {
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None));
+        }
+        if (host.IssuerUrl is not { } issuer)
+        {
+            return;
+        }
+        // ca.crt of the CA Secret (or, with --ca-secret, of Sigil's own state Secret) is the whole trust set, as every bundle's is.
+        var trustSecret = options.CaSecret is null ? Authority.AuthorityManager.DefaultSecretName : Authority.AuthorityManager.TrustStateSecretName;
+        Console.WriteLine($"Token issuer (OIDC discovery): {issuer}/.well-known/openid-configuration, JWKS: {issuer}/keys. Trust it with Sigil's CA bundle:");
+        Console.WriteLine($@"  kubectl --kubeconfig .sigil/kubeconfig get secret {trustSecret} -n {options.Namespace} -o jsonpath='{{.data.ca\.crt}}' | base64 -d > ca.crt");
+        Console.WriteLine(@"  (or, in a namespace with a ServiceIdentity: kubectl get configmap sigil-trust-bundle -n <namespace> -o jsonpath='{.data.ca\.crt}' > ca.crt)");
+        Console.WriteLine($"  curl --cacert ca.crt {issuer}/keys");
     }
 }

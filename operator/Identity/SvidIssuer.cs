@@ -14,7 +14,12 @@ using Org.BouncyCastle.X509;
 namespace Sigil.Identity;
 
 /// <summary>What to put in one X.509-SVID.</summary>
-public sealed record SvidRequest(SpiffeId SpiffeId, IReadOnlyList<string> DnsNames, KeyAlgorithm KeyAlgorithm, TimeSpan Ttl);
+public sealed record SvidRequest(SpiffeId SpiffeId, IReadOnlyList<string> DnsNames, KeyAlgorithm KeyAlgorithm, TimeSpan Ttl)
+{
+    /// <summary>IP address SANs, after the DNS names. Only Sigil's own issuer asks for them (--issuer-url https://127.0.0.1:...);
+    /// a ServiceIdentity cannot, so an identity's certificate never carries one.</summary>
+    public IReadOnlyList<System.Net.IPAddress> IpAddresses { get; init; } = [];
+}
 
 /// <summary>An issued SVID: the PEM a Secret holds, and the facts status reports (never the key).</summary>
 public sealed record IssuedSvid(string CertificateChainPem, string PrivateKeyPem, string TrustBundlePem, CertificateFacts Facts)
@@ -79,6 +84,7 @@ public sealed class SvidIssuer
         generator.SetSubjectPublicKeyInfo(publicKeyInfo);
         var names = new List<GeneralName> { new(GeneralName.UniformResourceIdentifier, request.SpiffeId.ToString()) };
         names.AddRange(request.DnsNames.Select(d => new GeneralName(GeneralName.DnsName, d)));
+        names.AddRange(request.IpAddresses.Select(ip => new GeneralName(GeneralName.IPAddress, new DerOctetString(ip.GetAddressBytes()))));
         generator.AddExtension(X509Extensions.SubjectAlternativeName, false, new GeneralNames([.. names]));
         generator.AddExtension(X509Extensions.BasicConstraints, true, new BasicConstraints(false));
         generator.AddExtension(X509Extensions.KeyUsage, true,

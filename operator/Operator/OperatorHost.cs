@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Sigil.Api;
 using Sigil.Authority;
 using Sigil.Identity;
+using Sigil.Issuer;
 using Sigil.Observability;
 using Sigil.Reconciliation;
 using Sigil.Credentials;
@@ -50,6 +51,12 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     public bool IsLeader { get; private set; }
     public int? MetricsPort { get; private set; }
     public int? HealthPort { get; private set; }
+    /// <summary>The port the issuer (OIDC discovery, /keys) listens on, once started.</summary>
+    public int? IssuerPort { get; private set; }
+    /// <summary>The effective issuer URL, once the issuer listens: discovery's issuer and every JWT's iss.</summary>
+    public string? IssuerUrl { get; private set; }
+    /// <summary>The issuer's own certificate, as served now (for tests that watch it rotate).</summary>
+    public Issuer.ServingCertificate? IssuerCertificate { get; private set; }
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -85,9 +92,14 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             using var authority = new AuthorityManager(client, options, secretAccess, bundles, identities, events, Metrics, time, _logger) { StepHook = CaStepHook };
             (_trust, _wakeAuthority) = (() => authority.Current, authority.Wake);
             await authority.LoadAsync(ct);
+            // Every replica serves the issuer, leader or not, from the snapshot it holds; it stops before the CA manager goes.
+            await using var issuer = await IssuerServer.StartAsync(options, () => authority.Current, time, _logger, ct);
+            (IssuerPort, IssuerUrl, IssuerCertificate) = (issuer.Port, issuer.Url, issuer.Certificate);
+            // From here on the options name the issuer as it listens (a free port, under sigil local), so iss matches discovery.
+            var running = options with { IssuerUrl = issuer.Url };
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
-            var reconciler = new IdentityReconciler(client, identities, secretAccess, bundles, () => authority.Current, options, events, Metrics, time, _logger, StepHook) { Claims = claims };
+            var reconciler = new IdentityReconciler(client, identities, secretAccess, bundles, () => authority.Current, running, events, Metrics, time, _logger, StepHook) { Claims = claims };
             if (options.LeaderElect)
             {
                 await RunWithLeaderElectionAsync(reconciler, authority, ct);

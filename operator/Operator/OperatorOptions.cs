@@ -34,9 +34,18 @@ internal sealed record OperatorOptions
     /// <summary>--issuer-url as given, or null for the default (see <see cref="EffectiveIssuerUrl"/>).</summary>
     public string? IssuerUrl { get; init; }
 
-    /// <summary>The <c>iss</c> of every JWT Sigil signs: --issuer-url, by default <c>https://sigil.&lt;namespace&gt;.svc:&lt;issuer port&gt;</c>.</summary>
+    /// <summary><c>sigil local</c> without --issuer-port: when 8443 is taken on the laptop, listen on a free port rather than fail.</summary>
+    public bool IssuerPortFallback { get; init; }
+
+    /// <summary>
+    /// The <c>iss</c> of every JWT Sigil signs: --issuer-url, by default <c>https://sigil.&lt;namespace&gt;.svc:&lt;issuer port&gt;</c>;
+    /// for an issuer listening on loopback only (<c>sigil local</c>), <c>https://127.0.0.1:&lt;port&gt;</c>, the one address that reaches it.
+    /// </summary>
     public string EffectiveIssuerUrl(int? boundPort = null) =>
-        IssuerUrl is { Length: > 0 } url ? url.TrimEnd('/') : $"https://sigil.{Namespace}.svc:{boundPort ?? IssuerPort}";
+        IssuerUrl is { Length: > 0 } url ? url.TrimEnd('/')
+        : System.Net.IPAddress.IsLoopback(IssuerAddress)
+            ? $"https://{(IssuerAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "[::1]" : "127.0.0.1")}:{boundPort ?? IssuerPort}"
+            : $"https://sigil.{Namespace}.svc:{boundPort ?? IssuerPort}";
 
     public int Workers { get; init; } = 4;
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);

@@ -12,6 +12,9 @@ public sealed class ChartTests
 
     private static bool Bool(JsonNode node) => bool.Parse(node.ToString());
 
+    private static JsonObject Service(List<JsonObject> documents, string name) =>
+        documents.Single(d => (string?)d["kind"] == "Service" && (string?)d["metadata"]!["name"] == name);
+
     [Fact]
     public void The_chart_installs_the_same_CRD_as_crds()
     {
@@ -56,7 +59,7 @@ public sealed class ChartTests
         Assert.Equal("/readyz", (string?)container["readinessProbe"]!["httpGet"]!["path"]);
         Assert.NotNull(container["resources"]!["requests"]);
         Assert.Equal(1, Int(documents.Single("PodDisruptionBudget")["spec"]!["minAvailable"]!));
-        Assert.Equal(8080, Int(documents.Single("Service")["spec"]!["ports"]![0]!["port"]!));
+        Assert.Equal(8080, Int(Service(documents, "sigil-metrics")["spec"]!["ports"]![0]!["port"]!));
         Assert.DoesNotContain(documents, d => (string?)d["kind"] == "ServiceMonitor");
     }
 
@@ -84,7 +87,48 @@ public sealed class ChartTests
         Assert.Equal("metrics", (string?)documents.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["port"]);
     }
 
+    [Fact]
+    public async Task By_default_every_replica_serves_the_issuer_on_Service_sigil_whose_name_is_the_default_issuer_URLs_host()
+    {
+        var documents = await ChartRendering.RenderAsync("platform");
+        var container = documents.Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        var args = container["args"]!.AsArray().Select(a => (string?)a).ToList();
+        var port = container["ports"]!.AsArray().Single(p => (string?)p!["name"] == "issuer")!;
+        var service = Service(documents, "sigil");
+        var servicePort = service["spec"]!["ports"]!.AsArray().Single()!;
+
+        Assert.Contains("--issuer-port=8443", args);
+        // No --issuer-url: the operator's default, https://sigil.<namespace>.svc:8443, names this Service.
+        Assert.DoesNotContain(args, a => a!.StartsWith("--issuer-url", StringComparison.Ordinal));
+        Assert.Equal(Sigil.Issuer.ServingNames.ServiceName, (string?)service["metadata"]!["name"]);
+        Assert.Equal("https://sigil.platform.svc:8443", new Sigil.Operator.OperatorOptions { Namespace = "platform", IssuerPort = 8443 }.EffectiveIssuerUrl());
+        Assert.Contains("sigil.platform.svc", Sigil.Issuer.ServingNames.For("cluster.local", "platform", "cluster.local", "https://sigil.platform.svc:8443").DnsNames);
+        Assert.Equal(8443, Int(port["containerPort"]!));
+        Assert.Equal(("issuer", 8443, "issuer"), ((string?)servicePort["name"], Int(servicePort["port"]!), (string?)servicePort["targetPort"]));
+        Assert.Equal(documents.Single("Deployment")["spec"]!["selector"]!["matchLabels"]!.ToJsonString(), service["spec"]!["selector"]!.ToJsonString());
+        // Readiness stays what it was: caches synced and the CA loaded (the issuer listens before that is reported).
+        Assert.Equal("health", (string?)container["readinessProbe"]!["httpGet"]!["port"]);
+    }
+
+    [Fact]
+    public async Task Issuer_values_set_the_issuer_URL_and_move_the_port_everywhere()
+    {
+        var documents = await ChartRendering.RenderAsync("platform", "issuer.url=https://sigil.example.com", "issuer.port=9443");
+        var container = documents.Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        var args = container["args"]!.AsArray().Select(a => (string?)a).ToList();
+        var servicePort = Service(documents, "sigil")["spec"]!["ports"]!.AsArray().Single()!;
+
+        Assert.Contains("--issuer-url=https://sigil.example.com", args);
+        Assert.Contains("--issuer-port=9443", args);
+        Assert.Equal(9443, Int(container["ports"]!.AsArray().Single(p => (string?)p!["name"] == "issuer")!["containerPort"]!));
+        Assert.Equal(9443, Int(servicePort["port"]!));
+    }
+
     [Theory]
+    [InlineData("issuer.url=http://sigil.example.com")]
+    [InlineData("issuer.url=https://sigil.example.com?tenant=a")]
+    [InlineData("issuer.port=0")]
+    [InlineData("issuer.unknown=1")]
     [InlineData("replicaCount=two")]
     [InlineData("logFormat=yaml")]
     [InlineData("metrics.serviceMonitor.enabled=maybe")]
@@ -114,6 +158,7 @@ public sealed class ChartTests
         await cluster.Client.RbacAuthorizationV1.ReadNamespacedRoleAsync("sigil", "sigil-system");
         await cluster.Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("sigil", "sigil-system");
         await cluster.Client.CoreV1.ReadNamespacedServiceAsync("sigil-metrics", "sigil-system");
+        await cluster.Client.CoreV1.ReadNamespacedServiceAsync("sigil", "sigil-system");
         await cluster.Client.CoreV1.ReadNamespacedServiceAccountAsync("sigil", "sigil-system");
         await helm.OkAsync("upgrade", "sigil", ChartRendering.ChartPath, "-n", "sigil-system", "--set", "replicaCount=3", "--set", "logFormat=text");
         var upgraded = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("sigil", "sigil-system");

@@ -78,6 +78,29 @@ public sealed class SvidIssuerTests
     }
 
     [Fact]
+    public void IP_address_SANs_follow_the_DNS_names_and_a_request_without_them_carries_none()
+    {
+        var (ca, issuer) = NewIssuer();
+        using var _ = ca;
+
+        var withAddresses = issuer.Issue(new SvidRequest(Payments, ["sigil.ops.svc"], KeyAlgorithm.ECDSAP256, TimeSpan.FromHours(1))
+        {
+            IpAddresses = [System.Net.IPAddress.Loopback, System.Net.IPAddress.IPv6Loopback],
+        });
+        var without = issuer.Issue(new SvidRequest(Payments, ["sigil.ops.svc"], KeyAlgorithm.ECDSAP256, TimeSpan.FromHours(1)));
+        using var leaf = Leaf(withAddresses);
+        using var plain = Leaf(without);
+
+        var san = leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Equal(["sigil.ops.svc"], san.EnumerateDnsNames());
+        Assert.Equal([System.Net.IPAddress.Loopback, System.Net.IPAddress.IPv6Loopback], san.EnumerateIPAddresses());
+        Assert.Empty(plain.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateIPAddresses());
+        Assert.True(leaf.MatchesHostname("127.0.0.1"));
+        Assert.False(plain.MatchesHostname("127.0.0.1"));
+        AssertChainsTo(leaf, withAddresses.TrustBundlePem);
+    }
+
+    [Fact]
     public void A_certificate_never_outlives_its_CA()
     {
         var time = new FakeTimeProvider(Clock.GetUtcNow());

@@ -15,14 +15,15 @@ internal static class NodePackages
     };
 
     /// <summary>Runs an ES module script (stdin in, stdout out) with <paramref name="package"/> importable.</summary>
-    public static async Task<ProcessResult> RunScriptAsync(string package, string script, string stdin)
+    /// <param name="environment">Extra variables, such as NODE_EXTRA_CA_CERTS for a script that fetches over HTTPS.</param>
+    public static async Task<ProcessResult> RunScriptAsync(string package, string script, string stdin, IReadOnlyDictionary<string, string>? environment = null)
     {
         var folder = await Installed[package].Value;
         var file = Path.Combine(folder, $"script-{Guid.NewGuid():N}.mjs");
         await File.WriteAllTextAsync(file, script);
         try
         {
-            return await ProcessRunner.RunAsync("node", [file], stdin, workingDirectory: folder);
+            return await ProcessRunner.RunAsync("node", [file], stdin, environment, workingDirectory: folder);
         }
         finally
         {

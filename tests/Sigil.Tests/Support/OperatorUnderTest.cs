@@ -43,6 +43,9 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
         {
             MetricsPort = 0,
             HealthPort = 0,
+            // The issuer as sigil local serves it: loopback, a free port, https://127.0.0.1:<port> unless the test names a URL.
+            IssuerPort = 0,
+            IssuerAddress = IPAddress.Loopback,
             Namespace = options?.Namespace ?? $"sigil-{Guid.NewGuid().ToString("N")[..6]}",
         }) { Time = time ?? TimeProvider.System };
         await LocalSetup.InstallAsync(cluster.Client, op.Options.Namespace, CancellationToken.None);

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Net.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sigil.Authority;
+using Sigil.Observability;
+using Sigil.Operator;
+
+namespace Sigil.Issuer;
+
+/// <summary>
+/// The token issuer's HTTPS listener, run by every replica (followers too: discovery and /keys must not go away while
+/// leadership changes hands). TLS uses the issuer's own SVID, chosen per handshake, so renewals need no restart. The
+/// endpoints are mapped by route; the token endpoint (POST /oauth2/token) maps beside discovery the same way.
+/// </summary>
+internal sealed class IssuerServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private IssuerServer(WebApplication app, int port, string url, ServingCertificate certificate)
+    {
+        _app = app;
+        Port = port;
+        Url = url;
+        Certificate = certificate;
+    }
+
+    /// <summary>The port it listens on (the one asked for, or the free one picked).</summary>
+    public int Port { get; }
+
+    /// <summary>The effective issuer URL: discovery's issuer and every JWT's iss.</summary>
+    public string Url { get; }
+
+    public ServingCertificate Certificate { get; }
+
+    public static async Task<IssuerServer> StartAsync(OperatorOptions options, Func<TrustSnapshot> trust, TimeProvider time, ILogger logger, CancellationToken ct)
+    {
+        // The host of the URL does not depend on the port, so the certificate's names are known before the bind.
+        var names = ServingNames.For(options.TrustDomain, options.Namespace, options.ClusterDomain, options.EffectiveIssuerUrl());
+        var certificate = new ServingCertificate(trust, names, time, logger);
+        string? url = null;
+        var documents = new RenderedDocuments(trust, () => url!, options);
+        var (app, port, failure) = await BindAsync(options.IssuerAddress, options.IssuerPort, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
+        if (app is null && options.IssuerPortFallback)
+        {
+            logger.LogWarning("Issuer cannot listen on {Address}:{Port} ({Error}); serving it on a free port instead (give --issuer-port to choose one)",
+                options.IssuerAddress, options.IssuerPort, failure);
+            (app, port, failure) = await BindAsync(options.IssuerAddress, 0, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
+        }
+        if (app is null)
+        {
+            throw new InvalidOperationException($"cannot listen on port {options.IssuerPort} ({failure}): choose another with --issuer-port");
+        }
+        url = options.EffectiveIssuerUrl(port);
+        // Issued now rather than at the first handshake: a CA that cannot sign shows in the log at start.
+        certificate.Current();
+        logger.LogInformation("Issuer {IssuerUrl} serving OIDC discovery and /keys over HTTPS on {Address}:{Port}", url, options.IssuerAddress, port);
+        return new IssuerServer(app, port, url, certificate);
+    }
+
+    private static async Task<(WebApplication? App, int Port, string? Failure)> BindAsync(IPAddress address, int port, ServingCertificate certificate, RenderedDocuments documents,
+        string pathPrefix, ILogger logger, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(address, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new TlsHandshakeCallbackOptions
+                {
+                    // Per connection: the certificate context current at this handshake. The token endpoint's mTLS
+                    // (tls_client_auth) asks for client certificates here too.
+                    OnConnection = _ => ValueTask.FromResult(Handshake(certificate, logger)),
+                });
+            });
+        });
+        var app = builder.Build();
+        DiscoveryEndpoints.Map(app, pathPrefix, documents.Current);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync();
+            return (null, port, e.Message);
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, BindingAddress.Parse(bound).Port, null);
+    }
+
+    private static SslServerAuthenticationOptions Handshake(ServingCertificate certificate, ILogger logger)
+    {
+        try
+        {
+            return new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = certificate.Current(),
+                ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+            };
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Issuer could not serve a certificate for a TLS handshake: {Error}", e.Message);
+            throw;
+        }
+    }
+
+    private static string PathOf(string issuerUrl) => new Uri(issuerUrl).AbsolutePath.TrimEnd('/');
+
+    public async ValueTask DisposeAsync()
+    {
+        // Like the monitoring listeners: a moment for requests in flight, then connections close.
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        await _app.StopAsync(grace.Token);
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>The documents for the snapshot now held, rendered again only when the snapshot is replaced.</summary>
+    private sealed class RenderedDocuments(Func<TrustSnapshot> trust, Func<string> url, OperatorOptions options)
+    {
+        private volatile Rendered? _rendered;
+
+        public IssuerDocuments Current()
+        {
+            var snapshot = trust();
+            var rendered = _rendered;
+            if (rendered is not null && ReferenceEquals(rendered.Snapshot, snapshot))
+            {
+                return rendered.Documents;
+            }
+            // Two requests racing past a change render the same bytes twice; cheaper than a lock on every request.
+            var documents = IssuerDocuments.Render(url(), options.JwtKeyAlgorithm, snapshot, options.BundlePropagation);
+            _rendered = new Rendered(snapshot, documents);
+            return documents;
+        }
+
+        private sealed record Rendered(TrustSnapshot Snapshot, IssuerDocuments Documents);
+    }
+}
