@@ -80,10 +80,12 @@ public sealed partial class LocalJwtTests
         {
             string? discovery = null;
             var printed = new StringBuilder();
-            while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("Press Ctrl-C", StringComparison.Ordinal))
+            // The issuer's banner follows "Press Ctrl-C" once the operator listens (its port may be a free one).
+            using var banner = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (discovery is null && await process.StandardOutput.ReadLineAsync(banner.Token) is { } line)
             {
                 printed.AppendLine(line);
-                discovery ??= DiscoveryUrl().Match(line) is { Success: true } m ? m.Value : null;
+                discovery = DiscoveryUrl().Match(line) is { Success: true } m ? m.Value : null;
             }
             Assert.True(discovery is not null, $"sigil local printed no https://127.0.0.1:<port>/.well-known/openid-configuration URL:\n{printed}");
             var kubeconfig = Path.Combine(folder, ".sigil", "kubeconfig");

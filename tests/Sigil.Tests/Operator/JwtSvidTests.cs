@@ -36,7 +36,7 @@ public sealed class JwtSvidTests
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         await using var op = await OperatorUnderTest.StartAsync(cluster);
         var ns = await cluster.CreateNamespaceAsync();
-        var issuer = op.Options.EffectiveIssuerUrl();
+        var issuer = op.Host!.IssuerUrl!;
         await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
 
         await op.CreateAsync(ns, Caller("payments", null, null, ("orders", "orders"), ("vault", Vault)));
@@ -81,7 +81,7 @@ public sealed class JwtSvidTests
         await kubectl.OkAsync("apply", "-f", Path.Combine(Repository.Root, "examples", "04-jwt-svids.yaml"));
         var payments = await op.WaitForAsync("shop", "payments", Reasons.Issued, i => i.Status?.Jwt?.Audiences is { Count: 2 } && i.Status.ApiKeys is { Count: 2 });
         var secret = (await op.SecretAsync("shop", "payments-jwt"))!;
-        var jose = await JwtConsumers.JoseAsync(await JwksAsync(cluster, "shop"), op.Options.EffectiveIssuerUrl(),
+        var jose = await JwtConsumers.JoseAsync(await JwksAsync(cluster, "shop"), op.Host!.IssuerUrl!,
             (Token(secret, "orders.jwt"), "spiffe://cluster.local/ns/shop/sa/orders"), (Token(secret, "vault.jwt"), Vault));
 
         Assert.All(jose, v => Assert.True(v.Ok, v.Error));
@@ -136,7 +136,7 @@ public sealed class JwtSvidTests
         Assert.Equal(["vault.jwt"], before.Data.Keys);
         Assert.Equal(["orders.jwt", "vault.jwt"], after.Data.Keys.Order());
         Assert.Equal(Token(before, "vault.jwt"), Token(after, "vault.jwt"));
-        var verified = Assert.Single(await JwtConsumers.JoseAsync(await JwksAsync(cluster, ns), op.Options.EffectiveIssuerUrl(),
+        var verified = Assert.Single(await JwtConsumers.JoseAsync(await JwksAsync(cluster, ns), op.Host!.IssuerUrl!,
             (Token(after, "orders.jwt"), $"spiffe://cluster.local/ns/{ns}/sa/orders")));
         Assert.True(verified.Ok, verified.Error);
         Assert.Equal(["orders", "vault"], accepted.Status!.Jwt!.Audiences!.Select(a => a.Name));
