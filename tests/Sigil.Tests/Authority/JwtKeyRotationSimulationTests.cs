@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
+using Sigil.Runtime;
 using Sigil.Authority;
 using Sigil.Identity;
 using Sigil.Operator;
@@ -12,7 +13,10 @@ namespace Sigil.Tests.Authority;
 /// identities in several namespaces, checking what a verifier reading a namespace's jwks.json would see: every token any
 /// signing key signed (24h, the longest JWT-SVID) verifies against the jwks.json each namespace holds now and the one it
 /// held --bundle-propagation ago, until it expires; a key signs only after it sat in every jwks.json for propagation; a
-/// retired key leaves once its tokens have expired, plus propagation, and not before. Checked with Microsoft.IdentityModel.
+/// retired key leaves once its tokens have expired, plus propagation, and not before; and every JWT-SVID in every
+/// identity's <c>&lt;name&gt;-jwt</c> Secret verifies against every namespace's jwks.json, now and as it was propagation ago.
+/// Checked with Microsoft.IdentityModel at every step, and with jose for the keys that were dropped: a JWT-SVID one of them
+/// signed is accepted against the last jwks.json that held it and rejected against the first without it.
 /// </summary>
 public sealed class JwtKeyRotationSimulationTests
 {
@@ -24,6 +28,8 @@ public sealed class JwtKeyRotationSimulationTests
 
     private sealed record Minted(string Kid, string Token, DateTimeOffset SignedAt);
 
+    private const string Audience = "https://vault.example.com";
+
     [Fact]
     public async Task Every_token_of_every_signing_key_verifies_against_every_jwks_a_verifier_could_hold_until_it_expires()
     {
@@ -34,7 +40,9 @@ public sealed class JwtKeyRotationSimulationTests
         var namespaces = new[] { await cluster.CreateNamespaceAsync(), await cluster.CreateNamespaceAsync(), await cluster.CreateNamespaceAsync() };
         foreach (var ns in namespaces)
         {
-            await op.CreateAsync(ns, OperatorUnderTest.Identity("api"));
+            var api = OperatorUnderTest.Identity("api");
+            api.Spec.Jwt = new Sigil.Api.JwtSpec { Ttl = "1h", Audiences = [new Sigil.Api.JwtAudienceSpec { Name = "vault", Audience = Audience }] };
+            await op.CreateAsync(ns, api);
             await op.WaitForAsync(ns, "api", Sigil.Api.Reasons.Issued);
         }
 
@@ -47,6 +55,8 @@ public sealed class JwtKeyRotationSimulationTests
         var lastSigned = new Dictionary<string, DateTimeOffset>();
         var keySets = new Dictionary<string, IList<SecurityKey>>();
         var failures = new List<string>();
+        // Per signing key, a JWT-SVID it signed as found in a Secret (the first seen).
+        var svids = new Dictionary<string, string>();
         var end = start + TokenLifetime + 2 * Ttl + TimeSpan.FromMinutes(45);
         while (time.GetUtcNow() < end)
         {
@@ -100,6 +110,30 @@ public sealed class JwtKeyRotationSimulationTests
                 }
             }
 
+            // (d) Every JWT-SVID in every Secret verifies against every namespace's jwks.json, now and as it was propagation ago.
+            foreach (var owner in namespaces)
+            {
+                var secret = await cluster.Client.ReadSecretOrNullAsync(owner, "api-jwt");
+                var svid = secret?.Data?.TryGetValue("vault.jwt", out var bytes) == true ? System.Text.Encoding.ASCII.GetString(bytes) : null;
+                if (svid is null)
+                {
+                    failures.Add($"at {at} {owner}/api-jwt holds no vault.jwt");
+                    continue;
+                }
+                svids.TryAdd(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(svid).Kid, svid);
+                foreach (var ns in namespaces)
+                {
+                    foreach (var (what, document) in new[] { ("now", jwks[ns]), ($"of +{earlier.At - start}", earlier.Jwks[ns]) })
+                    {
+                        var result = await ValidateSvidAsync(svid, document, op.Host!.IssuerUrl!, now);
+                        if (!result.IsValid)
+                        {
+                            failures.Add($"at {at} {owner}/api-jwt fails against {ns}'s jwks.json {what}: {result.Exception?.GetType().Name}");
+                        }
+                    }
+                }
+            }
+
             // (c) A key that was ever signer leaves a jwks.json only once its tokens expired, plus propagation; and then it does leave.
             foreach (var (kid, last) in lastSigned)
             {
@@ -125,7 +159,33 @@ public sealed class JwtKeyRotationSimulationTests
         var final = Kids(history[^1].Jwks[namespaces[0]]);
         Assert.DoesNotContain(signers[0], final);
         Assert.DoesNotContain(signers[1], final);
+
+        // jose, for the first two keys that were dropped: a JWT-SVID each signed is accepted against the last jwks.json that
+        // still held the key, and rejected (no matching key) against the first one without it.
+        foreach (var kid in signers.Take(2))
+        {
+            var svid = svids[kid];
+            var lastWith = history.Last(h => Kids(h.Jwks[namespaces[0]]).Contains(kid)).Jwks[namespaces[0]];
+            var firstWithout = history.First(h => h.At > history.Last(x => Kids(x.Jwks[namespaces[0]]).Contains(kid)).At).Jwks[namespaces[0]];
+            var before = Assert.Single(await JwtConsumers.JoseAsync(lastWith, op.Host!.IssuerUrl!, (svid, Audience)));
+            Assert.True(before.Ok, $"jose rejected a JWT-SVID of {kid} against the last jwks.json that held its key: {before.Error}");
+            var after = Assert.Single(await JwtConsumers.JoseAsync(firstWithout, op.Host!.IssuerUrl!, (svid, Audience)));
+            Assert.False(after.Ok, $"jose accepted a JWT-SVID of {kid} after its key left jwks.json");
+            Assert.Equal("ERR_JWKS_NO_MATCHING_KEY", after.Error);
+        }
     }
+
+    /// <summary>Microsoft.IdentityModel's check of a JWT-SVID on the simulated clock: signature by kid, typ, iss, aud, exp.</summary>
+    private static Task<TokenValidationResult> ValidateSvidAsync(string token, string jwks, string issuer, DateTimeOffset now) =>
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            IssuerSigningKeys = new JsonWebKeySet(jwks).GetSigningKeys(),
+            ValidAudience = Audience,
+            ValidIssuer = issuer,
+            ValidTypes = ["JWT"],
+            ClockSkew = TimeSpan.Zero,
+            LifetimeValidator = (_, expires, _, _) => expires is { } e && now < e,
+        });
 
     private static HashSet<string> Kids(string jwks) => [.. new JsonWebKeySet(jwks).Keys.Select(k => k.Kid)];
 }
