@@ -57,6 +57,13 @@ internal sealed class AuthorityManager(
     private JwtKeyState _jwt = JwtKeyState.Empty;
     private string? _warnedExpiring;
 
+    /// <summary>
+    /// How often a follower re-reads the state when no watch event woke it: within a quarter of --bundle-propagation, so
+    /// a missed event still leaves its /keys (cached by clients for half of it) ahead of a key that starts signing.
+    /// </summary>
+    private TimeSpan FollowerPoll => options.BundlePropagation / 4 is var quarter && quarter < Poll
+        ? (quarter > TimeSpan.FromSeconds(1) ? quarter : TimeSpan.FromSeconds(1)) : Poll;
+
     private string StateSecretName => options.CaSecret is null ? DefaultSecretName : TrustStateSecretName;
 
     public void Dispose() => _clusterBundle.Dispose();
@@ -113,7 +120,7 @@ internal sealed class AuthorityManager(
             }
             try
             {
-                await Task.WhenAny(woken, Task.Delay(Poll, time, ct));
+                await Task.WhenAny(woken, Task.Delay(FollowerPoll, time, ct));
                 ct.ThrowIfCancellationRequested();
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -54,7 +54,7 @@ internal sealed class IdentityReconciler
             BundlePropagation = options.BundlePropagation,
             Time = time,
         };
-        _jwt = new JwtReconciler(identities, secrets, _trustDomain, () => options.EffectiveIssuerUrl(), metrics, logger);
+        _jwt = new JwtReconciler(identities, secrets, _trustDomain, () => options.EffectiveIssuerUrl(), metrics, logger, options.BundlePropagation);
         _restarts = new RestartPlanner(client, events, time, logger);
         _trustBundles = trustBundles;
     }

@@ -23,7 +23,8 @@ internal sealed partial record DesiredJwt(string SecretName, TimeSpan Ttl, IRead
     /// Defaults and validates spec.jwt (pure). <c>Invalid</c> is a one-line message saying what to change; it stops only
     /// the JWT-SVIDs (the CRD's rules reject these on a real cluster, but the operator must not trust that they ran).
     /// </summary>
-    public static (DesiredJwt? Jwt, string? Invalid) FromSpec(ServiceIdentity identity, JwtSpec jwt)
+    /// <param name="propagation">--bundle-propagation: a token renewed at half its life must reach every pod before it expires.</param>
+    public static (DesiredJwt? Jwt, string? Invalid) FromSpec(ServiceIdentity identity, JwtSpec jwt, TimeSpan propagation = default)
     {
         var secretName = SecretClaimPolicy.JwtSecretName(identity, jwt);
         if (!DnsSubdomain().IsMatch(secretName) || secretName.Length > 253)
@@ -39,10 +40,16 @@ internal sealed partial record DesiredJwt(string SecretName, TimeSpan Ttl, IRead
         {
             return (null, $"spec.jwt.ttl {Durations.Format(ttl)} is out of range: use between 10m and 24h");
         }
+        if (ttl < 2 * propagation)
+        {
+            // Renewed at half its life (jittered earlier), the old token must outlast a kubelet that syncs the new one
+            // --bundle-propagation later; a shorter ttl would leave pods holding an expired token.
+            return (null, $"spec.jwt.ttl {Durations.Format(ttl)} is under twice --bundle-propagation ({Durations.Format(propagation)}): pods could hold an expired token; use ttl {Durations.Format(2 * propagation)} or more");
+        }
         var audiences = new List<DesiredAudience>();
         foreach (var audience in jwt.Audiences ?? [])
         {
-            if (!DataKeyName().IsMatch(audience.Name) || audience.Name.Length > 253 - DesiredAudience.KeySuffix.Length || audience.Name.StartsWith("..", StringComparison.Ordinal))
+            if (!DataKeyName().IsMatch(audience.Name) || audience.Name.Length > 253 - DesiredAudience.KeySuffix.Length || (audience.Name + DesiredAudience.KeySuffix).StartsWith("..", StringComparison.Ordinal))
             {
                 return (null, $"spec.jwt.audiences name \"{audience.Name}\" cannot name a Secret key: use letters, digits, '-', '_' and '.' (not starting with \"..\")");
             }

@@ -45,10 +45,11 @@ internal static class JwtAudiencePolicy
         var receivers = Consent.Receivers(aud, caller, all, trustDomain);
         if (receivers.Count == 0)
         {
-            return bySpiffeId
-                ? AudienceVerdict.Issued(audience, aud)
-                : new AudienceVerdict(audience, null, Reasons.Pending,
-                    $"jwt.audiences[{audience.Name}]: no ServiceIdentity \"{aud}\" in namespace {caller.Metadata.NamespaceProperty} yet; its token is issued once it exists");
+            // A SPIFFE ID of this trust domain belongs to a namespace that may not have created its identity yet: a token
+            // issued now would be valid there for up to a day, whether or not that identity later accepts this caller.
+            return new AudienceVerdict(audience, null, Reasons.Pending, bySpiffeId
+                ? $"jwt.audiences[{audience.Name}]: no ServiceIdentity has SPIFFE ID {aud} yet; its token is issued once that identity exists and accepts this one"
+                : $"jwt.audiences[{audience.Name}]: no ServiceIdentity \"{aud}\" in namespace {caller.Metadata.NamespaceProperty} yet; its token is issued once it exists");
         }
         if (receivers.FirstOrDefault(r => Consent.Accepts(r, callerId.ToString(), trustDomain, all)) is { } accepting)
         {

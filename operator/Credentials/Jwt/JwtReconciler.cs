@@ -17,7 +17,7 @@ internal sealed record JwtOutcome(Readiness? NotReady, JwtStatus? Status, DateTi
 /// yet) is left out while the others are issued. A Secret Sigil did not create is never overwritten. Tokens are never logged.
 /// </summary>
 internal sealed class JwtReconciler(Informer<ServiceIdentity> identities, SecretAccess secrets, string trustDomain, Func<string> issuerUrl,
-    SigilMetrics metrics, ILogger logger)
+    SigilMetrics metrics, ILogger logger, TimeSpan propagation = default)
 {
     /// <summary>How soon to look again while no signing key is loaded (the key manager's trust change also wakes every identity).</summary>
     public static readonly TimeSpan WaitForKeyRecheck = TimeSpan.FromMinutes(1);
@@ -31,7 +31,7 @@ internal sealed class JwtReconciler(Informer<ServiceIdentity> identities, Secret
             metrics.JwtRenewal.RemoveLabelled(ns, name);
             return null;
         }
-        var (desired, invalid) = DesiredJwt.FromSpec(identity, spec);
+        var (desired, invalid) = DesiredJwt.FromSpec(identity, spec, propagation);
         if (desired is null)
         {
             return new JwtOutcome(new Readiness(false, Reasons.InvalidSpec, invalid!), identity.Status?.Jwt, null, null, null);

@@ -44,6 +44,11 @@ internal static class JwtSecretReader
             using var header = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[0]));
             using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[1]));
             var claims = payload.RootElement;
+            // Anyone who may edit the Secret can put any JSON there: an array or a number is not a token, and must not throw.
+            if (header.RootElement.ValueKind != JsonValueKind.Object || claims.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
             return header.RootElement.TryGetProperty("kid", out var kid) && kid.ValueKind == JsonValueKind.String
                 && claims.TryGetProperty("sub", out var sub) && sub.ValueKind == JsonValueKind.String
                 && claims.TryGetProperty("aud", out var aud) && aud.ValueKind == JsonValueKind.String
@@ -54,7 +59,7 @@ internal static class JwtSecretReader
                     DateTimeOffset.FromUnixTimeSeconds(issuedAt), DateTimeOffset.FromUnixTimeSeconds(expiresAt))
                 : null;
         }
-        catch (Exception e) when (e is FormatException or JsonException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is FormatException or JsonException or ArgumentOutOfRangeException or InvalidOperationException)
         {
             return null;
         }

@@ -31,6 +31,7 @@ public sealed class DesiredJwtTests
         ["an audience name with a slash cannot name a Secret key"] = (Spec(null, null, ("a/b", "orders")), "spec.jwt.audiences name \"a/b\" cannot name a Secret key"),
         ["an empty audience name cannot name a Secret key"] = (Spec(null, null, ("", "orders")), "spec.jwt.audiences name \"\" cannot name a Secret key"),
         ["an audience name starting with two dots cannot name a Secret key"] = (Spec(null, null, ("..data", "orders")), "spec.jwt.audiences name \"..data\" cannot name a Secret key"),
+        ["an audience name of one dot would make the Secret key ..jwt, which the API refuses"] = (Spec(null, null, (".", "orders")), "spec.jwt.audiences name \".\" cannot name a Secret key"),
         ["an audience name of letters, digits, dots, dashes and underscores is valid"] = (Spec(null, null, ("Vault_prod-1.eu", "https://vault.example.com")), null),
         ["a ServiceIdentity name is an audience"] = (Spec(null, null, ("orders", "orders")), null),
         ["a SPIFFE ID is an audience"] = (Spec(null, null, ("orders", "spiffe://cluster.local/ns/shop/sa/orders")), null),
@@ -68,6 +69,25 @@ public sealed class DesiredJwtTests
         {
             Assert.Null(jwt);
             Assert.True(invalid?.Contains(expected, StringComparison.Ordinal) == true, $"{because}: got {invalid ?? "valid"}");
+        }
+    }
+
+    [Theory]
+    [InlineData("20m", "10m", true)]
+    [InlineData("19m", "10m", false)]
+    [InlineData("10m", "0s", true)]
+    [InlineData("1h", "30m", true)]
+    [InlineData("1h", "31m", false)]
+    public void A_ttl_under_twice_the_bundle_propagation_is_refused_since_pods_could_hold_an_expired_token(string ttl, string propagation, bool valid)
+    {
+        Assert.True(Sigil.Credentials.Durations.TryParse(propagation, out var wait));
+
+        var (jwt, invalid) = DesiredJwt.FromSpec(Payments, Spec(ttl, null, ("orders", "orders")), wait);
+
+        Assert.Equal(valid, jwt is not null);
+        if (!valid)
+        {
+            Assert.Contains("is under twice --bundle-propagation", invalid, StringComparison.Ordinal);
         }
     }
 

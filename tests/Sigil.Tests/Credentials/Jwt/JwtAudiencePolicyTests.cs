@@ -51,8 +51,10 @@ public sealed class JwtAudiencePolicyTests
             (Caller("shop", "payments", "https://vault.example.com"), [], "https://vault.example.com", null, null),
         ["a SPIFFE ID of another trust domain is issued as asked"] =
             (Caller("shop", "payments", "spiffe://partner.example/ns/shop/sa/orders"), [Identity("shop", "orders")], "spiffe://partner.example/ns/shop/sa/orders", null, null),
-        ["a SPIFFE ID of this trust domain that no identity has is issued as asked"] =
-            (Caller("shop", "payments", "spiffe://cluster.local/ns/legacy/sa/app"), [], "spiffe://cluster.local/ns/legacy/sa/app", null, null),
+        // Attacker's side: a namespace that has not created its identity yet must not find tokens for it already valid.
+        ["a SPIFFE ID of this trust domain that no identity has yet waits for that identity"] =
+            (Caller("shop", "payments", "spiffe://cluster.local/ns/legacy/sa/app"), [], null, Reasons.Pending,
+                "no ServiceIdentity has SPIFFE ID spiffe://cluster.local/ns/legacy/sa/app yet"),
         // Attacker's side.
         ["an identity of another namespace naming a receiver by name never gets that receiver's SPIFFE ID"] =
             (Caller("evil", "thief", "orders"), [Identity("shop", "orders", accepts: ["thief", "spiffe://cluster.local/ns/evil/sa/thief"])], null, Reasons.Pending,

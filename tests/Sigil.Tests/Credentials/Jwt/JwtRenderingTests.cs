@@ -118,6 +118,10 @@ public sealed class JwtRenderingTests
         Assert.Null(JwtSecretReader.Parse("a.b"u8.ToArray()));
         Assert.Null(JwtSecretReader.Parse("e30.e30.c2ln"u8.ToArray()));
         Assert.Null(JwtSecretReader.Parse([]));
+        // Written by whoever may edit the Secret: JSON that is not an object is unreadable, never an exception that stops every pass.
+        Assert.Null(JwtSecretReader.Parse("W10.W10.c2ln"u8.ToArray()));
+        Assert.Null(JwtSecretReader.Parse("e30.MQ.c2ln"u8.ToArray()));
+        Assert.Null(JwtSecretReader.Parse("ImEi.e30.c2ln"u8.ToArray()));
     }
 
     [Fact]
