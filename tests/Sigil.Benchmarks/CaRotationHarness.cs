@@ -47,6 +47,7 @@ internal static class CaRotationHarness
         {
             Namespace = CaNamespace, MetricsPort = 0, HealthPort = 0, Workers = Environment.ProcessorCount * 2,
             CaTtl = caTtl, BundlePropagation = propagation, KubeApiQps = qps, KubeApiBurst = burst,
+            IssuerPort = 0, IssuerAddress = System.Net.IPAddress.Loopback,
         };
         await LocalSetup.InstallAsync(cluster.Client, options.Namespace, CancellationToken.None);
         for (var n = 0; n < Namespaces; n++)

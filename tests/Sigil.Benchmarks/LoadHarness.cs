@@ -79,7 +79,11 @@ internal static class LoadHarness
     public static async Task RunAsync(int count)
     {
         await using var cluster = await LocalCluster.StartAsync();
-        var options = new OperatorOptions { MetricsPort = 0, HealthPort = 0, BundlePropagation = TimeSpan.Zero, Workers = Environment.ProcessorCount * 2 };
+        var options = new OperatorOptions
+        {
+            MetricsPort = 0, HealthPort = 0, BundlePropagation = TimeSpan.Zero, Workers = Environment.ProcessorCount * 2,
+            IssuerPort = 0, IssuerAddress = System.Net.IPAddress.Loopback,
+        };
         await LocalSetup.InstallAsync(cluster.Client, options.Namespace, CancellationToken.None);
         await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } });
         using var stop = new CancellationTokenSource();

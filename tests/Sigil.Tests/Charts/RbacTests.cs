@@ -50,6 +50,8 @@ public sealed class RbacTests
         var options = new OperatorOptions
         {
             Namespace = OperatorNamespace, LeaderElect = true, MetricsPort = 0, HealthPort = 0, BundlePropagation = TimeSpan.Zero,
+            // A free port on loopback: 8443 may be another test's (or a developer's sigil local).
+            IssuerPort = 0, IssuerAddress = System.Net.IPAddress.Loopback,
             // JWT keys that rotate within the scenario: each step is an update of sigil-jwt-keys.
             JwtKeyTtl = TimeSpan.FromSeconds(6),
             LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(300),
