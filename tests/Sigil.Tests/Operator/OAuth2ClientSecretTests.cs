@@ -63,6 +63,8 @@ public sealed class OAuth2ClientSecretTests
         Assert.NotNull(status.NextRotationTime);
         Assert.Equal(status.NextRotationTime, identity.Status.NextRotationTime);
         Assert.True(status.NextRotationTime > DateTimeOffset.UtcNow + TimeSpan.FromHours(719), $"next rotation {status.NextRotationTime:O}");
+        Assert.Equal(1, op.Host.Metrics.Rotations.WithLabels(ns, "payments", "oauth2").Value);
+        Assert.Equal(status.NextRotationTime.Value.ToUnixTimeSeconds(), op.Host.Metrics.ApiKeyNextRotation.WithLabels(ns, "payments", "oauth2", "client-secret").Value);
         var events = (await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=payments")).Items;
         Assert.Contains(events, e => e.Reason == Reasons.Issued && e.Message.Contains(entry.KeyId, StringComparison.Ordinal));
         Assert.DoesNotContain(clientSecret, string.Join("\n", events.Select(e => e.Message)), StringComparison.Ordinal);
@@ -149,6 +151,74 @@ public sealed class OAuth2ClientSecretTests
         Assert.DoesNotContain(after, string.Join("\n", events.Select(e => e.Message)), StringComparison.Ordinal);
         Assert.DoesNotContain(after, op.Logs.All, StringComparison.Ordinal);
         Assert.DoesNotContain(before, op.Logs.All, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> Steps => ["oauth2-next-accepted", "oauth2-next-staged", "oauth2-promoted"];
+
+    [Theory]
+    [MemberData(nameof(Steps))]
+    public async Task An_operator_stopped_between_rotation_steps_finishes_the_rotation_once_and_never_presents_a_secret_early(string step)
+    {
+        var propagation = TimeSpan.FromSeconds(4);
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster, new OperatorOptions { BundlePropagation = propagation });
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, Client("payments"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.OAuth2?.CurrentKeyId is not null);
+        var before = Presented((await op.SecretAsync(ns, "payments-oauth2"))!);
+        await op.StopAsync();
+
+        // The pass hangs right after the step until the operator is stopped, so nothing after the step runs.
+        var crashed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        op.StepHook = async (at, ct) =>
+        {
+            if (at == step && crashed.TrySetResult())
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+        };
+        await op.StartAsync();
+        await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"crash"}}}""");
+        await crashed.Task.WaitAsync(TimeSpan.FromSeconds(15) + propagation);
+        await op.StopAsync();
+        op.StepHook = null;
+        var midway = (await op.SecretAsync(ns, "payments-oauth2"))!;
+        var waiting = midway.Data.TryGetValue("next-client-secret", out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+        var stagedAt = midway.Metadata.Annotations.TryGetValue("sigil.dev/next-key-staged-at", out var staged)
+            ? DateTimeOffset.Parse(staged, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
+        Assert.True(step == "oauth2-promoted" || Presented(midway) == before, "the Secret kept presenting the old secret until promotion");
+        Assert.True(ClientSecretVerifiers.Accepts(Verifiers(midway), Presented(midway), DateTimeOffset.UtcNow), "the endpoint would refuse the presented secret");
+        Assert.True(waiting is null || ClientSecretVerifiers.Accepts(Verifiers(midway), waiting, DateTimeOffset.UtcNow),
+            "a next secret is in the Secret before the endpoint accepts it");
+        Assert.Equal(step == "oauth2-next-staged", stagedAt is not null);
+        if (stagedAt is not null && stagedAt.Value + TimeSpan.FromSeconds(2) > DateTimeOffset.UtcNow)
+        {
+            // Stopped inside the wait: stay down for part of it, so a restarted wait would show.
+            await Task.Delay(stagedAt.Value + TimeSpan.FromSeconds(2) - DateTimeOffset.UtcNow);
+        }
+        var restartedAt = DateTimeOffset.UtcNow;
+        await op.StartAsync();
+
+        var beforeKeyId = Sigil.Credentials.ApiKeys.ApiKeyMaterial.Parse(before)!.KeyId;
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status!.OAuth2!.CurrentKeyId is { } id && id != beforeKeyId, within: TimeSpan.FromSeconds(30));
+        await Task.Delay(1000);
+        var final = (await op.SecretAsync(ns, "payments-oauth2"))!;
+        var promotedAt = DateTimeOffset.Parse(final.Metadata.Annotations["sigil.dev/rotated-at"], CultureInfo.InvariantCulture);
+
+        Assert.Equal(waiting ?? Presented(midway), Presented(final));
+        Assert.NotEqual(before, Presented(final));
+        Assert.Equal(2, Verifiers(final).Count);
+        Assert.True(ClientSecretVerifiers.Accepts(Verifiers(final), before, DateTimeOffset.UtcNow), "the previous secret was dropped inside its grace period");
+        Assert.False(final.Data.ContainsKey("next-client-secret"));
+        if (stagedAt is { } s)
+        {
+            Assert.True(promotedAt >= s + propagation, $"presented at {promotedAt:O}, before the wait from {s:O} ended");
+            Assert.True(promotedAt < restartedAt + propagation, $"presented at {promotedAt:O}: the wait started again at the restart ({restartedAt:O})");
+        }
+        else if (step != "oauth2-promoted")
+        {
+            Assert.True(promotedAt >= Timestamps.ToSecond(restartedAt) + propagation, $"presented at {promotedAt:O}, less than {propagation} after the restart at {restartedAt:O}");
+        }
     }
 
     [Fact]
