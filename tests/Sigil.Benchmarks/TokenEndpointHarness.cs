@@ -187,6 +187,7 @@ internal static class TokenEndpointHarness
                         NamespaceProperty = ns,
                         ResourceVersion = "1",
                         Labels = new Dictionary<string, string> { [Labels.ManagedBy] = Labels.ManagedByValue, [Labels.Identity] = name },
+                        OwnerReferences = [new V1OwnerReference { ApiVersion = "sigil.dev/v1alpha1", Kind = "ServiceIdentity", Name = name, Uid = identity.Metadata.Uid }],
                         Annotations = new Dictionary<string, string>
                         {
                             [ClientSecretVerifiers.Annotation] = ClientSecretVerifiers.Format([ClientSecretVerifiers.Entry("k2", secret),
