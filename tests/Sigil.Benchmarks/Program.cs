@@ -6,6 +6,11 @@ using Sigil.Benchmarks;
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- ca-rotation 10000   (a CA rotation across N identities; --kube-api-qps Q, --kube-api-burst B)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- token-endpoint 20000   (client_secret_basic on loopback; --concurrency C, --identities N)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- --filter '*'   (BenchmarkDotNet)
+if (args is ["token-endpoint-load", ..])
+{
+    await TokenEndpointHarness.LoadAsync(args);
+    return;
+}
 if (args is ["token-endpoint", ..])
 {
     await TokenEndpointHarness.RunAsync(args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000, args);
