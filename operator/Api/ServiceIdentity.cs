@@ -61,6 +61,9 @@ public sealed class ServiceIdentitySpec
     [JsonPropertyName("jwt")]
     public JwtSpec? Jwt { get; set; }
 
+    [JsonPropertyName("oauth2")]
+    public OAuth2Spec? OAuth2 { get; set; }
+
     [JsonPropertyName("acceptsFrom")]
     public IList<AcceptedCaller>? AcceptsFrom { get; set; }
 
@@ -128,6 +131,26 @@ public sealed class JwtAudienceSpec
     public string Audience { get; set; } = "";
 }
 
+/// <summary>
+/// spec.oauth2: this service is an OAuth 2.0 client of Sigil's token endpoint. With no clientSecret it authenticates with
+/// its X.509-SVID only (tls_client_auth or private_key_jwt) and nothing is written.
+/// </summary>
+public sealed class OAuth2Spec
+{
+    [JsonPropertyName("clientSecret")]
+    public OAuth2ClientSecretSpec? ClientSecret { get; set; }
+}
+
+/// <summary>spec.oauth2.clientSecret: a rotating client secret in &lt;name&gt;-oauth2 (client-id, client-secret, token-endpoint).</summary>
+public sealed class OAuth2ClientSecretSpec
+{
+    [JsonPropertyName("secretName")]
+    public string? SecretName { get; set; }
+
+    [JsonPropertyName("rotation")]
+    public RotationSpec Rotation { get; set; } = new();
+}
+
 public sealed class RotationSpec
 {
     [JsonPropertyName("every")]
@@ -147,6 +170,10 @@ public sealed class AcceptedCaller
 
     [JsonPropertyName("spiffeID")]
     public string? SpiffeId { get; set; }
+
+    /// <summary>OAuth 2.0 scopes the token endpoint may grant this caller for this audience (RFC 6749 3.3 scope-tokens).</summary>
+    [JsonPropertyName("scopes")]
+    public IList<string>? Scopes { get; set; }
 }
 
 public sealed class WorkloadReference

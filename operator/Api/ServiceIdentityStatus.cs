@@ -22,6 +22,9 @@ public sealed record ServiceIdentityStatus
     [JsonPropertyName("jwt")]
     public JwtStatus? Jwt { get; init; }
 
+    [JsonPropertyName("oauth2")]
+    public OAuth2Status? OAuth2 { get; init; }
+
     [JsonPropertyName("lastRotationTime")]
     public DateTimeOffset? LastRotationTime { get; init; }
 
@@ -121,4 +124,21 @@ public sealed record JwtAudienceStatus
 
     [JsonPropertyName("expiresAt")]
     public DateTimeOffset? ExpiresAt { get; init; }
+}
+
+/// <summary>status.oauth2: the client secret currently presented in &lt;name&gt;-oauth2 (its id, never the secret).</summary>
+public sealed record OAuth2Status
+{
+    [JsonPropertyName("secretName")]
+    public string? SecretName { get; init; }
+
+    /// <summary>The client_id the token endpoint knows this identity by: its SPIFFE ID.</summary>
+    [JsonPropertyName("clientID")]
+    public string? ClientId { get; init; }
+
+    [JsonPropertyName("currentKeyId")]
+    public string? CurrentKeyId { get; init; }
+
+    [JsonPropertyName("nextRotationTime")]
+    public DateTimeOffset? NextRotationTime { get; init; }
 }

@@ -23,6 +23,7 @@ internal sealed class OperatorFlags
     public Option<string> JwtKeyAlgorithm { get; } = new("--jwt-key-algorithm") { Description = "Algorithm of the JWT signing keys: ES256 or RS256.", DefaultValueFactory = _ => "ES256" };
     public Option<int> IssuerPort { get; } = new("--issuer-port") { Description = "HTTPS port of the token issuer (OIDC discovery and /keys), served by every replica.", DefaultValueFactory = _ => 8443 };
     public Option<string?> IssuerUrl { get; } = new("--issuer-url") { Description = "The issuer (iss) of every JWT Sigil signs (default https://sigil.<namespace>.svc:<issuer port>)." };
+    public Option<TimeSpan> AccessTokenTtl { get; } = DurationOption("--access-token-ttl", "Lifetime of the access tokens the token endpoint issues (at most 24h).", TimeSpan.FromMinutes(15));
     public Option<double> KubeApiQps { get; } = new("--kube-api-qps") { Description = "Sustained requests per second to the Kubernetes API.", DefaultValueFactory = _ => 50 };
     public Option<int> KubeApiBurst { get; } = new("--kube-api-burst") { Description = "Requests to the Kubernetes API allowed at once above --kube-api-qps.", DefaultValueFactory = _ => 100 };
 
@@ -31,7 +32,7 @@ internal sealed class OperatorFlags
         LogFormat.AcceptOnlyFromAmong("json", "text");
         JwtKeyAlgorithm.AcceptOnlyFromAmong("ES256", "RS256");
         foreach (var option in new Option[] { Kubeconfig, TrustDomain, Namespace, LeaderElect, MetricsPort, HealthPort, LogFormat, CaSecret,
-            ClusterDomain, CaTtl, BundlePropagation, JwtKeyTtl, JwtKeyAlgorithm, IssuerPort, IssuerUrl, KubeApiQps, KubeApiBurst })
+            ClusterDomain, CaTtl, BundlePropagation, JwtKeyTtl, JwtKeyAlgorithm, IssuerPort, IssuerUrl, AccessTokenTtl, KubeApiQps, KubeApiBurst })
         {
             command.Options.Add(option);
         }
@@ -54,6 +55,7 @@ internal sealed class OperatorFlags
         JwtKeyAlgorithm = result.GetValue(JwtKeyAlgorithm)!,
         IssuerPort = result.GetValue(IssuerPort),
         IssuerUrl = result.GetValue(IssuerUrl),
+        AccessTokenTtl = result.GetValue(AccessTokenTtl),
         KubeApiQps = result.GetValue(KubeApiQps),
         KubeApiBurst = result.GetValue(KubeApiBurst),
     };

@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sigil.Authority;
+using Sigil.Issuer.Token;
+using Sigil.Issuer.Token.ClientAuthentication;
 using Sigil.Observability;
 using Sigil.Operator;
 
@@ -19,15 +21,17 @@ namespace Sigil.Issuer;
 /// <summary>
 /// The token issuer's HTTPS listener, run by every replica (followers too: discovery and /keys must not go away while
 /// leadership changes hands). TLS uses the issuer's own SVID, chosen per handshake, so renewals need no restart. The
-/// endpoints are mapped by route; the token endpoint (POST /oauth2/token) maps beside discovery the same way.
+/// endpoints are mapped by route: discovery and /keys, and the token endpoint (POST /oauth2/token).
 /// </summary>
 internal sealed class IssuerServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TokenRateLimits _limits;
 
-    private IssuerServer(WebApplication app, int port, string url, ServingCertificate certificate)
+    private IssuerServer(WebApplication app, TokenRateLimits limits, int port, string url, ServingCertificate certificate)
     {
         _app = app;
+        _limits = limits;
         Port = port;
         Url = url;
         Certificate = certificate;
@@ -41,33 +45,40 @@ internal sealed class IssuerServer : IAsyncDisposable
 
     public ServingCertificate Certificate { get; }
 
-    public static async Task<IssuerServer> StartAsync(OperatorOptions options, Func<TrustSnapshot> trust, TimeProvider time, ILogger logger, CancellationToken ct)
+    /// <param name="clients">The identities the token endpoint answers from (the informer caches); none when null.</param>
+    /// <param name="metrics">Where the token endpoint counts; a registry of its own when null.</param>
+    public static async Task<IssuerServer> StartAsync(OperatorOptions options, Func<TrustSnapshot> trust, TimeProvider time, ILogger logger, CancellationToken ct,
+        ITokenClients? clients = null, SigilMetrics? metrics = null, ClientAuthenticators? authenticators = null)
     {
         // The host of the URL does not depend on the port, so the certificate's names are known before the bind.
         var names = ServingNames.For(options.TrustDomain, options.Namespace, options.ClusterDomain, options.EffectiveIssuerUrl());
         var certificate = new ServingCertificate(trust, names, time, logger);
         string? url = null;
         var documents = new RenderedDocuments(trust, () => url!, options);
-        var (app, port, failure) = await BindAsync(options.IssuerAddress, options.IssuerPort, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
+        var limits = new TokenRateLimits(options.TokenLimits);
+        var tokens = new TokenEndpoint(trust, () => url!, clients ?? NoClients.Instance, authenticators ?? ClientAuthenticators.Default(), limits, options.TokenLimits,
+            options.AccessTokenTtl, metrics ?? new SigilMetrics(), time, logger);
+        var (app, port, failure) = await BindAsync(options.IssuerAddress, options.IssuerPort, certificate, documents, tokens, PathOf(options.EffectiveIssuerUrl()), logger, ct);
         if (app is null && options.IssuerPortFallback)
         {
             logger.LogWarning("Issuer cannot listen on {Address}:{Port} ({Error}); serving it on a free port instead (give --issuer-port to choose one)",
                 options.IssuerAddress, options.IssuerPort, failure);
-            (app, port, failure) = await BindAsync(options.IssuerAddress, 0, certificate, documents, PathOf(options.EffectiveIssuerUrl()), logger, ct);
+            (app, port, failure) = await BindAsync(options.IssuerAddress, 0, certificate, documents, tokens, PathOf(options.EffectiveIssuerUrl()), logger, ct);
         }
         if (app is null)
         {
+            limits.Dispose();
             throw new InvalidOperationException($"cannot listen on port {options.IssuerPort} ({failure}): choose another with --issuer-port");
         }
         url = options.EffectiveIssuerUrl(port);
         // Issued now rather than at the first handshake: a CA that cannot sign shows in the log at start.
         certificate.Current();
-        logger.LogInformation("Issuer {IssuerUrl} serving OIDC discovery and /keys over HTTPS on {Address}:{Port}", url, options.IssuerAddress, port);
-        return new IssuerServer(app, port, url, certificate);
+        logger.LogInformation("Issuer {IssuerUrl} serving OIDC discovery, /keys and the token endpoint over HTTPS on {Address}:{Port}", url, options.IssuerAddress, port);
+        return new IssuerServer(app, limits, port, url, certificate);
     }
 
     private static async Task<(WebApplication? App, int Port, string? Failure)> BindAsync(IPAddress address, int port, ServingCertificate certificate, RenderedDocuments documents,
-        string pathPrefix, ILogger logger, CancellationToken ct)
+        TokenEndpoint tokens, string pathPrefix, ILogger logger, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -88,6 +99,7 @@ internal sealed class IssuerServer : IAsyncDisposable
         });
         var app = builder.Build();
         DiscoveryEndpoints.Map(app, pathPrefix, documents.Current);
+        tokens.Map(app, pathPrefix);
         try
         {
             await app.StartAsync(ct);
@@ -126,6 +138,19 @@ internal sealed class IssuerServer : IAsyncDisposable
         using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         await _app.StopAsync(grace.Token);
         await _app.DisposeAsync();
+        _limits.Dispose();
+    }
+
+    /// <summary>An issuer with no identities (tests of discovery alone): every client is unknown.</summary>
+    private sealed class NoClients : ITokenClients
+    {
+        public static readonly NoClients Instance = new();
+
+        public string TrustDomain => "";
+
+        public IReadOnlyList<TokenClient> WithClientId(string clientId) => [];
+
+        public IReadOnlyList<Api.ServiceIdentity> Receivers(string target, Api.ServiceIdentity caller) => [];
     }
 
     /// <summary>The documents for the snapshot now held, rendered again only when the snapshot is replaced.</summary>

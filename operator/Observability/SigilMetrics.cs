@@ -31,6 +31,10 @@ internal sealed class SigilMetrics
             + "would stop signing if activated on schedule, and when the earliest retiring key leaves the JWKS (every token it signed expired, "
             + "plus --bundle-propagation).", "state");
         CaLifecycleErrors = factory.CreateCounter("sigil_ca_lifecycle_errors_total", "CA lifecycle passes that failed and will be retried.");
+        TokensIssued = factory.CreateCounter("sigil_tokens_issued_total",
+            "Access tokens the token endpoint issued, by client authentication method.", "method");
+        TokenErrors = factory.CreateCounter("sigil_token_errors_total",
+            "Token requests the token endpoint refused, by RFC 6749 error code (too_many_requests for rate limits).", "error");
         KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
             "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
     }
@@ -48,6 +52,8 @@ internal sealed class SigilMetrics
     public Gauge JwtKeyExpiration { get; }
     public Counter KubeApiThrottled { get; }
     public Counter CaLifecycleErrors { get; }
+    public Counter TokensIssued { get; }
+    public Counter TokenErrors { get; }
 
     public void Forget(string ns, string name)
     {

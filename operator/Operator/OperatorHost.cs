@@ -80,6 +80,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         var configMaps = new Informer<V1ConfigMap>(Sources.ManagedConfigMaps(client), time, _logger, CacheTransforms.Slim);
         var namespaces = new Informer<V1Namespace>(Sources.Namespaces(client), time, _logger, ClaimContext.Slim);
         var claims = new ClaimContext(identities, namespaces, options.ClusterDomain);
+        var tokenClients = new Issuer.Token.InformerTokenClients(identities, secrets, options.TrustDomain);
         Subscribe(identities, secrets, configMaps);
         SubscribeClaims(identities, secrets, namespaces, claims);
         var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), namespaces.RunAsync(stop.Token) };
@@ -93,7 +94,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             (_trust, _wakeAuthority) = (() => authority.Current, authority.Wake);
             await authority.LoadAsync(ct);
             // Every replica serves the issuer, leader or not, from the snapshot it holds; it stops before the CA manager goes.
-            await using var issuer = await IssuerServer.StartAsync(options, () => authority.Current, time, _logger, ct);
+            await using var issuer = await IssuerServer.StartAsync(options, () => authority.Current, time, _logger, ct, tokenClients, Metrics);
             (IssuerPort, IssuerUrl, IssuerCertificate) = (issuer.Port, issuer.Url, issuer.Certificate);
             // From here on the options name the issuer as it listens (a free port, under sigil local), so iss matches discovery.
             var running = options with { IssuerUrl = issuer.Url };

@@ -34,6 +34,12 @@ internal sealed record OperatorOptions
     /// <summary>--issuer-url as given, or null for the default (see <see cref="EffectiveIssuerUrl"/>).</summary>
     public string? IssuerUrl { get; init; }
 
+    /// <summary>The lifetime of each access token the token endpoint issues (--access-token-ttl).</summary>
+    public TimeSpan AccessTokenTtl { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The token endpoint's body size and rate limits (per replica).</summary>
+    public Issuer.Token.TokenLimits TokenLimits { get; init; } = Issuer.Token.TokenLimits.Default;
+
     /// <summary><c>sigil local</c> without --issuer-port: when 8443 is taken on the laptop, listen on a free port rather than fail.</summary>
     public bool IssuerPortFallback { get; init; }
 
@@ -81,6 +87,11 @@ internal sealed record OperatorOptions
             || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment) || !string.IsNullOrEmpty(uri.UserInfo)))
         {
             return $"--issuer-url \"{issuer}\" must be an https URL with no query or fragment (OpenID Connect Discovery 1.0, section 2), like https://sigil.example.com";
+        }
+        if (AccessTokenTtl <= TimeSpan.Zero || AccessTokenTtl > Authority.JwtKeyLifecycle.MaxTokenLifetime)
+        {
+            return $"--access-token-ttl {Credentials.Durations.Format(AccessTokenTtl)} must be above 0 and at most {Credentials.Durations.Format(Authority.JwtKeyLifecycle.MaxTokenLifetime)}: "
+                + "a retired JWT key stays published only that long, so a longer-lived token would outlive the key that verifies it";
         }
         if (CaSecret is "sigil-ca-trust")
         {

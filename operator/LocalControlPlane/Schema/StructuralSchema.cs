@@ -9,7 +9,8 @@ namespace Sigil.LocalControlPlane.Schema;
 /// <summary>
 /// What kube-apiserver does with a CRD version's openAPIV3Schema on every write: apply defaults, prune
 /// fields the schema does not declare, then validate. Error texts follow kube-apiserver's so that users
-/// and tests see the same field paths. CEL rules (x-kubernetes-validations) are not evaluated.
+/// and tests see the same field paths. CEL rules (x-kubernetes-validations) are not evaluated;
+/// x-kubernetes-list-type: set is (duplicates are rejected).
 /// </summary>
 internal static class StructuralSchema
 {
@@ -217,6 +218,19 @@ internal static class StructuralSchema
             for (var i = 0; i < array.Count; i++)
             {
                 ValidateNode(array[i], items, $"{path}[{i}]", causes);
+            }
+        }
+        if (schema.Str("x-kubernetes-list-type") == "set")
+        {
+            // As kube-apiserver: a set lists each value once; the second occurrence is named.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < array.Count; i++)
+            {
+                var value = array[i]?.ToJsonString() ?? "null";
+                if (!seen.Add(value))
+                {
+                    causes.Add(new FieldCause("FieldValueDuplicate", $"{field}[{i}]", $"{field}[{i}]: Duplicate value: {value}"));
+                }
             }
         }
     }
