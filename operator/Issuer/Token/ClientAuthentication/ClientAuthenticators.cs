@@ -7,7 +7,9 @@ namespace Sigil.Issuer.Token.ClientAuthentication;
 internal sealed class ClientAuthenticators(IReadOnlyList<IClientAuthenticator> methods)
 {
     /// <summary>The methods this build serves. tls_client_auth and private_key_jwt join here.</summary>
-    public static ClientAuthenticators Default() => new([new ClientSecretBasic(), new ClientSecretPost()]);
+    /// <param name="replays">This replica's memory of used client assertions (one per listener).</param>
+    public static ClientAuthenticators Default(JtiReplayCache? replays = null) =>
+        new([new ClientSecretBasic(), new ClientSecretPost(), new PrivateKeyJwt(replays ?? new JtiReplayCache()), new TlsClientAuth()]);
 
     public IReadOnlyList<IClientAuthenticator> Methods => methods;
 
