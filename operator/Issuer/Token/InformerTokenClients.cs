@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using k8s.Models;
 using Sigil.Api;
 using Sigil.Credentials;
+using Sigil.Credentials.OAuth2;
 using Sigil.Runtime;
 
 namespace Sigil.Issuer.Token;
@@ -89,15 +90,14 @@ internal sealed class InformerTokenClients : ITokenClients
     private static bool IsOwnedBy(V1Secret secret, ServiceIdentity identity) =>
         secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner) && owner == identity.Metadata.Name;
 
-    // Filled in with the OAuth2 credential kind (branch oauth2kind): spec.oauth2.clientSecret.secretName and its verifiers.
-    private static string? OAuth2SecretName(ServiceIdentity identity) => null;
+    /// <summary>spec.oauth2.clientSecret's Secret (default &lt;name&gt;-oauth2), or null when the identity has no client secret.</summary>
+    private static string? OAuth2SecretName(ServiceIdentity identity) =>
+        identity.Spec.OAuth2?.ClientSecret is { } spec ? spec.SecretName is { Length: > 0 } name ? name : $"{identity.Metadata.Name}-oauth2" : null;
 
-    private static IClientSecretCheck ReadCheck(V1Secret secret) => NoSecret.Instance;
+    private static IClientSecretCheck ReadCheck(V1Secret secret) => new Verifiers(ClientSecretVerifiers.From(secret.Metadata.Annotations));
 
-    private sealed class NoSecret : IClientSecretCheck
+    private sealed class Verifiers(IReadOnlyList<ClientSecretVerifier> entries) : IClientSecretCheck
     {
-        public static readonly NoSecret Instance = new();
-
-        public bool Accepts(string presentedSecret, DateTimeOffset now) => false;
+        public bool Accepts(string presentedSecret, DateTimeOffset now) => ClientSecretVerifiers.Accepts(entries, presentedSecret, now);
     }
 }

@@ -7,7 +7,8 @@ namespace Sigil.Issuer.Token;
 /// anyone (it never says whether a client exists, and never repeats a secret or an assertion).
 /// </summary>
 /// <param name="Status">400, or 401 for invalid_client, 413 for a body over the limit, 429 when rate-limited, 503 with no signing key.</param>
-/// <param name="BasicChallenge">RFC 6749 5.2: a failed client_secret_basic answers 401 with <c>WWW-Authenticate: Basic</c>.</param>
+/// <param name="BasicChallenge">RFC 6749 5.2: a failed client_secret_basic answers 401 with <c>WWW-Authenticate: Basic</c>; RFC 9110
+/// 15.5.2 wants a challenge on every 401, so every invalid_client carries one.</param>
 /// <param name="RetryAfter">For 429 (and 503): when to try again (RFC 9110 10.2.3).</param>
 internal sealed record TokenError(int Status, string Error, string Description, bool BasicChallenge = false, TimeSpan? RetryAfter = null)
 {
@@ -24,8 +25,8 @@ internal sealed record TokenError(int Status, string Error, string Description, 
     public static TokenError InvalidRequest(string description) => new(StatusCodes.Status400BadRequest, InvalidRequestCode, description);
 
     /// <summary>One description for an unknown client and a wrong secret alike: the answer must not tell which.</summary>
-    public static TokenError InvalidClient(string description, bool basic = false) =>
-        new(StatusCodes.Status401Unauthorized, InvalidClientCode, description, BasicChallenge: basic);
+    public static TokenError InvalidClient(string description) =>
+        new(StatusCodes.Status401Unauthorized, InvalidClientCode, description, BasicChallenge: true);
 
     public static TokenError UnauthorizedClient(string description) => new(StatusCodes.Status400BadRequest, UnauthorizedClientCode, description);
 

@@ -64,8 +64,7 @@ internal static class TokenGrantPolicy
         || (entry.ServiceIdentity is { Length: > 0 } name && sharingCallerId.Any(i => i.Metadata.NamespaceProperty == receiver.Metadata.NamespaceProperty
             && i.Metadata.Name == name && Consent.IdOf(i, trustDomain).ToString() == callerId));
 
-    // spec.acceptsFrom[].scopes arrives with the OAuth2 API model (branch oauth2kind); until then no entry lists any.
-    private static IEnumerable<string> ScopesOf(AcceptedCaller entry) => [];
+    private static IEnumerable<string> ScopesOf(AcceptedCaller entry) => entry.Scopes ?? [];
 
     private static string TrustDomainOf(string spiffeId)
     {

@@ -31,9 +31,13 @@ internal sealed class TokenRateLimits(TokenLimits limits) : IDisposable
     /// <summary>Null while the address may be served; when it has used up its refusals, how long until it may try again.</summary>
     public TimeSpan? AddressBlocked(IPAddress address)
     {
-        // Zero permits asks "is any left?" without spending one.
-        using var lease = _refusals.AttemptAcquire(address, 0);
-        return lease.IsAcquired ? null : RetryAfter(lease);
+        // Asks "is a whole refusal left?" without spending one. (AttemptAcquire(0) would not do: the bucket refills in
+        // fractions, and a zero-permit lease succeeds with any fraction in it.)
+        if (_refusals.GetStatistics(address) is { CurrentAvailablePermits: < 1 })
+        {
+            return TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(1 / limits.RefusalsPerAddressPerSecond)));
+        }
+        return null;
     }
 
     /// <summary>Spends one of the address's refusals.</summary>

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Sigil.Authority;
 using Sigil.Identity;
 using Sigil.Issuer;
+using Sigil.Issuer.Token;
+using Sigil.Observability;
 using Sigil.Operator;
 using Sigil.Tests.Support;
 
@@ -32,7 +34,8 @@ internal sealed class StandaloneIssuer : IAsyncDisposable
     public string Url => Server.Url;
     public int Port => Server.Port;
 
-    public static async Task<StandaloneIssuer> StartAsync(JwtSigningKey? key = null, TimeSpan? propagation = null, string? issuerUrl = null, string ns = "sigil-system")
+    public static async Task<StandaloneIssuer> StartAsync(JwtSigningKey? key = null, TimeSpan? propagation = null, string? issuerUrl = null, string ns = "sigil-system",
+        ITokenClients? clients = null, TokenLimits? limits = null, SigilMetrics? metrics = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var options = new OperatorOptions
         {
@@ -41,9 +44,11 @@ internal sealed class StandaloneIssuer : IAsyncDisposable
             IssuerAddress = IPAddress.Loopback,
             IssuerUrl = issuerUrl,
             BundlePropagation = propagation ?? TimeSpan.FromMinutes(10),
+            TokenLimits = limits ?? TokenLimits.Default,
         };
         var issuer = new StandaloneIssuer(Snapshot(NewCa(), key, options.BundlePropagation), options);
-        issuer._server = await IssuerServer.StartAsync(options, () => issuer.Trust, TimeProvider.System, NullLogger.Instance, CancellationToken.None);
+        issuer._server = await IssuerServer.StartAsync(options, () => issuer.Trust, TimeProvider.System, logger ?? NullLogger.Instance, CancellationToken.None,
+            clients, metrics);
         return issuer;
     }
 

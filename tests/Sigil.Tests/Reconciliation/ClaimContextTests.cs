@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -12,29 +11,6 @@ namespace Sigil.Tests.Reconciliation;
 /// <summary>What the name and Secret policies are given: the Secret index follows the identity cache; annotations come from the identity's own Namespace.</summary>
 public sealed class ClaimContextTests
 {
-    /// <summary>A hand-written list/watch source: lists what it was given, then streams what the test writes.</summary>
-    private sealed class FakeSource<T>(params T[] initial) : IResourceSource<T> where T : IKubernetesObject<V1ObjectMeta>
-    {
-        private readonly Channel<(WatchEventType, T)> _events = Channel.CreateUnbounded<(WatchEventType, T)>();
-        private int _version = 1;
-
-        public string Description => "fake";
-
-        public Task<(IReadOnlyList<T> Items, string ResourceVersion)> ListAsync(CancellationToken ct) =>
-            Task.FromResult<(IReadOnlyList<T>, string)>(([.. initial.Select(Versioned)], "1"));
-
-        public IAsyncEnumerable<(WatchEventType Type, T Object)> WatchAsync(string resourceVersion, Action<Exception> onError, CancellationToken ct) =>
-            _events.Reader.ReadAllAsync(ct);
-
-        public void Send(WatchEventType type, T obj) => _events.Writer.TryWrite((type, Versioned(obj)));
-
-        private T Versioned(T obj)
-        {
-            obj.Metadata.ResourceVersion = Interlocked.Increment(ref _version).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return obj;
-        }
-    }
-
     private static ServiceIdentity Identity(string name, string? x509Secret = null, string ns = "shop") => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },

@@ -30,6 +30,6 @@ internal sealed class ClientAuthenticators(IReadOnlyList<IClientAuthenticator> m
             chosen = method;
         }
         return chosen?.Authenticate(request)
-            ?? ClientAuthResult.Failure("none", TokenError.InvalidClient("no client authentication: use client_secret_basic, client_secret_post, tls_client_auth or private_key_jwt", basic: true));
+            ?? ClientAuthResult.Failure("none", TokenError.InvalidClient("no client authentication: use client_secret_basic, client_secret_post, tls_client_auth or private_key_jwt"));
     }
 }

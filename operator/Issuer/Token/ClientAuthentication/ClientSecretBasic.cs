@@ -21,13 +21,13 @@ internal sealed class ClientSecretBasic : IClientAuthenticator
     {
         if (!TryRead(request.Authorization!, out var clientId, out var secret, out var problem))
         {
-            return ClientAuthResult.Failure(Name, TokenError.InvalidClient(problem, basic: true));
+            return ClientAuthResult.Failure(Name, TokenError.InvalidClient(problem));
         }
         if (request.Form["client_id"] is { } formId && formId != clientId)
         {
             return ClientAuthResult.Failure(Name, TokenError.InvalidRequest("client_id in the body differs from the one in the Authorization header"));
         }
-        return ClientSecrets.Verify(request, clientId, secret, Name, basic: true);
+        return ClientSecrets.Verify(request, clientId, secret, Name);
     }
 
     /// <summary>Decodes the header (pure); the problem is a description safe to return.</summary>

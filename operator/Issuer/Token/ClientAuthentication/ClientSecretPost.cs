@@ -11,6 +11,6 @@ internal sealed class ClientSecretPost : IClientAuthenticator
 
     public ClientAuthResult Authenticate(TokenRequestContext request) =>
         request.Form["client_id"] is { } clientId
-            ? ClientSecrets.Verify(request, clientId, request.Form["client_secret"]!, Name, basic: false)
+            ? ClientSecrets.Verify(request, clientId, request.Form["client_secret"]!, Name)
             : ClientAuthResult.Failure(Name, TokenError.InvalidRequest("client_secret is given without client_id"));
 }

@@ -13,7 +13,7 @@ internal static class ClientSecrets
     public const string Refused = "client authentication failed";
     private static readonly byte[] Nothing = new byte[32];
 
-    public static ClientAuthResult Verify(TokenRequestContext request, string clientId, string secret, string method, bool basic)
+    public static ClientAuthResult Verify(TokenRequestContext request, string clientId, string secret, string method)
     {
         TokenClient? accepted = null;
         var checkedAny = false;
@@ -35,6 +35,6 @@ internal static class ClientSecrets
         }
         return accepted is not null
             ? ClientAuthResult.Success(accepted, method)
-            : ClientAuthResult.Failure(method, TokenError.InvalidClient(Refused, basic));
+            : ClientAuthResult.Failure(method, TokenError.InvalidClient(Refused));
     }
 }
