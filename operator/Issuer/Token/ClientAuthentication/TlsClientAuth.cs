@@ -26,18 +26,19 @@ internal sealed class TlsClientAuth : IClientAuthenticator
             request.Clients.TrustDomain, request.Now);
         if (!verdict.Accepted)
         {
-            return Refuse(verdict.Rejection!);
+            return Refuse(verdict.Rejection!, null);
         }
         // RFC 8705 2.1: client_id identifies the client; when given it must be the one the certificate proves.
         if (request.Form["client_id"] is { } clientId && clientId != verdict.SpiffeId)
         {
-            return Refuse("ClientIdIsNotTheCertificate");
+            return Refuse("ClientIdIsNotTheCertificate", verdict.SpiffeId);
         }
         return SvidClients.Find(request, verdict.SpiffeId!) is { } client
             ? ClientAuthResult.Success(client, Name, AccessTokens.CertificateThumbprint(leaf))
-            : Refuse("NotAnOAuthClient");
+            : Refuse("NotAnOAuthClient", verdict.SpiffeId);
     }
 
-    private static ClientAuthResult Refuse(string reason) =>
-        ClientAuthResult.Failure(Name, TokenError.InvalidClient(SvidClients.Refused)) with { Reason = reason };
+    /// <param name="spiffeId">The SPIFFE ID the certificate proved, when it proved one (an unproven one is not logged as if it were).</param>
+    private static ClientAuthResult Refuse(string reason, string? spiffeId) =>
+        ClientAuthResult.Failure(Name, TokenError.InvalidClient(SvidClients.Refused)) with { Reason = reason, SpiffeId = spiffeId };
 }
