@@ -113,6 +113,23 @@ public sealed class SvidClientInteropTests
     }
 
     [Fact]
+    public async Task Curl_sending_the_platform_intermediate_after_its_SVID_does_tls_client_auth_against_a_bundle_of_the_root_alone()
+    {
+        await using var world = await ShopAsync();
+        using var svids = new TestSvids();
+        var (intermediate, root) = svids.PlatformIntermediate(DateTimeOffset.UtcNow);
+        world.Issuer.Trust = StandaloneIssuer.Snapshot(intermediate, world.Key, TimeSpan.FromMinutes(10));
+        var folder = WriteSvid(world, "payments");
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(File.ReadAllText(Path.Combine(folder, "tls.crt")), "BEGIN CERTIFICATE"));
+        Assert.Equal(root.ExportCertificatePem().Trim(), File.ReadAllText(Path.Combine(folder, "ca.crt")).Trim());
+
+        var (status, body) = await CurlTokenAsync(world, folder, withCertificate: true, "grant_type=client_credentials", "audience=orders");
+
+        Assert.True(status == 200, body.ToString());
+        Assert.Equal(await OpensslThumbprintAsync(folder), new Answer(HttpStatusCode.OK, body, null, null, null, null).Claims().GetProperty("cnf").GetProperty("x5t#S256").GetString());
+    }
+
+    [Fact]
     public async Task No_client_certificate_and_no_credentials_is_invalid_client_over_the_wire()
     {
         await using var world = await ShopAsync();
