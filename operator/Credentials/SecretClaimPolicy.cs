@@ -30,6 +30,10 @@ internal static class SecretClaimPolicy
         {
             claims.Add(new SecretClaim(JwtSecretName(identity, jwt), "spec.jwt.secretName"));
         }
+        if (identity.Spec.OAuth2?.ClientSecret is { } clientSecret)
+        {
+            claims.Add(new SecretClaim(OAuth2SecretName(identity, clientSecret), "spec.oauth2.clientSecret.secretName"));
+        }
         claims.Add(new SecretClaim(identity.Metadata.Name + ApiKeys.ApiKeyRendering.VerifierSuffix, VerifierField));
         return claims;
     }
@@ -39,6 +43,10 @@ internal static class SecretClaimPolicy
 
     public static string JwtSecretName(ServiceIdentity identity, JwtSpec jwt) =>
         string.IsNullOrEmpty(jwt.SecretName) ? $"{identity.Metadata.Name}-jwt" : jwt.SecretName;
+
+    /// <summary>Where the client secret lives; the token endpoint looks for the verifier annotation on this Secret only.</summary>
+    public static string OAuth2SecretName(ServiceIdentity identity, OAuth2ClientSecretSpec clientSecret) =>
+        string.IsNullOrEmpty(clientSecret.SecretName) ? $"{identity.Metadata.Name}-oauth2" : clientSecret.SecretName;
 
     public static string ApiKeySecretName(ServiceIdentity identity, ApiKeySpec key) =>
         string.IsNullOrEmpty(key.SecretName) ? $"{identity.Metadata.Name}-{key.Name}-apikey" : key.SecretName;

@@ -60,5 +60,6 @@ internal sealed class SigilMetrics
         CertificateExpiration.RemoveLabelled(ns, name);
         CertificateRenewal.RemoveLabelled(ns, name);
         JwtRenewal.RemoveLabelled(ns, name);
+        ApiKeyNextRotation.RemoveLabelled(ns, name, Credentials.OAuth2.ClientSecretReconciler.MetricKind, Credentials.OAuth2.ClientSecretReconciler.MetricKey);
     }
 }

@@ -9,6 +9,7 @@ using Sigil.Identity;
 using Sigil.Credentials;
 using Sigil.Credentials.ApiKeys;
 using Sigil.Credentials.Jwt;
+using Sigil.Credentials.OAuth2;
 using Sigil.Credentials.X509;
 using Sigil.Observability;
 using Sigil.Runtime;
@@ -17,7 +18,8 @@ namespace Sigil.Reconciliation;
 
 /// <summary>
 /// One pass over one ServiceIdentity, composing the credential kinds: resolve the spec (<see cref="SpecResolver"/>), ask
-/// each kind for its outcome (<see cref="X509Reconciler"/>, <see cref="ApiKeyReconciler"/>, <see cref="JwtReconciler"/>; each gathers, decides with its
+/// each kind for its outcome (<see cref="X509Reconciler"/>, <see cref="ApiKeyReconciler"/>, <see cref="JwtReconciler"/>,
+/// <see cref="ClientSecretReconciler"/>; each gathers, decides with its
 /// pure policies and writes its own Secrets), then combine them into readiness and status (<see cref="StatusBuilder"/>),
 /// keep the trust bundle, record events, restart workloads. One credential's problem never stops another's; the Ready
 /// condition shows the first. Requeues at the earliest time something is due.
@@ -36,6 +38,7 @@ internal sealed class IdentityReconciler
     private readonly X509Reconciler _x509;
     private readonly ApiKeyReconciler _apiKeys;
     private readonly JwtReconciler _jwt;
+    private readonly ClientSecretReconciler _clientSecret;
     private readonly RestartPlanner _restarts;
     private readonly TrustBundlePublisher _trustBundles;
 
@@ -55,6 +58,13 @@ internal sealed class IdentityReconciler
             Time = time,
         };
         _jwt = new JwtReconciler(identities, secrets, _trustDomain, () => options.EffectiveIssuerUrl(), metrics, logger);
+        _clientSecret = new ClientSecretReconciler(secrets, () => options.EffectiveIssuerUrl(), events, metrics, logger)
+        {
+            StepHook = stepHook,
+            // The same wait as API keys: the endpoint's replicas see the annotation within seconds, but one rule is easier to trust.
+            BundlePropagation = options.BundlePropagation,
+            Time = time,
+        };
         _restarts = new RestartPlanner(client, events, time, logger);
         _trustBundles = trustBundles;
     }
@@ -92,7 +102,7 @@ internal sealed class IdentityReconciler
         if (desired.Invalid is { } invalid)
         {
             await SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, new Readiness(false, Reasons.InvalidSpec, invalid),
-                identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now), "Warning", ct);
+                identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now, identity.Status?.OAuth2), "Warning", ct);
             return ReconcileResult.Done;
         }
         // Decided from the cache, not from who wrote first, so the older claim wins even when the newer is reconciled first;
@@ -100,7 +110,7 @@ internal sealed class IdentityReconciler
         if (SecretClaimPolicy.Conflict(identity, Claims.SharingSecretsWith(identity)) is { } conflict)
         {
             await SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, new Readiness(false, Reasons.SecretConflict, conflict),
-                identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now), "Warning", ct);
+                identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now, identity.Status?.OAuth2), "Warning", ct);
             return ReconcileResult.Done;
         }
         var rotateRequest = identity.Metadata.Annotations is { } annotations && annotations.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
@@ -110,22 +120,23 @@ internal sealed class IdentityReconciler
             ? X509Reconciler.NotAllowed(identity, notAllowed)
             : desired.Certificate is { } wanted
                 ? await _x509.ReconcileAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now,
-                    failure => SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, failure, identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now), "Warning", ct), ct)
+                    failure => SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, failure, identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now, identity.Status?.OAuth2), "Warning", ct), ct)
                 : null;
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var jwt = await _jwt.ReconcileAsync(identity, desired.SpiffeId, rotateRequest, trust, now, ct);
+        var oauth2 = await _clientSecret.ReconcileAsync(identity, desired.SpiffeId, rotateRequest, now, ct);
         var (receiverProblem, nextExpiry) = await _apiKeys.ReconcileReceiverAsync(identity, now, ct);
         // Every namespace with an identity gets the trust bundle, also where identities only hold API keys.
         // The newest trust set, not the one this pass started with: a bundle must never go back to an older one.
         await _trustBundles.EnsureAsync(identity.Metadata.NamespaceProperty, _trust(), ct);
 
-        var readiness = certificate?.NotReady ?? keys.NotReady ?? jwt?.NotReady ?? receiverProblem
-            ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, desired.Certificate, keys.Statuses, jwt?.Status));
+        var readiness = certificate?.NotReady ?? keys.NotReady ?? jwt?.NotReady ?? oauth2?.NotReady ?? receiverProblem
+            ?? new Readiness(true, Reasons.Issued, ReadyMessage(certificate?.X509, desired.Certificate, keys.Statuses, jwt?.Status, oauth2?.Status));
         // Routine JWT renewals (every half hour at the default ttl) restart no workload: applications reread the token file.
-        var rotatedAt = Latest(certificate?.RotatedAt, keys.RotatedAt);
+        var rotatedAt = Latest(Latest(certificate?.RotatedAt, keys.RotatedAt), oauth2?.RotatedAt);
         var changedAt = Latest(rotatedAt, jwt?.RenewedAt);
         var actedOn = changedAt is not null && !string.IsNullOrEmpty(rotateRequest) ? rotateRequest : null;
-        var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509, keys.Statuses, jwt?.Status, changedAt, actedOn, now);
+        var status = StatusBuilder.Build(identity, desired.SpiffeId, readiness, certificate?.X509, keys.Statuses, jwt?.Status, changedAt, actedOn, now, oauth2?.Status);
         await SetStatusAsync(identity, status, readiness.Ready ? null : "Warning", ct);
         foreach (var ev in new[] { certificate?.Event, jwt?.Event }.OfType<(string Reason, string Note)>())
         {
@@ -133,7 +144,7 @@ internal sealed class IdentityReconciler
         }
         var restartDue = await _restarts.ReconcileAsync(identity, rotatedAt ?? LastCredentialChange(identity, status), now, ct);
 
-        var wakeUps = new[] { certificate?.X509?.RenewalTime, keys.NextDue, jwt?.NextDue, nextExpiry, restartDue }
+        var wakeUps = new[] { certificate?.X509?.RenewalTime, keys.NextDue, jwt?.NextDue, oauth2?.NextDue, nextExpiry, restartDue }
             .Concat(certificate?.Recheck is { } recheck ? [now + recheck] : Array.Empty<DateTimeOffset?>())
             .Where(t => t is not null).Select(t => t!.Value).ToList();
         if (wakeUps.Count == 0)
@@ -146,7 +157,7 @@ internal sealed class IdentityReconciler
         return ReconcileResult.After(wait > TimeSpan.Zero ? (wait > TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromSeconds(1)) : TimeSpan.FromMinutes(1));
     }
 
-    private static string ReadyMessage(X509Status? x509, DesiredCertificate? certificate, IReadOnlyList<ApiKeyStatus> keys, JwtStatus? jwt)
+    private static string ReadyMessage(X509Status? x509, DesiredCertificate? certificate, IReadOnlyList<ApiKeyStatus> keys, JwtStatus? jwt, OAuth2Status? oauth2)
     {
         var parts = new List<string>();
         if (x509 is not null && certificate is not null)
@@ -161,7 +172,11 @@ internal sealed class IdentityReconciler
         {
             parts.Add(JwtRendering.ReadyMessage(jwt));
         }
-        return parts.Count == 0 ? "no credentials requested: spec.x509, spec.apiKeys and spec.jwt are empty" : string.Join("; ", parts);
+        if (oauth2 is not null)
+        {
+            parts.Add(ClientSecretRendering.ReadyMessage(oauth2));
+        }
+        return parts.Count == 0 ? "no credentials requested: spec.x509, spec.apiKeys, spec.jwt and spec.oauth2 are empty" : string.Join("; ", parts);
     }
 
     private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;

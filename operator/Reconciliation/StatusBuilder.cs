@@ -24,7 +24,8 @@ internal static class StatusBuilder
         JwtStatus? jwt,
         DateTimeOffset? lastRotation,
         string? lastRotationRequest,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        OAuth2Status? oauth2 = null)
     {
         var previous = identity.Status;
         var previousReady = previous?.Conditions?.FirstOrDefault(c => c.Type == "Ready");
@@ -47,8 +48,9 @@ internal static class StatusBuilder
             X509 = x509,
             ApiKeys = apiKeys is { Count: > 0 } ? apiKeys : null,
             Jwt = jwt,
+            OAuth2 = oauth2,
             LastRotationTime = lastRotation ?? previous?.LastRotationTime,
-            NextRotationTime = new[] { x509?.RenewalTime, jwt?.NextRotationTime }.Concat((apiKeys ?? []).Select(k => k.NextRotationTime)).Where(t => t is not null).Min(),
+            NextRotationTime = new[] { x509?.RenewalTime, jwt?.NextRotationTime, oauth2?.NextRotationTime }.Concat((apiKeys ?? []).Select(k => k.NextRotationTime)).Where(t => t is not null).Min(),
             LastRotationRequest = lastRotationRequest ?? previous?.LastRotationRequest,
         };
     }

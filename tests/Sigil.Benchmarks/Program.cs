@@ -4,7 +4,13 @@ using Sigil.Benchmarks;
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- load 1000     (load harness)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- operator-memory 10000   (operator RSS, own process; SIGIL_HOLD_SECONDS=N keeps it up for dotnet-gcdump)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- ca-rotation 10000   (a CA rotation across N identities; --kube-api-qps Q, --kube-api-burst B)
+// dotnet run -c Release --project tests/Sigil.Benchmarks -- token-endpoint 20000   (client_secret_basic on loopback; --concurrency C, --identities N)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- --filter '*'   (BenchmarkDotNet)
+if (args is ["token-endpoint", ..])
+{
+    await TokenEndpointHarness.RunAsync(args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000, args);
+    return;
+}
 if (args is ["ca-rotation", ..])
 {
     await CaRotationHarness.RunAsync(args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000, args);

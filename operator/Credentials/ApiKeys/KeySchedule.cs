@@ -4,7 +4,7 @@ using Cronos;
 
 namespace Sigil.Credentials.ApiKeys;
 
-/// <summary>A key's rotation rule, parsed: an interval or a cron schedule (UTC), and a grace period.</summary>
+/// <summary>A key's rotation rule, parsed: an interval or a cron schedule (UTC), and a grace period. Also the OAuth 2.0 client secret's.</summary>
 internal sealed record KeySchedule(TimeSpan? Every, CronExpression? Cron, TimeSpan Grace)
 {
     public static readonly TimeSpan MaxEarly = TimeSpan.FromMinutes(5);
@@ -28,9 +28,15 @@ internal sealed record KeySchedule(TimeSpan? Every, CronExpression? Cron, TimeSp
     }
 
     /// <summary>Parses spec.apiKeys[].rotation; the error says what to change.</summary>
-    public static (KeySchedule? Schedule, string? Error) Parse(string keyName, string? every, string? schedule, string? grace)
+    public static (KeySchedule? Schedule, string? Error) Parse(string keyName, string? every, string? schedule, string? grace) =>
+        ParseAt($"spec.apiKeys[{keyName}].rotation", every, schedule, grace);
+
+    /// <summary>
+    /// Parses a rotation rule at <paramref name="field"/> (API keys' and the OAuth 2.0 client secret's share one
+    /// shape and one set of timing rules); the error names the field and says what to change.
+    /// </summary>
+    public static (KeySchedule? Schedule, string? Error) ParseAt(string field, string? every, string? schedule, string? grace)
     {
-        var field = $"spec.apiKeys[{keyName}].rotation";
         if (string.IsNullOrEmpty(every) == string.IsNullOrEmpty(schedule))
         {
             return (null, $"{field} needs exactly one of every and schedule");

@@ -84,6 +84,22 @@ internal static class ClientSecretVerifiers
     public static IReadOnlyList<ClientSecretVerifier> From(IDictionary<string, string>? annotations) =>
         Parse(annotations is not null && annotations.TryGetValue(Annotation, out var value) ? value : null);
 
+    /// <summary>
+    /// The secrets the token endpoint may accept for <paramref name="identity"/>, given the Secret its cache holds under
+    /// <see cref="SecretClaimPolicy.OAuth2SecretName"/>: none unless spec.oauth2.clientSecret is set now (removing it
+    /// stops the secret working at once) and the Secret is the one Sigil wrote for this identity (its name, the
+    /// managed-by label and an ownerReference to this identity's uid), so a Secret someone else made with a copied
+    /// annotation verifies nothing.
+    /// </summary>
+    public static IReadOnlyList<ClientSecretVerifier> For(Api.ServiceIdentity identity, k8s.Models.V1Secret? secret) =>
+        identity.Spec.OAuth2?.ClientSecret is { } spec
+        && secret is not null
+        && secret.Metadata.Name == SecretClaimPolicy.OAuth2SecretName(identity, spec)
+        && secret.Metadata.NamespaceProperty == identity.Metadata.NamespaceProperty
+        && ManagedSecrets.IsOwnedBy(secret, identity)
+            ? From(secret.Metadata.Annotations)
+            : [];
+
     /// <summary>The entry for a secret presented as <paramref name="clientSecret"/>.</summary>
     public static ClientSecretVerifier Entry(string keyId, string clientSecret, DateTimeOffset? notAfter = null) => new(keyId, Sha256Hex(clientSecret), notAfter);
 

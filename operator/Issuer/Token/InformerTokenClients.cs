@@ -19,8 +19,9 @@ internal sealed class InformerTokenClients : ITokenClients
     private readonly Informer<V1Secret> _secrets;
     private readonly ConcurrentDictionary<string, string[]> _keysById = new(StringComparer.Ordinal);
     private readonly Lock _indexLock = new();
-    // Informer objects are replaced, never edited, on change: one parse per Secret version, dropped with it.
-    private readonly ConditionalWeakTable<V1Secret, IClientSecretCheck> _checks = [];
+    // Informer objects are replaced, never edited, on change: the verifiers are parsed once per version of the identity
+    // and of its Secret (a reference compare finds out which), and dropped with them.
+    private readonly ConditionalWeakTable<ServiceIdentity, Verified> _verified = [];
 
     public InformerTokenClients(Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, string trustDomain)
     {
@@ -78,23 +79,23 @@ internal sealed class InformerTokenClients : ITokenClients
 
     private IClientSecretCheck? SecretOf(ServiceIdentity identity)
     {
-        if (OAuth2SecretName(identity) is not { } name || _secrets.Get(identity.Metadata.NamespaceProperty, name) is not { } secret
-            || !IsOwnedBy(secret, identity))
+        if (identity.Spec.OAuth2?.ClientSecret is not { } spec)
         {
             return null;
         }
-        return _checks.GetValue(secret, ReadCheck);
+        var secret = _secrets.Get(identity.Metadata.NamespaceProperty, SecretClaimPolicy.OAuth2SecretName(identity, spec));
+        if (_verified.TryGetValue(identity, out var known) && ReferenceEquals(known.Secret, secret))
+        {
+            return known.Check;
+        }
+        // The credential's own rule for which Secret may verify this identity (name, managed-by, ownerReference to its uid).
+        var entries = ClientSecretVerifiers.For(identity, secret);
+        var check = entries.Count == 0 ? null : new Verifiers(entries);
+        _verified.AddOrUpdate(identity, new Verified(secret, check));
+        return check;
     }
 
-    // A Secret of that name written for another identity (or by someone else) holds no verifiers for this one.
-    private static bool IsOwnedBy(V1Secret secret, ServiceIdentity identity) =>
-        secret.Metadata.Labels is { } labels && labels.TryGetValue(Labels.Identity, out var owner) && owner == identity.Metadata.Name;
-
-    /// <summary>spec.oauth2.clientSecret's Secret (default &lt;name&gt;-oauth2), or null when the identity has no client secret.</summary>
-    private static string? OAuth2SecretName(ServiceIdentity identity) =>
-        identity.Spec.OAuth2?.ClientSecret is { } spec ? spec.SecretName is { Length: > 0 } name ? name : $"{identity.Metadata.Name}-oauth2" : null;
-
-    private static IClientSecretCheck ReadCheck(V1Secret secret) => new Verifiers(ClientSecretVerifiers.From(secret.Metadata.Annotations));
+    private sealed record Verified(V1Secret? Secret, IClientSecretCheck? Check);
 
     private sealed class Verifiers(IReadOnlyList<ClientSecretVerifier> entries) : IClientSecretCheck
     {

@@ -10,7 +10,7 @@ public sealed class SecretClaimPolicyTests
     private static readonly DateTime T0 = new(2026, 11, 30, 12, 0, 0, DateTimeKind.Utc);
 
     private static ServiceIdentity Identity(string name, string? x509Secret = null, bool x509 = true, string[]? keySecrets = null,
-        DateTime? created = null, string ns = "shop", string? jwtSecret = null) => new()
+        DateTime? created = null, string ns = "shop", string? jwtSecret = null, string? oauth2Secret = null) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, CreationTimestamp = created ?? T0 },
         Spec = new ServiceIdentitySpec
@@ -22,6 +22,11 @@ public sealed class SecretClaimPolicyTests
             }).ToList(),
             // "" asks for JWT-SVIDs in the default Secret, <name>-jwt.
             Jwt = jwtSecret is null ? null : new JwtSpec { SecretName = jwtSecret == "" ? null : jwtSecret, Audiences = [new JwtAudienceSpec { Name = "orders", Audience = "orders" }] },
+            // "" asks for a client secret in the default Secret, <name>-oauth2.
+            OAuth2 = oauth2Secret is null ? null : new OAuth2Spec
+            {
+                ClientSecret = new OAuth2ClientSecretSpec { SecretName = oauth2Secret == "" ? null : oauth2Secret, Rotation = new RotationSpec { Every = "720h" } },
+            },
         },
     };
 
@@ -75,6 +80,29 @@ public sealed class SecretClaimPolicyTests
         ["a newer identity naming an older one's default JWT Secret as its SVID Secret loses"] =
             (Identity("thief", x509Secret: "payments-jwt", created: T0.AddSeconds(5)), [Identity("payments", x509: false, jwtSecret: "")],
                 "spec.x509.secretName \"payments-jwt\" is already spec.jwt.secretName of ServiceIdentity payments, which is older"),
+        ["oauth2.clientSecret.secretName equal to the identity's own SVID Secret conflicts"] =
+            (Identity("payments", oauth2Secret: "payments-svid"), [], "spec.oauth2.clientSecret.secretName \"payments-svid\" is also spec.x509.secretName"),
+        ["oauth2.clientSecret.secretName equal to an API key's Secret conflicts"] =
+            (Identity("payments", x509: false, keySecrets: ["shared"], oauth2Secret: "shared"), [], "spec.oauth2.clientSecret.secretName \"shared\" is also spec.apiKeys[k0].secretName"),
+        ["oauth2.clientSecret.secretName equal to the identity's own verifier Secret conflicts"] =
+            (Identity("payments", x509: false, oauth2Secret: "payments-verifiers"), [], "spec.oauth2.clientSecret.secretName \"payments-verifiers\" is the name of this identity's verifier Secret"),
+        ["a newer identity writing its client secret into an older one's default client-secret Secret loses"] =
+            (Identity("thief", x509: false, oauth2Secret: "payments-oauth2", created: T0.AddSeconds(5)), [Identity("payments", x509: false, oauth2Secret: "")],
+                "spec.oauth2.clientSecret.secretName \"payments-oauth2\" is already spec.oauth2.clientSecret.secretName of ServiceIdentity payments, which is older"),
+        ["a newer identity naming an older one's client-secret Secret as its SVID Secret loses"] =
+            (Identity("thief", x509Secret: "payments-oauth2", created: T0.AddSeconds(5)), [Identity("payments", x509: false, oauth2Secret: "")],
+                "spec.x509.secretName \"payments-oauth2\" is already spec.oauth2.clientSecret.secretName of ServiceIdentity payments"),
+        ["a newer identity taking an older one's SVID Secret for its client secret loses"] =
+            (Identity("thief", x509: false, oauth2Secret: "payments-svid", created: T0.AddSeconds(5)), [Identity("payments")],
+                "spec.oauth2.clientSecret.secretName \"payments-svid\" is already spec.x509.secretName of ServiceIdentity payments"),
+        ["an oauth2 block without clientSecret claims no Secret"] =
+            (new ServiceIdentity
+            {
+                Metadata = new V1ObjectMeta { Name = "thief", NamespaceProperty = "shop", CreationTimestamp = T0.AddSeconds(5) },
+                Spec = new ServiceIdentitySpec { OAuth2 = new OAuth2Spec() },
+            }, [Identity("payments", x509: false, oauth2Secret: "thief-oauth2")], null),
+        ["the same client-secret Secret name in another namespace is another Secret"] =
+            (Identity("thief", x509: false, oauth2Secret: "payments-oauth2", created: T0.AddSeconds(5), ns: "evil"), [Identity("payments", x509: false, oauth2Secret: "")], null),
         ["a newer identity writing its JWT-SVIDs into an older one's JWT Secret loses"] =
             (Identity("thief", x509: false, jwtSecret: "payments-jwt", created: T0.AddSeconds(5)), [Identity("payments", x509: false, jwtSecret: "")],
                 "spec.jwt.secretName \"payments-jwt\" is already spec.jwt.secretName of ServiceIdentity payments"),
@@ -121,5 +149,14 @@ public sealed class SecretClaimPolicyTests
         Assert.Contains("payments-jwt", SecretClaimPolicy.ClaimsOf(Identity("payments", jwtSecret: "")).Select(c => c.SecretName));
         Assert.Contains("tokens", SecretClaimPolicy.ClaimsOf(Identity("payments", jwtSecret: "tokens")).Select(c => c.SecretName));
         Assert.DoesNotContain("payments-jwt", SecretClaimPolicy.ClaimsOf(Identity("payments")).Select(c => c.SecretName));
+    }
+
+    [Fact]
+    public void A_client_secret_claims_its_Secret_by_default_name_or_as_given_and_the_verifier_claim_stays_last()
+    {
+        Assert.Equal(["payments-svid", "payments-jwt", "payments-oauth2", "payments-verifiers"],
+            SecretClaimPolicy.ClaimsOf(Identity("payments", jwtSecret: "", oauth2Secret: "")).Select(c => c.SecretName));
+        Assert.Contains("client", SecretClaimPolicy.ClaimsOf(Identity("payments", oauth2Secret: "client")).Select(c => c.SecretName));
+        Assert.DoesNotContain("payments-oauth2", SecretClaimPolicy.ClaimsOf(Identity("payments")).Select(c => c.SecretName));
     }
 }

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 using Sigil.Identity;
 using Sigil.Tests.Issuer;
+using Sigil.Tests.Issuer.Token;
 
 namespace Sigil.Tests.Docs;
 
@@ -78,6 +79,20 @@ public sealed class JwtBearerRecipeTests
                 IssuerSigningKeyResolver = (_, _, kid, _) => new JsonWebKeySet(File.ReadAllText(jwksPath)).GetSigningKeys().Where(k => k.KeyId == kid),
             };
         });
+    // --- README snippet (JwtBearer for Sigil's access tokens) ---
+    private static void AddSigilAccessTokens(IServiceCollection services, string issuerUrl, string audience, string bundlePath) =>
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+        {
+            options.Authority = issuerUrl;
+            options.MapInboundClaims = false;               // keep "sub", "client_id" and "scope" as Sigil writes them
+            options.BackchannelHttpHandler = SigilBackchannel(bundlePath);
+            options.AutomaticRefreshInterval = TimeSpan.FromMinutes(5);
+            options.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidAudience = audience,                   // this service's SPIFFE ID: the aud of every access token for it
+                ValidTypes = ["at+jwt"],                    // an access token (RFC 9068), never a JWT-SVID (typ JWT)
+            };
+        });
     // --- end of README snippets ---
 
     [Fact]
@@ -134,6 +149,32 @@ public sealed class JwtBearerRecipeTests
         Assert.Equal(HttpStatusCode.OK, accepted.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, accessToken.Status);
+    }
+
+    [Fact]
+    public async Task JwtBearer_for_access_tokens_accepts_one_from_the_token_endpoint_and_rejects_a_JWT_SVID_or_another_audience()
+    {
+        const string Secret = "recipe-0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e";
+        var payments = TokenWorld.Client("payments");
+        await using var world = await TokenWorld.StartAsync(
+            [payments, TokenWorld.Receiver("orders", "shop", TokenWorld.From("payments", "orders.read")),
+                TokenWorld.Receiver("billing", "shop", TokenWorld.From("payments"))],
+            [TokenWorld.SecretOf(payments, Sigil.Credentials.OAuth2.ClientSecretVerifiers.Entry("k1", Secret))]);
+        var bundle = Path.Combine(StandaloneIssuer.WriteBundle(world.Issuer.Trust.BundlePem), "ca.crt");
+        var orders = TokenWorld.IdOf("orders");
+        await using var receiver = await Receiver.StartAsync(services => AddSigilAccessTokens(services, world.Issuer.Url, orders, bundle));
+        (string, string)[] Form(string audience) =>
+            [("grant_type", "client_credentials"), ("client_id", TokenWorld.IdOf("payments")), ("client_secret", Secret), ("audience", audience)];
+
+        var forOrders = (await world.PostAsync(Form("orders"))).AccessToken!;
+        var forBilling = (await world.PostAsync(Form("billing"))).AccessToken!;
+        var accepted = await receiver.CallAsync(forOrders);
+        var otherAudience = await receiver.CallAsync(forBilling);
+        var svid = await receiver.CallAsync(TestTokens.Sign(world.Key!, world.Issuer.Url, orders));
+
+        Assert.Equal((HttpStatusCode.OK, TokenWorld.IdOf("payments")), accepted);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherAudience.Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, svid.Status);
     }
 
     /// <summary>A receiving service on 127.0.0.1 (plain HTTP: the test is about the token) answering GET /whoami with the caller's sub.</summary>

@@ -103,4 +103,53 @@ public sealed class ClientSecretVerifiersTests
         Assert.True(ClientSecretVerifiers.Accepts(ClientSecretVerifiers.From(annotations), Current, Now));
         Assert.False(ClientSecretVerifiers.Accepts(ClientSecretVerifiers.From(null), Current, Now));
     }
+
+    private static Sigil.Api.ServiceIdentity Payments(bool clientSecret = true, string uid = "uid-payments", string? secretName = null) => new()
+    {
+        Metadata = new k8s.Models.V1ObjectMeta { Name = "payments", NamespaceProperty = "shop", Uid = uid },
+        Spec = new Sigil.Api.ServiceIdentitySpec
+        {
+            OAuth2 = new Sigil.Api.OAuth2Spec
+            {
+                ClientSecret = clientSecret ? new Sigil.Api.OAuth2ClientSecretSpec { SecretName = secretName, Rotation = new Sigil.Api.RotationSpec { Every = "720h" } } : null,
+            },
+        },
+    };
+
+    private static k8s.Models.V1Secret SecretOf(Sigil.Api.ServiceIdentity owner, string name = "payments-oauth2", string ns = "shop", bool labelled = true)
+    {
+        var secret = Sigil.Credentials.ManagedSecrets.ManagedSecret(owner, name, "Opaque",
+            new Dictionary<string, string> { [ClientSecretVerifiers.Annotation] = ClientSecretVerifiers.Format(Rotating) }, []);
+        secret.Metadata.NamespaceProperty = ns;
+        if (!labelled)
+        {
+            secret.Metadata.Labels = null;
+        }
+        return secret;
+    }
+
+    /// <summary>The identity the client claims to be, the Secret the endpoint's cache holds, and whether its annotation may verify anything.</summary>
+    private static readonly Dictionary<string, (Sigil.Api.ServiceIdentity Identity, k8s.Models.V1Secret? Secret, bool Verifies)> Sources = new()
+    {
+        ["the Secret Sigil wrote for this identity verifies"] = (Payments(), SecretOf(Payments()), true),
+        ["a Secret under a secretName the spec gives verifies"] = (Payments(secretName: "client"), SecretOf(Payments(), name: "client"), true),
+        ["no Secret verifies nothing"] = (Payments(), null, false),
+        ["an identity whose spec no longer has clientSecret verifies nothing, though its old Secret is still there"] = (Payments(clientSecret: false), SecretOf(Payments()), false),
+        ["a Secret someone else made, with a copied annotation but without Sigil's label, verifies nothing"] = (Payments(), SecretOf(Payments(), labelled: false), false),
+        ["a Secret owned by an earlier identity of the same name (another uid) verifies nothing"] = (Payments(), SecretOf(Payments(uid: "uid-deleted-payments")), false),
+        ["another identity's client Secret verifies nothing for this one"] = (Payments(), SecretOf(Payments(uid: "uid-orders"), name: "payments-oauth2"), false),
+        ["a Secret of another name (the default, while the spec names another) verifies nothing"] = (Payments(secretName: "client"), SecretOf(Payments()), false),
+        ["a Secret of the same name in another namespace verifies nothing"] = (Payments(), SecretOf(Payments(), ns: "evil"), false),
+    };
+
+    public static TheoryData<string> SourceCases => [.. Sources.Keys];
+
+    [Theory]
+    [MemberData(nameof(SourceCases))]
+    public void Only_the_Secret_Sigil_wrote_for_the_client_identity_may_verify_its_secret(string because)
+    {
+        var (identity, secret, verifies) = Sources[because];
+
+        Assert.True(verifies == ClientSecretVerifiers.Accepts(ClientSecretVerifiers.For(identity, secret), Current, Now), because);
+    }
 }

@@ -92,6 +92,7 @@ internal sealed class TokenWorld : IAsyncDisposable
             Name = client.Metadata.Name + "-oauth2",
             NamespaceProperty = client.Metadata.NamespaceProperty,
             Labels = new Dictionary<string, string> { [Labels.ManagedBy] = Labels.ManagedByValue, [Labels.Identity] = client.Metadata.Name },
+            OwnerReferences = [new V1OwnerReference { ApiVersion = "sigil.dev/v1alpha1", Kind = "ServiceIdentity", Name = client.Metadata.Name, Uid = client.Metadata.Uid }],
             Annotations = new Dictionary<string, string> { [ClientSecretVerifiers.Annotation] = ClientSecretVerifiers.Format(verifiers) },
         },
         Type = "Opaque",
