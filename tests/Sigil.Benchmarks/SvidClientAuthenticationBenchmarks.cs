@@ -23,6 +23,7 @@ public class SvidClientAuthenticationBenchmarks
     private X509Certificate2 _leaf = null!;
     private IReadOnlyList<X509Certificate2> _trusted = null!;
     private string _assertion = null!;
+    private readonly TrustedChainMemo _memo = new();
 
     [Params(KeyAlgorithm.ECDSAP256, KeyAlgorithm.RSA2048)]
     public KeyAlgorithm Algorithm { get; set; }
@@ -60,6 +61,14 @@ public class SvidClientAuthenticationBenchmarks
 
     [Benchmark]
     public bool TlsClientAuthCertificate() => SvidClientCertificateValidator.Validate(_leaf, [], _trusted, "cluster.local", DateTimeOffset.UtcNow).Accepted;
+
+    /// <summary>A client coming back: its chain is remembered for this bundle, the leaf checks still run.</summary>
+    [Benchmark]
+    public bool TlsClientAuthCertificateRemembered() => SvidClientCertificateValidator.Validate(_leaf, [], _trusted, "cluster.local", DateTimeOffset.UtcNow, _memo).Accepted;
+
+    [Benchmark]
+    public bool PrivateKeyJwtAssertionRemembered() =>
+        ClientAssertionValidator.Validate(_assertion, null, new AssertionAudiences(Issuer, Issuer + "/oauth2/token"), _trusted, "cluster.local", DateTimeOffset.UtcNow, _memo).Assertion is not null;
 
     [Benchmark]
     public bool PrivateKeyJwtAssertion() =>

@@ -77,8 +77,9 @@ internal static class ClientAssertionValidator
     // Two "sub" members would be read one way here and maybe another way by whoever logs or audits the assertion.
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 16 };
 
+    /// <param name="memo">Chains already built against this trusted set (optional: a cache, never a source of trust).</param>
     public static AssertionVerdict Validate(string assertion, string? clientId, AssertionAudiences audiences, IReadOnlyList<X509Certificate2> trusted,
-        string trustDomain, DateTimeOffset now)
+        string trustDomain, DateTimeOffset now, TrustedChainMemo? memo = null)
     {
         if (assertion.Length > MaxLength)
         {
@@ -98,7 +99,7 @@ internal static class ClientAssertionValidator
                 return AssertionVerdict.Failure(AssertionRejections.Malformed);
             }
             return Validate(header.RootElement, payload.RootElement, Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature,
-                clientId, audiences, trusted, trustDomain, now);
+                clientId, audiences, trusted, trustDomain, now, memo);
         }
         catch (JsonException)
         {
@@ -111,7 +112,7 @@ internal static class ClientAssertionValidator
     }
 
     private static AssertionVerdict Validate(JsonElement header, JsonElement payload, byte[] signingInput, byte[] signature, string? clientId,
-        AssertionAudiences audiences, IReadOnlyList<X509Certificate2> trusted, string trustDomain, DateTimeOffset now)
+        AssertionAudiences audiences, IReadOnlyList<X509Certificate2> trusted, string trustDomain, DateTimeOffset now, TrustedChainMemo? memo)
     {
         // The header first: nothing in the payload is read before the signature is known to be the SVID key's.
         if (String(header, "alg") is not { } alg || !Algorithms.Contains(alg, StringComparer.Ordinal))
@@ -145,7 +146,7 @@ internal static class ClientAssertionValidator
                 certificates.Add(X509CertificateLoader.LoadCertificate(der.AsSpan(0, written)));
             }
             var leaf = certificates[0];
-            var svid = SvidClientCertificateValidator.Validate(leaf, certificates[1..], trusted, trustDomain, now);
+            var svid = SvidClientCertificateValidator.Validate(leaf, certificates[1..], trusted, trustDomain, now, memo);
             if (!svid.Accepted)
             {
                 return AssertionVerdict.Failure(AssertionRejections.Svid(svid.Rejection!));

@@ -8,8 +8,12 @@ internal sealed class ClientAuthenticators(IReadOnlyList<IClientAuthenticator> m
 {
     /// <summary>The methods this build serves. tls_client_auth and private_key_jwt join here.</summary>
     /// <param name="replays">This replica's memory of used client assertions (one per listener).</param>
-    public static ClientAuthenticators Default(JtiReplayCache? replays = null) =>
-        new([new ClientSecretBasic(), new ClientSecretPost(), new PrivateKeyJwt(replays ?? new JtiReplayCache()), new TlsClientAuth()]);
+    public static ClientAuthenticators Default(JtiReplayCache? replays = null)
+    {
+        // One memo for both SVID methods: a client that does tls_client_auth and private_key_jwt presents one chain.
+        var chains = new TrustedChainMemo();
+        return new([new ClientSecretBasic(), new ClientSecretPost(), new PrivateKeyJwt(replays ?? new JtiReplayCache(), chains), new TlsClientAuth(chains)]);
+    }
 
     public IReadOnlyList<IClientAuthenticator> Methods => methods;
 

@@ -5,7 +5,7 @@ namespace Sigil.Issuer.Token.ClientAuthentication;
 /// header. <see cref="ClientAssertionValidator"/> decides whether it proves the SPIFFE ID; the replay memory then
 /// refuses a jti already used (only for assertions that are otherwise valid: a forgery cannot burn a real jti).
 /// </summary>
-internal sealed class PrivateKeyJwt(JtiReplayCache replays) : IClientAuthenticator
+internal sealed class PrivateKeyJwt(JtiReplayCache replays, TrustedChainMemo? chains = null) : IClientAuthenticator
 {
     public const string Name = "private_key_jwt";
     public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -22,7 +22,7 @@ internal sealed class PrivateKeyJwt(JtiReplayCache replays) : IClientAuthenticat
                 $"client_assertion_type must be {JwtBearerAssertionType}, with the assertion in client_assertion")) with { Reason = "NotJwtBearer" };
         }
         var verdict = ClientAssertionValidator.Validate(assertion, request.Form["client_id"], new AssertionAudiences(request.IssuerUrl, request.TokenEndpointUrl),
-            request.Trust.Trusted, request.Clients.TrustDomain, request.Now);
+            request.Trust.Trusted, request.Clients.TrustDomain, request.Now, chains);
         if (verdict.Assertion is not { } valid)
         {
             return Refuse(verdict.Rejection!, null, null);

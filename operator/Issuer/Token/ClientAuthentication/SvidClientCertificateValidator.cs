@@ -49,8 +49,9 @@ internal static class SvidClientCertificateValidator
     /// <param name="intermediates">The other certificates it sent (untrusted: only helpers for building the chain).</param>
     /// <param name="trusted">Every CA of the current trust bundle.</param>
     /// <param name="trustDomain">Sigil's trust domain: SVIDs of another trust domain authenticate nobody here.</param>
+    /// <param name="memo">Chains already built against this trusted set (optional: a cache, never a source of trust).</param>
     public static SvidVerdict Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> trusted,
-        string trustDomain, DateTimeOffset now)
+        string trustDomain, DateTimeOffset now, TrustedChainMemo? memo = null)
     {
         // The order only chooses which reason is named; every check must pass.
         if (IsCertificateAuthority(leaf))
@@ -96,12 +97,13 @@ internal static class SvidClientCertificateValidator
         {
             return SvidVerdict.Failure(SvidRejections.TooManyIntermediates);
         }
-        return ChainsToTrustedCa(leaf, intermediates, trusted, now)
+        return memo?.Knows(leaf, intermediates, trusted, now) == true || ChainsToTrustedCa(leaf, intermediates, trusted, now, memo)
             ? SvidVerdict.Success(uris[0])
             : SvidVerdict.Failure(SvidRejections.UntrustedChain); // another CA, a dropped CA, self-signed, or a broken chain
     }
 
-    private static bool ChainsToTrustedCa(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> trusted, DateTimeOffset now)
+    private static bool ChainsToTrustedCa(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> trusted, DateTimeOffset now,
+        TrustedChainMemo? memo)
     {
         if (trusted.Count == 0)
         {
@@ -126,7 +128,12 @@ internal static class SvidClientCertificateValidator
         }
         // Build succeeds only on a custom root; check it once more by value, so no setting above can quietly widen trust.
         var root = chain.ChainElements[^1].Certificate;
-        return trusted.Any(t => t.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span));
+        if (!trusted.Any(t => t.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span)))
+        {
+            return false;
+        }
+        memo?.Remember(leaf, intermediates, trusted, chain.ChainElements.Select(e => e.Certificate));
+        return true;
     }
 
     private static bool IsCertificateAuthority(X509Certificate2 certificate) =>

@@ -6,7 +6,7 @@ namespace Sigil.Issuer.Token.ClientAuthentication;
 /// moment, so a CA rotation needs no new listener and a dropped CA's SVIDs stop authenticating at once. The token is
 /// bound to the certificate (RFC 8705 3: <c>cnf.x5t#S256</c>), so it is worth nothing without the SVID's key.
 /// </summary>
-internal sealed class TlsClientAuth : IClientAuthenticator
+internal sealed class TlsClientAuth(TrustedChainMemo? chains = null) : IClientAuthenticator
 {
     public const string Name = "tls_client_auth";
 
@@ -23,7 +23,7 @@ internal sealed class TlsClientAuth : IClientAuthenticator
     {
         var leaf = request.ClientCertificate!;
         var verdict = SvidClientCertificateValidator.Validate(leaf, request.ClientCertificateChain ?? [], request.Trust.Trusted,
-            request.Clients.TrustDomain, request.Now);
+            request.Clients.TrustDomain, request.Now, chains);
         if (!verdict.Accepted)
         {
             return Refuse(verdict.Rejection!, null);
