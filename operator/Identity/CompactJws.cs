@@ -13,20 +13,55 @@ namespace Sigil.Identity;
 /// </summary>
 internal static class CompactJws
 {
+    // The header depends only on the key and typ: encoded once per pair (a handful: the keys published at one time).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Kid, string Alg, string Typ), byte[]> Headers = new();
+
+    // One payload buffer and writer per thread, reset at each use: the token endpoint signs thousands a second.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     /// <param name="typ">The JWS <c>typ</c>: <c>JWT</c> for JWT-SVIDs, <c>at+jwt</c> for access tokens (RFC 9068).</param>
     /// <param name="claims">Writes the payload's members into an open JSON object.</param>
     public static string Sign(JwtSigningKey key, string typ, Action<Utf8JsonWriter> claims)
     {
-        var header = Json(w =>
+        var header = Headers.GetOrAdd((key.KeyId, key.Algorithm, typ), k => Base64Url.EncodeToUtf8(Json(w =>
         {
-            w.WriteString("alg", key.Algorithm);
-            w.WriteString("kid", key.KeyId);
-            w.WriteString("typ", typ);
-        });
-        var payload = Json(claims);
-        var signingInput = $"{Base64Url.EncodeToString(header)}.{Base64Url.EncodeToString(payload)}";
-        var signature = key.Sign(System.Text.Encoding.ASCII.GetBytes(signingInput));
-        return $"{signingInput}.{Base64Url.EncodeToString(signature)}";
+            w.WriteString("alg", k.Alg);
+            w.WriteString("kid", k.Kid);
+            w.WriteString("typ", k.Typ);
+        })));
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer);
+        w.Reset(buffer);
+        w.WriteStartObject();
+        claims(w);
+        w.WriteEndObject();
+        w.Flush();
+        var payload = buffer.WrittenSpan;
+        var payloadLength = Base64Url.GetEncodedLength(payload.Length);
+        var input = ArrayPool<byte>.Shared.Rent(header.Length + 1 + payloadLength);
+        try
+        {
+            header.CopyTo(input, 0);
+            input[header.Length] = (byte)'.';
+            Base64Url.EncodeToUtf8(payload, input.AsSpan(header.Length + 1));
+            var signingInput = input.AsSpan(0, header.Length + 1 + payloadLength);
+            var signature = key.Sign(signingInput);
+            return string.Create(signingInput.Length + 1 + Base64Url.GetEncodedLength(signature.Length), (input, signingInput.Length, signature), static (chars, state) =>
+            {
+                var (bytes, length, sig) = state;
+                System.Text.Encoding.ASCII.GetChars(bytes.AsSpan(0, length), chars);
+                chars[length] = '.';
+                Base64Url.EncodeToChars(sig, chars[(length + 1)..]);
+            });
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+        }
     }
 
     private static byte[] Json(Action<Utf8JsonWriter> members)

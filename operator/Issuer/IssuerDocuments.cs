@@ -21,7 +21,7 @@ internal sealed record IssuerDocuments(IssuerDocument Discovery, IssuerDocument 
 {
     public const string DiscoveryPath = "/.well-known/openid-configuration";
     public const string KeysPath = "/keys";
-    /// <summary>Advertised now; served by the token endpoint (issue #10).</summary>
+    /// <summary>The token endpoint (Token/TokenEndpoint), under the issuer's path.</summary>
     public const string TokenPath = "/oauth2/token";
 
     public static IssuerDocuments Render(string issuerUrl, string configuredAlgorithm, TrustSnapshot trust, TimeSpan propagation)

@@ -42,12 +42,25 @@ internal static class TokenGrantPolicy
         }
         foreach (var receiver in input.Receivers)
         {
-            var entries = (receiver.Spec.AcceptsFrom ?? []).Where(a => Names(a, receiver, input.CallerId, input.SharingCallerId, input.TrustDomain)).ToList();
-            if (entries.Count == 0)
+            List<string>? listed = null;
+            foreach (var entry in receiver.Spec.AcceptsFrom ?? [])
+            {
+                if (Names(entry, receiver, input.CallerId, input.SharingCallerId, input.TrustDomain))
+                {
+                    listed ??= [];
+                    foreach (var scope in entry.Scopes ?? [])
+                    {
+                        if (!listed.Contains(scope, StringComparer.Ordinal))
+                        {
+                            listed.Add(scope);
+                        }
+                    }
+                }
+            }
+            if (listed is null)
             {
                 continue;
             }
-            var listed = entries.SelectMany(ScopesOf).Distinct(StringComparer.Ordinal).ToList();
             var granted = input.Request.Scopes.Count == 0 ? listed : [.. input.Request.Scopes.Where(s => listed.Contains(s, StringComparer.Ordinal))];
             if (input.Request.Scopes.Count > 0 && granted.Count == 0)
             {
@@ -58,13 +71,28 @@ internal static class TokenGrantPolicy
         return (null, TokenError.InvalidTarget(NotAccepted));
     }
 
-    /// <summary>The rule of <see cref="Consent.Accepts"/>, entry by entry (the scopes are the entry's).</summary>
-    private static bool Names(AcceptedCaller entry, ServiceIdentity receiver, string callerId, IReadOnlyCollection<ServiceIdentity> sharingCallerId, string trustDomain) =>
-        (entry.SpiffeId is { Length: > 0 } id && id == callerId)
-        || (entry.ServiceIdentity is { Length: > 0 } name && sharingCallerId.Any(i => i.Metadata.NamespaceProperty == receiver.Metadata.NamespaceProperty
-            && i.Metadata.Name == name && Consent.IdOf(i, trustDomain).ToString() == callerId));
-
-    private static IEnumerable<string> ScopesOf(AcceptedCaller entry) => entry.Scopes ?? [];
+    /// <summary>The rule of <see cref="Consent.Accepts"/>, entry by entry (the scopes are the entry's). Loops rather than
+    /// LINQ: a receiver may list many callers, and this runs for each of them on every request.</summary>
+    private static bool Names(AcceptedCaller entry, ServiceIdentity receiver, string callerId, IReadOnlyCollection<ServiceIdentity> sharingCallerId, string trustDomain)
+    {
+        if (entry.SpiffeId is { Length: > 0 } id && id == callerId)
+        {
+            return true;
+        }
+        if (entry.ServiceIdentity is not { Length: > 0 } name)
+        {
+            return false;
+        }
+        foreach (var identity in sharingCallerId)
+        {
+            if (identity.Metadata.NamespaceProperty == receiver.Metadata.NamespaceProperty && identity.Metadata.Name == name
+                && Consent.IdOf(identity, trustDomain).ToString() == callerId)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static string TrustDomainOf(string spiffeId)
     {

@@ -313,6 +313,33 @@ public sealed class TokenEndpointTests
         Assert.Equal(HttpStatusCode.Unauthorized, withPrevious.Status);
     }
 
+    [Fact]
+    public async Task A_Secret_made_by_hand_with_a_copied_verifier_annotation_authenticates_no_one()
+    {
+        var mallory = Client("mallory");
+        var forged = SecretOf(mallory, ClientSecretVerifiers.Entry("k1", Current));
+        forged.Metadata.OwnerReferences = null;   // Sigil did not write it: no ownerReference to mallory
+        await using var world = await StartAsync([mallory, Receiver("orders", "shop", From("mallory"))], [forged]);
+
+        var answer = await world.PostAsync([("grant_type", "client_credentials"), ("client_id", IdOf("mallory")), ("client_secret", Current), ("audience", "orders")]);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.Status);
+        Assert.Equal("invalid_client", answer.Error);
+    }
+
+    [Fact]
+    public async Task Removing_spec_oauth2_clientSecret_stops_the_secret_working_at_once()
+    {
+        var payments = Client("payments");
+        payments.Spec.OAuth2 = new Sigil.Api.OAuth2Spec();
+        await using var world = await StartAsync([payments, Receiver("orders", "shop", From("payments"))],
+            [SecretOf(payments, ClientSecretVerifiers.Entry("k1", Current))]);
+
+        var answer = await world.PostAsync(Post(Current, ("audience", "orders")));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.Status);
+    }
+
     /// <summary>A body of unknown length (chunked), so only the read itself can find it too large.</summary>
     private sealed class ChunkedStream(byte[] data) : MemoryStream(data)
     {
