@@ -75,6 +75,29 @@ public sealed class OAuth2ClientSecretTests
     private static string StatusBuilderJson(ServiceIdentity identity) => KubernetesJson.Serialize(identity.Status);
 
     [Fact]
+    public async Task A_pass_with_nothing_due_writes_nothing_to_the_client_Secret()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, Client("payments"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.OAuth2?.CurrentKeyId is not null);
+        await Task.Delay(500);
+        local.Requests.Clear();
+
+        // A spec change that touches no credential makes the operator run a pass over the identity again.
+        await op.PatchAsync(ns, "payments", """{"spec":{"acceptsFrom":[{"serviceIdentity":"orders","scopes":["payments.read"]}]}}""");
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ObservedGeneration == 2);
+        await Task.Delay(1000);
+
+        // An update that changes nothing keeps the resourceVersion, so count the requests instead.
+        // (payments-verifiers is written: payments became a receiver.)
+        Assert.DoesNotContain(local.Requests.All, r => r.Resource == "secrets" && r.Name == "payments-oauth2" && r.Verb is "update" or "patch");
+        Assert.Contains(local.Requests.All, r => r.Resource == "secrets" && r.Name == "payments-verifiers");
+    }
+
+    [Fact]
     public async Task A_manual_rotation_is_accepted_by_the_endpoint_for_the_propagation_wait_before_it_is_presented_and_the_old_secret_for_its_grace_period()
     {
         var propagation = TimeSpan.FromSeconds(3);
