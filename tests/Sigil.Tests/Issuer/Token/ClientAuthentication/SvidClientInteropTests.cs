@@ -13,9 +13,20 @@ namespace Sigil.Tests.Issuer.Token.ClientAuthentication;
 /// with the SVID files as Sigil writes them, openid-client doing discovery and private_key_jwt with the SVID key (its
 /// certificate in x5c), jose verifying the access tokens, and openssl computing the certificate thumbprint that cnf binds.
 /// </summary>
-public sealed class SvidClientInteropTests
+public sealed class SvidClientInteropTests : IDisposable
 {
     private static readonly string PaymentsId = IdOf("payments");
+
+    // Folders holding test SVID keys, removed after each test.
+    private readonly List<string> _folders = [];
+
+    public void Dispose()
+    {
+        foreach (var folder in _folders)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 
     private static async Task<TokenWorld> ShopAsync() => await StartAsync(
         [
@@ -26,10 +37,11 @@ public sealed class SvidClientInteropTests
         []);
 
     /// <summary>tls.crt, tls.key and ca.crt as the SVID Secret holds them, in a folder for curl, openssl and node.</summary>
-    private static string WriteSvid(TokenWorld world, string name, KeyAlgorithm algorithm = KeyAlgorithm.ECDSAP256)
+    private string WriteSvid(TokenWorld world, string name, KeyAlgorithm algorithm = KeyAlgorithm.ECDSAP256)
     {
         var svid = world.Issuer.Trust.Issuer.Issue(new SvidRequest(new SpiffeId(TrustDomain, "shop", name), [], algorithm, TimeSpan.FromHours(1)));
         var folder = Directory.CreateTempSubdirectory("sigil-svid-client-").FullName;
+        _folders.Add(folder);
         File.WriteAllText(Path.Combine(folder, "tls.crt"), svid.CertificateChainPem);
         File.WriteAllText(Path.Combine(folder, "tls.key"), svid.PrivateKeyPem);
         File.WriteAllText(Path.Combine(folder, "ca.crt"), svid.TrustBundlePem);

@@ -6,8 +6,19 @@ using Sigil.Tests.Support;
 namespace Sigil.Tests.Issuer.Token.ClientAuthentication;
 
 /// <summary>tls_client_auth end to end: the operator issues an identity's SVID Secret, and curl presents those very files to its issuer.</summary>
-public sealed class SvidClientsInOperatorTests
+public sealed class SvidClientsInOperatorTests : IDisposable
 {
+    // Folders holding the SVID keys read from the cluster, removed after the test.
+    private readonly List<string> _folders = [];
+
+    public void Dispose()
+    {
+        foreach (var folder in _folders)
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Curl_presenting_the_SVID_Secret_Sigil_wrote_gets_a_certificate_bound_token_and_an_identity_without_spec_oauth2_does_not()
     {
@@ -37,10 +48,11 @@ public sealed class SvidClientsInOperatorTests
         Assert.Equal("invalid_client", refused.GetProperty("error").GetString());
     }
 
-    private static async Task<string> WriteSecretAsync(OperatorUnderTest op, string ns, string name)
+    private async Task<string> WriteSecretAsync(OperatorUnderTest op, string ns, string name)
     {
         var secret = (await op.SecretAsync(ns, name))!;
         var folder = Directory.CreateTempSubdirectory("sigil-svid-secret-").FullName;
+        _folders.Add(folder);
         foreach (var key in new[] { "tls.crt", "tls.key", "ca.crt" })
         {
             await File.WriteAllBytesAsync(Path.Combine(folder, key), secret.Data[key]);
