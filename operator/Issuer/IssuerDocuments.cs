@@ -61,6 +61,10 @@ internal sealed record IssuerDocuments(IssuerDocument Discovery, IssuerDocument 
             w.WriteString("token_endpoint", issuerUrl + TokenPath);
             Array(w, "grant_types_supported", "client_credentials");
             Array(w, "token_endpoint_auth_methods_supported", "client_secret_basic", "client_secret_post", "tls_client_auth", "private_key_jwt");
+            // private_key_jwt: the algorithms an SVID key can sign with (RFC 8414 2); never none or an HMAC.
+            Array(w, "token_endpoint_auth_signing_alg_values_supported", [.. Token.ClientAuthentication.ClientAssertionValidator.Algorithms]);
+            // RFC 8705 3.3: tokens issued to tls_client_auth clients are bound to their certificate (cnf.x5t#S256).
+            w.WriteBoolean("tls_client_certificate_bound_access_tokens", true);
             Array(w, "id_token_signing_alg_values_supported", [.. algorithms]);
             Array(w, "response_types_supported", "id_token");
             Array(w, "subject_types_supported", "public");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -93,7 +94,7 @@ internal sealed class IssuerServer : IAsyncDisposable
                 {
                     // Per connection: the certificate context current at this handshake. The token endpoint's mTLS
                     // (tls_client_auth) asks for client certificates here too.
-                    OnConnection = _ => ValueTask.FromResult(Handshake(certificate, logger)),
+                    OnConnection = c => ValueTask.FromResult(Handshake(certificate, logger, c.Connection.Items)),
                 });
             });
         });
@@ -113,7 +114,7 @@ internal sealed class IssuerServer : IAsyncDisposable
         return (app, BindingAddress.Parse(bound).Port, null);
     }
 
-    private static SslServerAuthenticationOptions Handshake(ServingCertificate certificate, ILogger logger)
+    private static SslServerAuthenticationOptions Handshake(ServingCertificate certificate, ILogger logger, IDictionary<object, object?> connectionItems)
     {
         try
         {
@@ -121,6 +122,22 @@ internal sealed class IssuerServer : IAsyncDisposable
             {
                 ServerCertificateContext = certificate.Current(),
                 ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                // tls_client_auth (RFC 8705): ask every client for a certificate, require none. In SslStream "required" is the
+                // switch that sends the CertificateRequest; the callback below then accepts any answer, none included, so
+                // discovery, /keys and the secret and assertion methods work as before. Whether a certificate authenticates
+                // anyone is decided per request by TlsClientAuth against the bundle of that moment, not here at the
+                // handshake, so a CA rotation needs no new TLS settings and a dropped CA stops working at once.
+                ClientCertificateRequired = true,
+#pragma warning disable CA5359 // Deliberate, see above: these are client certificates, checked by TlsClientAuth per request.
+                RemoteCertificateValidationCallback = (_, presented, chain, _) =>
+                {
+                    if (presented is not null && chain is not null)
+                    {
+                        connectionItems[ClientChainItem] = SentIntermediates(presented, chain);
+                    }
+                    return true;
+                },
+#pragma warning restore CA5359
             };
         }
         catch (Exception e)
@@ -129,6 +146,25 @@ internal sealed class IssuerServer : IAsyncDisposable
             throw;
         }
     }
+
+    private static readonly object ClientChainItem = new();
+
+    /// <summary>The certificates the TLS client sent after its own (SslStream puts what the peer sent in the chain's extra
+    /// store), copied: the chain is disposed after the callback. A few more than any real chain, so the validator sees
+    /// an overlong one and names it.</summary>
+    private static X509Certificate2[] SentIntermediates(System.Security.Cryptography.X509Certificates.X509Certificate presented, X509Chain chain)
+    {
+        var leaf = presented.GetRawCertData();
+        return [.. chain.ChainPolicy.ExtraStore
+            .Where(c => !c.RawData.AsSpan().SequenceEqual(leaf))
+            .Take(Token.ClientAuthentication.SvidClientCertificateValidator.MaxIntermediates + 1)
+            .Select(c => X509CertificateLoader.LoadCertificate(c.RawData))];
+    }
+
+    /// <summary>What <see cref="SentIntermediates"/> kept for the request's connection; empty without a client certificate.</summary>
+    public static IReadOnlyList<X509Certificate2> ClientCertificateChain(HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.TryGetValue(ClientChainItem, out var chain) == true
+            && chain is X509Certificate2[] certificates ? certificates : [];
 
     private static string PathOf(string issuerUrl) => new Uri(issuerUrl).AbsolutePath.TrimEnd('/');
 

@@ -60,10 +60,17 @@ internal sealed class TokenEndpoint(
         var snapshot = trust();
         var url = issuerUrl();
         var request = new TokenRequestContext(form, context.Request.Headers.Authorization is [{ } authorization] ? authorization : null,
-            context.Connection.ClientCertificate, clients, snapshot, url, url + IssuerDocuments.TokenPath, time.GetUtcNow());
+            context.Connection.ClientCertificate, clients, snapshot, url, url + IssuerDocuments.TokenPath, time.GetUtcNow(),
+            IssuerServer.ClientCertificateChain(context));
         var auth = authenticators.Authenticate(request);
         if (!auth.Authenticated)
         {
+            if (auth.Reason is not null)
+            {
+                // Named reason, SPIFFE ID and jti only: never the assertion, the certificate or a secret.
+                logger.LogInformation("Refused {Method} client authentication from {Address}: {Reason} (client {SpiffeId}, assertion {Jti})",
+                    auth.Method, address, auth.Reason, auth.SpiffeId ?? "", auth.Jti ?? "");
+            }
             await RefuseAsync(context, auth.Error, address, form["client_id"]);
             return;
         }

@@ -15,12 +15,14 @@ public sealed class IssuerDocumentsTests
         var discovery = StandaloneIssuer.Json(Encoding.UTF8.GetString(documents.Discovery.Body));
 
         Assert.Equal(["issuer", "jwks_uri", "token_endpoint", "grant_types_supported", "token_endpoint_auth_methods_supported",
-            "id_token_signing_alg_values_supported", "response_types_supported", "subject_types_supported"], discovery.EnumerateObject().Select(p => p.Name));
+            "token_endpoint_auth_signing_alg_values_supported", "tls_client_certificate_bound_access_tokens", "id_token_signing_alg_values_supported", "response_types_supported", "subject_types_supported"], discovery.EnumerateObject().Select(p => p.Name));
         Assert.Equal("https://issuer.example.com/sigil", discovery.GetProperty("issuer").GetString());
         Assert.Equal("https://issuer.example.com/sigil/keys", discovery.GetProperty("jwks_uri").GetString());
         Assert.Equal("https://issuer.example.com/sigil/oauth2/token", discovery.GetProperty("token_endpoint").GetString());
         Assert.Equal(["client_credentials"], Strings(discovery, "grant_types_supported"));
         Assert.Equal(["client_secret_basic", "client_secret_post", "tls_client_auth", "private_key_jwt"], Strings(discovery, "token_endpoint_auth_methods_supported"));
+        Assert.Equal(["ES256", "ES384", "RS256", "PS256", "EdDSA"], Strings(discovery, "token_endpoint_auth_signing_alg_values_supported"));
+        Assert.True(discovery.GetProperty("tls_client_certificate_bound_access_tokens").GetBoolean());
         Assert.Equal(["id_token"], Strings(discovery, "response_types_supported"));
         Assert.Equal(["public"], Strings(discovery, "subject_types_supported"));
         Assert.Equal(["ES256"], Strings(discovery, "id_token_signing_alg_values_supported"));

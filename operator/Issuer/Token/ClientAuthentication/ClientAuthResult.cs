@@ -11,6 +11,15 @@ internal sealed record ClientAuthResult(TokenClient? Client, string Method, Toke
     [MemberNotNullWhen(false, nameof(Error))]
     public bool Authenticated => Client is not null;
 
+    /// <summary>Why it failed, as a named reason for the log (never sent to the client, whose description stays generic).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The SPIFFE ID an SVID method proved before refusing (for the log line: no secret, no assertion text).</summary>
+    public string? SpiffeId { get; init; }
+
+    /// <summary>The jti of a refused client assertion (for the log line).</summary>
+    public string? Jti { get; init; }
+
     public static ClientAuthResult Success(TokenClient client, string method, string? certificateThumbprint = null) =>
         new(client, method, null, certificateThumbprint);
 

@@ -7,7 +7,13 @@ namespace Sigil.Issuer.Token.ClientAuthentication;
 internal sealed class ClientAuthenticators(IReadOnlyList<IClientAuthenticator> methods)
 {
     /// <summary>The methods this build serves. tls_client_auth and private_key_jwt join here.</summary>
-    public static ClientAuthenticators Default() => new([new ClientSecretBasic(), new ClientSecretPost()]);
+    /// <param name="replays">This replica's memory of used client assertions (one per listener).</param>
+    public static ClientAuthenticators Default(JtiReplayCache? replays = null)
+    {
+        // One memo for both SVID methods: a client that does tls_client_auth and private_key_jwt presents one chain.
+        var chains = new TrustedChainMemo();
+        return new([new ClientSecretBasic(), new ClientSecretPost(), new PrivateKeyJwt(replays ?? new JtiReplayCache(), chains), new TlsClientAuth(chains)]);
+    }
 
     public IReadOnlyList<IClientAuthenticator> Methods => methods;
 

@@ -9,6 +9,8 @@ namespace Sigil.Issuer.Token.ClientAuthentication;
 /// snapshot (for chains and keys) and the time. Methods read it and decide; none of them performs I/O.
 /// </summary>
 /// <param name="IssuerUrl">The effective issuer URL (an RFC 7523 assertion's aud may be this).</param>
+/// <param name="ClientCertificateChain">The other certificates the client sent in the handshake after its own (untrusted: only
+/// helpers for building its chain to the bundle, e.g. a platform intermediate); empty when it sent none.</param>
 /// <param name="TokenEndpointUrl">The token endpoint's URL (or this, the other aud an assertion may carry).</param>
 internal sealed record TokenRequestContext(
     TokenForm Form,
@@ -18,4 +20,5 @@ internal sealed record TokenRequestContext(
     TrustSnapshot Trust,
     string IssuerUrl,
     string TokenEndpointUrl,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    IReadOnlyList<X509Certificate2>? ClientCertificateChain = null);
