@@ -13,6 +13,9 @@ namespace Sigil.Identity;
 /// </summary>
 internal static class CompactJws
 {
+    // JSON for machines, not for an HTML page: "at+jwt" stays "at+jwt" rather than "at\u002Bjwt", as every JOSE library writes it.
+    private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     // The header depends only on the key and typ: encoded once per pair (a handful: the keys published at one time).
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Kid, string Alg, string Typ), byte[]> Headers = new();
 
@@ -34,7 +37,7 @@ internal static class CompactJws
         })));
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
         buffer.ResetWrittenCount();
-        var w = t_writer ??= new Utf8JsonWriter(buffer);
+        var w = t_writer ??= new Utf8JsonWriter(buffer, Options);
         w.Reset(buffer);
         w.WriteStartObject();
         claims(w);
@@ -67,7 +70,7 @@ internal static class CompactJws
     private static byte[] Json(Action<Utf8JsonWriter> members)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, Options))
         {
             w.WriteStartObject();
             members(w);

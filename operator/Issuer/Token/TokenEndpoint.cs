@@ -28,6 +28,9 @@ internal sealed class TokenEndpoint(
     TimeProvider time,
     ILogger logger)
 {
+    // Error descriptions quote ':' and '\'' in plain text; the default encoder would write \u0027 for an HTML page's sake.
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly FormOptions Form = new()
     {
         BufferBody = false,
@@ -166,7 +169,7 @@ internal sealed class TokenEndpoint(
             response.Headers.RetryAfter = ((long)Math.Ceiling(Math.Max(1, after.TotalSeconds))).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(response.BodyWriter);
+        await using var w = new Utf8JsonWriter(response.BodyWriter, JsonOptions);
         w.WriteStartObject();
         w.WriteString("error", error.Error);
         w.WriteString("error_description", error.Description);
@@ -179,7 +182,7 @@ internal sealed class TokenEndpoint(
         response.StatusCode = StatusCodes.Status200OK;
         NoStore(response);
         response.ContentType = "application/json";
-        await using var w = new Utf8JsonWriter(response.BodyWriter);
+        await using var w = new Utf8JsonWriter(response.BodyWriter, JsonOptions);
         w.WriteStartObject();
         w.WriteString("access_token", token);
         w.WriteString("token_type", "Bearer");
