@@ -191,12 +191,8 @@ public sealed class JwtKeyRotationTests
     public async Task A_replica_that_does_not_lead_follows_the_leaders_JWT_key_rotation_without_writing()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
-        var options = new OperatorOptions
+        var options = OperatorUnderTest.Replicas with
         {
-            LeaderElect = true,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1.5),
-            RetryPeriod = TimeSpan.FromMilliseconds(300),
             Namespace = $"sigil-{Guid.NewGuid().ToString("N")[..6]}",
             // A key signs 12 seconds; its successor is prepared 2 seconds ahead.
             JwtKeyTtl = TimeSpan.FromSeconds(12),

@@ -18,12 +18,8 @@ public sealed class IssuerInOperatorTests
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         // One issuer URL for both, as the chart's Service gives them; each replica listens on a port of its own here.
         const string IssuerUrl = "https://127.0.0.1:18443";
-        var options = new OperatorOptions
+        var options = OperatorUnderTest.Replicas with
         {
-            LeaderElect = true,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1.5),
-            RetryPeriod = TimeSpan.FromMilliseconds(300),
             Namespace = $"sigil-ha-{Guid.NewGuid().ToString("N")[..6]}",
             BundlePropagation = TimeSpan.Zero,
             IssuerUrl = IssuerUrl,
@@ -83,12 +79,8 @@ public sealed class IssuerInOperatorTests
     public async Task A_follower_serves_a_certificate_of_the_new_CA_after_a_rotation_the_leader_made()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
-        var options = new OperatorOptions
+        var options = OperatorUnderTest.Replicas with
         {
-            LeaderElect = true,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1.5),
-            RetryPeriod = TimeSpan.FromMilliseconds(300),
             Namespace = $"sigil-ha-{Guid.NewGuid().ToString("N")[..6]}",
             BundlePropagation = TimeSpan.FromSeconds(1),
         };

@@ -93,12 +93,8 @@ public sealed class ReliabilityTests
     public async Task Only_the_leader_reconciles_and_another_replica_takes_over_when_it_dies()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
-        var options = new OperatorOptions
+        var options = OperatorUnderTest.Replicas with
         {
-            LeaderElect = true,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1.5),
-            RetryPeriod = TimeSpan.FromMilliseconds(300),
             Namespace = "sigil-ha",
             BundlePropagation = TimeSpan.Zero,
         };

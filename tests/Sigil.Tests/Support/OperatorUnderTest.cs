@@ -37,6 +37,15 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
     /// <summary>The clock the operator runs on (a FakeTimeProvider for simulated-time tests).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Options for replicas under leader election that hand over within seconds (a lease of 2 s), for failover tests.</summary>
+    public static OperatorOptions Replicas { get; } = new()
+    {
+        LeaderElect = true,
+        LeaseDuration = TimeSpan.FromSeconds(2),
+        RenewDeadline = TimeSpan.FromSeconds(1.5),
+        RetryPeriod = TimeSpan.FromMilliseconds(300),
+    };
+
     public static async Task<OperatorUnderTest> StartAsync(TestCluster cluster, OperatorOptions? options = null, bool start = true, TimeProvider? time = null)
     {
         var op = new OperatorUnderTest(cluster, (options ?? new OperatorOptions { BundlePropagation = TimeSpan.Zero }) with
