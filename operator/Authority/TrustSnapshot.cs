@@ -28,6 +28,9 @@ internal sealed class TrustSnapshot
                 var r = g.First();
                 return new RetiringIssuer(r.Signer.NotAfter, start, CaLifecycle.MigrationWindow(start, r.Signer, r.Scheduled, propagation));
             }, StringComparer.Ordinal));
+        ClientIssuers = new Issuer.Token.ClientAuthentication.ClientIssuers(
+            [.. new[] { state.Active.Signer, state.Prepared?.Signer }.OfType<X509Certificate2>()],
+            state.Retiring.Select(r => r.SignerKeyId.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal));
         RefreshHint = propagation > TimeSpan.FromSeconds(1) ? propagation : TimeSpan.FromSeconds(1);
         var published = JwtKeys.Published.Select(k => k.PublicJwk()).ToList();
         SpiffeBundle = BundleDocuments.SpiffeBundle(Trusted, published, state.Sequence + JwtKeys.Sequence, RefreshHint);
@@ -44,6 +47,9 @@ internal sealed class TrustSnapshot
     public string Jwks { get; }
 
     public AuthorityState State { get; }
+
+    /// <summary>The CAs whose leaves may authenticate to the token endpoint (Sigil's signers, not the whole bundle).</summary>
+    public Issuer.Token.ClientAuthentication.ClientIssuers ClientIssuers { get; }
 
     public CertificateAuthority Signer => State.Active;
 

@@ -128,6 +128,14 @@ internal sealed class IssuerServer : IAsyncDisposable
                 // anyone is decided per request by TlsClientAuth against the bundle of that moment, not here at the
                 // handshake, so a CA rotation needs no new TLS settings and a dropped CA stops working at once.
                 ClientCertificateRequired = true,
+                // SslStream builds the client's chain before the callback; unset, .NET 10 would download intermediates from a
+                // URL the client's certificate names (AIA): any client could make every replica fetch an address it chose.
+                CertificateChainPolicy = new X509ChainPolicy
+                {
+                    TrustMode = X509ChainTrustMode.CustomRootTrust,
+                    DisableCertificateDownloads = true,
+                    RevocationMode = X509RevocationMode.NoCheck,
+                },
 #pragma warning disable CA5359 // Deliberate, see above: these are client certificates, checked by TlsClientAuth per request.
                 RemoteCertificateValidationCallback = (_, presented, chain, _) =>
                 {

@@ -79,7 +79,7 @@ internal static class ClientAssertionValidator
 
     /// <param name="memo">Chains already built against this trusted set (optional: a cache, never a source of trust).</param>
     public static AssertionVerdict Validate(string assertion, string? clientId, AssertionAudiences audiences, IReadOnlyList<X509Certificate2> trusted,
-        string trustDomain, DateTimeOffset now, TrustedChainMemo? memo = null)
+        string trustDomain, DateTimeOffset now, TrustedChainMemo? memo = null, ClientIssuers? issuers = null)
     {
         if (assertion.Length > MaxLength)
         {
@@ -99,7 +99,7 @@ internal static class ClientAssertionValidator
                 return AssertionVerdict.Failure(AssertionRejections.Malformed);
             }
             return Validate(header.RootElement, payload.RootElement, Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature,
-                clientId, audiences, trusted, trustDomain, now, memo);
+                clientId, audiences, trusted, trustDomain, now, memo, issuers);
         }
         catch (JsonException)
         {
@@ -112,7 +112,7 @@ internal static class ClientAssertionValidator
     }
 
     private static AssertionVerdict Validate(JsonElement header, JsonElement payload, byte[] signingInput, byte[] signature, string? clientId,
-        AssertionAudiences audiences, IReadOnlyList<X509Certificate2> trusted, string trustDomain, DateTimeOffset now, TrustedChainMemo? memo)
+        AssertionAudiences audiences, IReadOnlyList<X509Certificate2> trusted, string trustDomain, DateTimeOffset now, TrustedChainMemo? memo, ClientIssuers? issuers)
     {
         // The header first: nothing in the payload is read before the signature is known to be the SVID key's.
         if (String(header, "alg") is not { } alg || !Algorithms.Contains(alg, StringComparer.Ordinal))
@@ -146,7 +146,7 @@ internal static class ClientAssertionValidator
                 certificates.Add(X509CertificateLoader.LoadCertificate(der.AsSpan(0, written)));
             }
             var leaf = certificates[0];
-            var svid = SvidClientCertificateValidator.Validate(leaf, certificates[1..], trusted, trustDomain, now, memo);
+            var svid = SvidClientCertificateValidator.Validate(leaf, certificates[1..], trusted, trustDomain, now, memo, issuers);
             if (!svid.Accepted)
             {
                 return AssertionVerdict.Failure(AssertionRejections.Svid(svid.Rejection!));
@@ -214,7 +214,8 @@ internal static class ClientAssertionValidator
         {
             return AssertionVerdict.Failure(AssertionRejections.LifetimeTooLong);
         }
-        if (String(payload, "jti") is not { Length: > 0 and <= MaxJtiLength } jti)
+        // Printable ASCII only: the jti is logged, and a line break or an escape sequence in it could forge log lines.
+        if (String(payload, "jti") is not { Length: > 0 and <= MaxJtiLength } jti || jti.Any(c => c is < '!' or > '~'))
         {
             return AssertionVerdict.Failure(AssertionRejections.NoJti);
         }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Sigil.Issuer.Token.ClientAuthentication;
 
 /// <summary>
@@ -5,15 +7,20 @@ namespace Sigil.Issuer.Token.ClientAuthentication;
 /// within its lifetime is refused). Per replica, in memory: a second replica has its own, so an assertion captured in
 /// flight could be replayed once against each other replica within its (at most 5-minute) lifetime; the README says so.
 /// Sharing it would cost an API write per request. Bounded: a full memory refuses new assertions rather than forgetting
-/// live ones (forgetting would reopen replay); the per-client rate limit keeps one client from filling it for the others.
+/// live ones (forgetting would reopen replay). Each client has a share of its own (<see cref="DefaultPerClient"/>): one client
+/// sending distinct valid assertions as fast as it may fills its own share and is refused, never the others.
 /// </summary>
-internal sealed class JtiReplayCache(int capacity = JtiReplayCache.DefaultCapacity)
+internal sealed class JtiReplayCache(int capacity = JtiReplayCache.DefaultCapacity, int perClient = JtiReplayCache.DefaultPerClient)
 {
     /// <summary>About 200 bytes an entry: a few MB at most. At most 5 minutes each, this is 166 new assertions a second
     /// sustained, far above what clients that cache their access tokens (15 minutes by default) send.</summary>
     public const int DefaultCapacity = 50_000;
 
+    /// <summary>A client's live assertions at most: 6 a second for 5-minute assertions, 33 for openid-client's 1-minute ones.</summary>
+    public const int DefaultPerClient = 2_000;
+
     private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _perClient = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private readonly PriorityQueue<string, DateTimeOffset> _byExpiry = new();
 
@@ -42,11 +49,12 @@ internal sealed class JtiReplayCache(int capacity = JtiReplayCache.DefaultCapaci
             {
                 return false;
             }
-            if (_seen.Count >= capacity)
+            if (_seen.Count >= capacity || _perClient.GetValueOrDefault(assertion.SpiffeId) >= perClient)
             {
                 full = true;
                 return false;
             }
+            _perClient[assertion.SpiffeId] = _perClient.GetValueOrDefault(assertion.SpiffeId) + 1;
             _seen[key] = assertion.ExpiresAt;
             _byExpiry.Enqueue(key, assertion.ExpiresAt);
             return true;
@@ -61,6 +69,11 @@ internal sealed class JtiReplayCache(int capacity = JtiReplayCache.DefaultCapaci
             if (_seen.TryGetValue(key, out var current) && current <= now)
             {
                 _seen.Remove(key);
+                var client = key[..key.IndexOf('\n', StringComparison.Ordinal)];
+                if (--CollectionsMarshal.GetValueRefOrNullRef(_perClient, client) == 0)
+                {
+                    _perClient.Remove(client);
+                }
             }
         }
     }

@@ -22,7 +22,7 @@ internal sealed class PrivateKeyJwt(JtiReplayCache replays, TrustedChainMemo? ch
                 $"client_assertion_type must be {JwtBearerAssertionType}, with the assertion in client_assertion")) with { Reason = "NotJwtBearer" };
         }
         var verdict = ClientAssertionValidator.Validate(assertion, request.Form["client_id"], new AssertionAudiences(request.IssuerUrl, request.TokenEndpointUrl),
-            request.Trust.Trusted, request.Clients.TrustDomain, request.Now, chains);
+            request.Trust.Trusted, request.Clients.TrustDomain, request.Now, chains, request.Trust.ClientIssuers);
         if (verdict.Assertion is not { } valid)
         {
             return Refuse(verdict.Rejection!, null, null);

@@ -50,8 +50,9 @@ internal static class SvidClientCertificateValidator
     /// <param name="trusted">Every CA of the current trust bundle.</param>
     /// <param name="trustDomain">Sigil's trust domain: SVIDs of another trust domain authenticate nobody here.</param>
     /// <param name="memo">Chains already built against this trusted set (optional: a cache, never a source of trust).</param>
+    /// <param name="issuers">Sigil's signers: the certificate above the leaf must be one (null: any CA of the bundle, for tests of the rest).</param>
     public static SvidVerdict Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> trusted,
-        string trustDomain, DateTimeOffset now, TrustedChainMemo? memo = null)
+        string trustDomain, DateTimeOffset now, TrustedChainMemo? memo = null, ClientIssuers? issuers = null)
     {
         // The order only chooses which reason is named; every check must pass.
         if (IsCertificateAuthority(leaf))
@@ -97,13 +98,13 @@ internal static class SvidClientCertificateValidator
         {
             return SvidVerdict.Failure(SvidRejections.TooManyIntermediates);
         }
-        return memo?.Knows(leaf, intermediates, trusted, now) == true || ChainsToTrustedCa(leaf, intermediates, trusted, now, memo)
+        return memo?.Knows(leaf, intermediates, trusted, now) == true || ChainsToTrustedCa(leaf, intermediates, trusted, now, memo, issuers)
             ? SvidVerdict.Success(uris[0])
             : SvidVerdict.Failure(SvidRejections.UntrustedChain); // another CA, a dropped CA, self-signed, or a broken chain
     }
 
     private static bool ChainsToTrustedCa(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, IReadOnlyList<X509Certificate2> trusted, DateTimeOffset now,
-        TrustedChainMemo? memo)
+        TrustedChainMemo? memo, ClientIssuers? issuers)
     {
         if (trusted.Count == 0)
         {
@@ -129,6 +130,11 @@ internal static class SvidClientCertificateValidator
         // Build succeeds only on a custom root; check it once more by value, so no setting above can quietly widen trust.
         var root = chain.ChainElements[^1].Certificate;
         if (!trusted.Any(t => t.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span)))
+        {
+            return false;
+        }
+        // Signed by Sigil itself, not by a sibling CA under the same root (a chain remembered above passed this too).
+        if (issuers is not null && (chain.ChainElements.Count < 2 || !issuers.Issued(chain.ChainElements[1].Certificate)))
         {
             return false;
         }

@@ -23,7 +23,7 @@ internal sealed class TlsClientAuth(TrustedChainMemo? chains = null) : IClientAu
     {
         var leaf = request.ClientCertificate!;
         var verdict = SvidClientCertificateValidator.Validate(leaf, request.ClientCertificateChain ?? [], request.Trust.Trusted,
-            request.Clients.TrustDomain, request.Now, chains);
+            request.Clients.TrustDomain, request.Now, chains, request.Trust.ClientIssuers);
         if (!verdict.Accepted)
         {
             return Refuse(verdict.Rejection!, null);

@@ -164,6 +164,10 @@ public sealed class ClientAssertionValidatorTests : IDisposable
             s => Bad(AssertionRejections.NoJti, s.Issue(s.Ours, Payments), c => c["jti"] = ""),
         ["a jti of a megabyte-ish is refused before it can fill the replay memory"] =
             s => Bad(AssertionRejections.NoJti, s.Issue(s.Ours, Payments), c => c["jti"] = new string('j', 1000)),
+        ["a jti with a line break is refused, since it would forge a log line"] =
+            s => Bad(AssertionRejections.NoJti, s.Issue(s.Ours, Payments), c => c["jti"] = "j1\nINF Issued token to spiffe://cluster.local/ns/bank/sa/ledger"),
+        ["a jti with an escape sequence is refused"] =
+            s => Bad(AssertionRejections.NoJti, s.Issue(s.Ours, Payments), c => c["jti"] = "j1\u001b[2J"),
         ["ES384 over a P-256 key is refused"] =
             s => Bad(AssertionRejections.AlgorithmDoesNotFitKey, s.Issue(s.Ours, Payments), alg: "ES384"),
         ["RS256 with an EC SVID is refused"] =

@@ -28,6 +28,22 @@ public sealed class JtiReplayCacheTests
     }
 
     [Fact]
+    public void A_client_that_fills_its_own_share_is_refused_and_the_others_are_not()
+    {
+        var cache = new JtiReplayCache(capacity: 100, perClient: 3);
+        for (var n = 0; n < 3; n++)
+        {
+            Assert.True(cache.TryUse(Assertion($"flood-{n}", TimeSpan.FromMinutes(5)), T0, out _));
+        }
+
+        Assert.False(cache.TryUse(Assertion("flood-3", TimeSpan.FromMinutes(5)), T0, out var full));
+        Assert.True(full);
+        Assert.True(cache.TryUse(Assertion("j1", TimeSpan.FromMinutes(1), Victim.ToString()), T0, out _));
+        // Its share frees as its assertions expire.
+        Assert.True(cache.TryUse(Assertion("flood-4", TimeSpan.FromMinutes(10)), T0 + TimeSpan.FromMinutes(6), out _));
+    }
+
+    [Fact]
     public void The_same_jti_from_two_clients_is_two_assertions()
     {
         var cache = new JtiReplayCache();

@@ -140,5 +140,26 @@ public sealed class SvidClientCertificateValidatorTests : IDisposable
         Assert.Equal(SvidRejections.UntrustedChain, after.Rejection);
     }
 
+    [Fact]
+    public void Under_a_shared_platform_root_only_a_leaf_of_Sigils_own_signer_authenticates_never_one_of_a_sibling_CA()
+    {
+        // --ca-secret with an intermediate: the bundle holds the platform root, under which another cluster's Sigil or another
+        // team's issuer can sign a leaf naming any SPIFFE ID of this trust domain.
+        var (intermediates, root) = _svids.PlatformIntermediates(2);
+        var (ours, sibling) = (intermediates[0], intermediates[1]);
+        var issuers = new ClientIssuers([ours.Signer], new HashSet<string>());
+        var own = _svids.Issue(ours, Payments);
+        var forged = _svids.Issue(sibling, Victim);
+
+        var accepted = SvidClientCertificateValidator.Validate(own.Leaf, own.Intermediates, [root], TrustDomain, T0, issuers: issuers);
+        var refused = SvidClientCertificateValidator.Validate(forged.Leaf, forged.Intermediates, [root], TrustDomain, T0, issuers: issuers);
+        var retiring = SvidClientCertificateValidator.Validate(forged.Leaf, forged.Intermediates, [root], TrustDomain, T0,
+            issuers: new ClientIssuers([ours.Signer], new HashSet<string> { sibling.KeyIdHex }));
+
+        Assert.Equal(Payments.ToString(), accepted.SpiffeId);
+        Assert.Equal(SvidRejections.UntrustedChain, refused.Rejection);
+        Assert.Equal(Victim.ToString(), retiring.SpiffeId);
+    }
+
     public void Dispose() => _svids.Dispose();
 }

@@ -88,6 +88,13 @@ internal sealed class TestSvids : IDisposable
     /// <summary>A platform root above an intermediate that signs SVIDs, as with --ca-secret: bundles hold the root only.</summary>
     public (CertificateAuthority Intermediate, X509Certificate2 Root) PlatformIntermediate(DateTimeOffset? at = null)
     {
+        var (intermediates, root) = PlatformIntermediates(1, at);
+        return (intermediates[0], root);
+    }
+
+    /// <summary>A platform root above <paramref name="count"/> sibling intermediates (Sigil's, and another team's or cluster's).</summary>
+    public (IReadOnlyList<CertificateAuthority> Intermediates, X509Certificate2 Root) PlatformIntermediates(int count, DateTimeOffset? at = null)
+    {
         var t0 = at ?? T0;
         using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var rootRequest = new CertificateRequest("O=platform, CN=platform root", rootKey, HashAlgorithmName.SHA256);
@@ -95,15 +102,19 @@ internal sealed class TestSvids : IDisposable
         rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
         rootRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(rootRequest.PublicKey, false));
         var root = Own(rootRequest.CreateSelfSigned(t0 - TimeSpan.FromDays(1), t0 + TimeSpan.FromDays(365)));
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("O=platform, CN=sigil intermediate", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
-        using var intermediate = request.Create(root, t0 - TimeSpan.FromHours(1), t0 + TimeSpan.FromDays(90), RandomNumberGenerator.GetBytes(16));
-        var ca = Own(CertificateAuthority.FromPem(intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()));
-        return (ca, X509CertificateLoader.LoadCertificate(root.RawData));
+        var intermediates = new List<CertificateAuthority>();
+        for (var n = 0; n < count; n++)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest($"O=platform, CN=intermediate {n}", key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+            using var intermediate = request.Create(root, t0 - TimeSpan.FromHours(1), t0 + TimeSpan.FromDays(90), RandomNumberGenerator.GetBytes(16));
+            intermediates.Add(Own(CertificateAuthority.FromPem(intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem())));
+        }
+        return (intermediates, X509CertificateLoader.LoadCertificate(root.RawData));
     }
 
     // Written with the ASN.1 writer: SubjectAlternativeNameBuilder.AddUri takes a System.Uri, which lowercases the host and
