@@ -15,9 +15,12 @@ internal static class ClientSecretVerifierPlan
         DateTimeOffset rotatedAt, TimeSpan grace, DateTimeOffset now)
     {
         var live = new[] { current, next }.OfType<ApiKeyMaterial>().Select(k => Entry(k)).ToList();
+        // No retired secret outlives the grace of the latest rotation: every earlier one ended sooner, and an entry someone
+        // wrote into the annotation by hand (a far notAfter, or none) is cut to it rather than carried on forever.
+        var cap = Api.Timestamps.ToSecond(rotatedAt + grace);
         var retired = existing
             .Where(e => live.All(l => l.KeyId != e.KeyId))
-            .Select(e => e with { NotAfter = e.NotAfter ?? Api.Timestamps.ToSecond(rotatedAt + grace) })
+            .Select(e => e with { NotAfter = e.NotAfter is { } notAfter && notAfter < cap ? notAfter : cap })
             .Where(e => e.NotAfter > now);
         return [.. live, .. retired];
     }

@@ -41,6 +41,11 @@ public sealed class ClientSecretVerifierPlanTests
                 [Live(C), Retiring(A, T0 + Grace)]),
         ["a secret that is neither current nor next and has no end gets one: nothing is accepted forever by mistake"] =
             ([Live(A), Live(C)], B, null, T0, T0, [Live(B), Retiring(A, T0 + Grace), Retiring(C, T0 + Grace)]),
+        // Attacker's side: whoever may write Secrets in the namespace adds an entry for a secret of their own.
+        ["an entry written by hand with a far end is cut to the grace of the latest rotation, never carried on"] =
+            ([Live(B), Retiring(C, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero))], B, null, T0, T0, [Live(B), Retiring(C, T0 + Grace)]),
+        ["an entry written by hand after the grace of the latest rotation is dropped at the next pass"] =
+            ([Live(B), Retiring(C, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero))], B, null, T0, T0 + Grace, [Live(B)]),
         ["a current secret once retired (its hash restored by hand) is live again, not retiring"] =
             ([Retiring(A, T0 + Grace)], A, null, T0, T0, [Live(A)]),
         ["an entry naming the current key id with another hash is replaced, not kept beside it"] =
