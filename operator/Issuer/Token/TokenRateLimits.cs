@@ -64,7 +64,9 @@ internal sealed class TokenRateLimits(TokenLimits limits) : IDisposable
             TokensPerPeriod = perPeriod,
             ReplenishmentPeriod = period,
             QueueLimit = 0,
-            AutoReplenishment = true,
+            // The partitioned limiter replenishes its partitions from one timer; a timer per partition (per client, per
+            // address) would let a flood from many addresses cost a timer each.
+            AutoReplenishment = false,
         };
     }
 

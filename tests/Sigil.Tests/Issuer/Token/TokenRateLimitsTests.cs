@@ -1,5 +1,6 @@
 using System.Net;
 using Sigil.Issuer.Token;
+using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Issuer.Token;
 
@@ -37,5 +38,20 @@ public sealed class TokenRateLimitsTests
         Assert.Null(limits.ClientLimited("spiffe://cluster.local/ns/a/sa/x"));
         Assert.NotNull(limits.ClientLimited("spiffe://cluster.local/ns/a/sa/x"));
         Assert.Null(limits.ClientLimited("spiffe://cluster.local/ns/a/sa/y"));
+    }
+
+    [Fact]
+    public async Task A_spent_bucket_refills_so_a_client_and_an_address_are_served_again()
+    {
+        using var limits = new TokenRateLimits(new TokenLimits(TokensPerClientPerSecond: 20, ClientBurst: 1, RefusalsPerAddressPerSecond: 20, RefusalBurst: 1));
+        var address = IPAddress.Parse("10.0.0.3");
+        Assert.Null(limits.ClientLimited("spiffe://cluster.local/ns/a/sa/x"));
+        Assert.NotNull(limits.ClientLimited("spiffe://cluster.local/ns/a/sa/x"));
+        limits.Refused(address);
+        Assert.NotNull(limits.AddressBlocked(address));
+
+        // The partitioned limiter replenishes every partition from its own timer (no timer per client or address).
+        await Eventually.TrueAsync(() => Task.FromResult(limits.AddressBlocked(address) is null), TimeSpan.FromSeconds(5), "the address's bucket never refilled");
+        await Eventually.TrueAsync(() => Task.FromResult(limits.ClientLimited("spiffe://cluster.local/ns/a/sa/x") is null), TimeSpan.FromSeconds(5), "the client's bucket never refilled");
     }
 }
