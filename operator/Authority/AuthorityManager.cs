@@ -470,19 +470,30 @@ internal sealed class AuthorityManager(
     /// <summary>Stores the next JWT key state with the version read; false when someone else wrote first (read again).</summary>
     private async Task<bool> WriteJwtAsync(JwtKeyState state, V1Secret? stored, CancellationToken ct)
     {
-        var desired = JwtSecret(state, stored);
+        if (await StoreAsync(JwtSecret(state, stored), stored, "JWT key", ct) is not { } written)
+        {
+            return false;
+        }
+        _loadedJwt = (written.Metadata.ResourceVersion, state);
+        return true;
+    }
+
+    /// <summary>
+    /// Creates or replaces one of the state Secrets as of the version read (<paramref name="stored"/>): every lifecycle step
+    /// is this one write. Null when someone else wrote first; the caller reads again and derives the step anew.
+    /// </summary>
+    private async Task<V1Secret?> StoreAsync(V1Secret desired, V1Secret? stored, string what, CancellationToken ct)
+    {
         try
         {
-            var written = stored is null
+            return stored is null
                 ? await client.CoreV1.CreateNamespacedSecretAsync(desired, options.Namespace, cancellationToken: ct)
                 : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, options.Namespace, cancellationToken: ct);
-            _loadedJwt = (written.Metadata.ResourceVersion, state);
-            return true;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            logger.LogInformation("The JWT key Secret changed while a step was being taken; reading it again");
-            return false;
+            logger.LogInformation("The {What} state Secret changed while a step was being taken; reading it again", what);
+            return null;
         }
     }
 
@@ -521,20 +532,12 @@ internal sealed class AuthorityManager(
     /// <summary>Stores the next state with the version read; false when someone else wrote first (read again).</summary>
     private async Task<bool> WriteAsync(AuthorityState state, V1Secret? stored, CancellationToken ct)
     {
-        var desired = StateSecret(state, stored);
-        try
+        if (await StoreAsync(StateSecret(state, stored), stored, "CA", ct) is not { } written)
         {
-            var written = stored is null
-                ? await client.CoreV1.CreateNamespacedSecretAsync(desired, options.Namespace, cancellationToken: ct)
-                : await client.CoreV1.ReplaceNamespacedSecretAsync(desired, desired.Metadata.Name, options.Namespace, cancellationToken: ct);
-            _loaded = options.CaSecret is null ? (written.Metadata.ResourceVersion, state) : null;
-            return true;
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
-        {
-            logger.LogInformation("The CA state Secret changed while a step was being taken; reading it again");
             return false;
         }
+        _loaded = options.CaSecret is null ? (written.Metadata.ResourceVersion, state) : null;
+        return true;
     }
 
     private V1Secret StateSecret(AuthorityState state, V1Secret? stored)
