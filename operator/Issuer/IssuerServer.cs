@@ -150,10 +150,18 @@ internal sealed class IssuerServer : IAsyncDisposable
         }
         catch (Exception e)
         {
-            logger.LogWarning("Issuer could not serve a certificate for a TLS handshake: {Error}", e.Message);
+            // Every handshake fails the same way while the CA cannot sign: say so once a minute, not once per connection.
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref s_lastHandshakeWarning);
+            if (now - last >= 60_000 && Interlocked.CompareExchange(ref s_lastHandshakeWarning, now, last) == last)
+            {
+                logger.LogWarning("Issuer could not serve a certificate for a TLS handshake (said at most once a minute): {Error}", e.Message);
+            }
             throw;
         }
     }
+
+    private static long s_lastHandshakeWarning = long.MinValue / 2;
 
     private static readonly object ClientChainItem = new();
 
