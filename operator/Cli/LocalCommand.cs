@@ -20,6 +20,7 @@ internal static class LocalCommand
             port,
         };
         flags.AddTo(command);
+        flags.Kubeconfig.Description = "Where to write the emulator's kubeconfig, which the operator then uses (default: .sigil/kubeconfig).";
         // Metrics, health and the issuer on loopback only: this runs on a laptop, not behind a pod network. The issuer's URL
         // is then https://127.0.0.1:<port>; when the default 8443 is taken (another sigil local), a free port serves it.
         command.SetAction((result, ct) => RunAsync(result.GetValue(port), result.GetValue(noOperator), flags.Read(result) with
@@ -38,7 +39,8 @@ internal static class LocalCommand
             Console.Error.WriteLine($"sigil: {problem}");
             return 2;
         }
-        var kubeconfig = Path.Combine(".sigil", "kubeconfig");
+        // --kubeconfig names where the kubeconfig is written (it is the one the operator then reads), like kind's.
+        var kubeconfig = options.Kubeconfig ?? Path.Combine(".sigil", "kubeconfig");
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { Port = port, KubeconfigPath = kubeconfig }, ct);
         if (!noOperator)
         {
@@ -48,7 +50,7 @@ internal static class LocalCommand
         Console.WriteLine($"Sigil local control plane (a Kubernetes API emulator, not a real cluster) is serving {cluster.Server}");
         Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(kubeconfig)}. Try:");
         Console.WriteLine($"  kubectl --kubeconfig {kubeconfig} get namespaces");
-        Console.WriteLine($"  export KUBECONFIG=$PWD/{kubeconfig}");
+        Console.WriteLine(Path.IsPathRooted(kubeconfig) ? $"  export KUBECONFIG={kubeconfig}" : $"  export KUBECONFIG=$PWD/{kubeconfig}");
         Console.WriteLine(noOperator ? "Serving the API alone (--no-operator): no CRDs installed, no operator running." : $"The operator runs against it; metrics on {options.MonitoringAddress}:{options.MetricsPort}/metrics, health on {options.MonitoringAddress}:{options.HealthPort}/readyz.");
         Console.WriteLine("Press Ctrl-C to stop.");
         try
@@ -66,7 +68,7 @@ internal static class LocalCommand
                 var host = new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter };
                 var running = host.RunAsync(ct);
                 // Not cancelled by Ctrl-C itself: it ends when the operator does, so the operator is always awaited.
-                await PrintIssuerAsync(host, running, options);
+                await PrintIssuerAsync(host, running, options, kubeconfig);
                 await running;
             }
         }
@@ -77,7 +79,7 @@ internal static class LocalCommand
     }
 
     /// <summary>Once the issuer listens (its port may be a free one), says where discovery is and how to trust it.</summary>
-    private static async Task PrintIssuerAsync(OperatorHost host, Task running, OperatorOptions options)
+    private static async Task PrintIssuerAsync(OperatorHost host, Task running, OperatorOptions options, string kubeconfig)
     {
         while (host.IssuerUrl is null && !running.IsCompleted)
         {
@@ -90,7 +92,7 @@ internal static class LocalCommand
         // ca.crt of the CA Secret (or, with --ca-secret, of Sigil's own state Secret) is the whole trust set, as every bundle's is.
         var trustSecret = options.CaSecret is null ? Authority.AuthorityManager.DefaultSecretName : Authority.AuthorityManager.TrustStateSecretName;
         Console.WriteLine($"Token issuer (OIDC discovery): {issuer}/.well-known/openid-configuration, JWKS: {issuer}/keys. Trust it with Sigil's CA bundle:");
-        Console.WriteLine($@"  kubectl --kubeconfig .sigil/kubeconfig get secret {trustSecret} -n {options.Namespace} -o jsonpath='{{.data.ca\.crt}}' | base64 -d > ca.crt");
+        Console.WriteLine($@"  kubectl --kubeconfig {kubeconfig} get secret {trustSecret} -n {options.Namespace} -o jsonpath='{{.data.ca\.crt}}' | base64 -d > ca.crt");
         Console.WriteLine(@"  (or, in a namespace with a ServiceIdentity: kubectl get configmap sigil-trust-bundle -n <namespace> -o jsonpath='{.data.ca\.crt}' > ca.crt)");
         Console.WriteLine($"  curl --cacert ca.crt {issuer}/keys");
     }

@@ -46,6 +46,34 @@ public sealed class LocalCommandTests
     }
 
     [Fact]
+    public async Task Sigil_local_writes_its_kubeconfig_where_kubeconfig_says_rather_than_ignoring_the_flag()
+    {
+        var folder = Directory.CreateTempSubdirectory("sigil-local-cli-").FullName;
+        var kubeconfig = Path.Combine(folder, "elsewhere", "config");
+        var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
+        using var process = ProcessRunner.Start("dotnet", [sigil, "local", "--no-operator", "--kubeconfig", kubeconfig], workingDirectory: folder);
+        try
+        {
+            var banner = new List<string>();
+            while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("Press Ctrl-C", StringComparison.Ordinal))
+            {
+                banner.Add(line);
+            }
+
+            var namespaces = await ProcessRunner.RunAsync(ToolCache.Kubectl132, ["--kubeconfig", kubeconfig, "get", "namespaces", "-o", "name"]);
+
+            Assert.True(namespaces.ExitCode == 0, namespaces.Output);
+            Assert.Contains(banner, l => l.Contains($"kubectl --kubeconfig {kubeconfig}", StringComparison.Ordinal));
+            Assert.False(Directory.Exists(Path.Combine(folder, ".sigil")), "sigil local wrote .sigil/kubeconfig although --kubeconfig named another path");
+        }
+        finally
+        {
+            Stop(process);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sigil_local_runs_the_operator_so_an_applied_example_becomes_Ready_and_openssl_verifies_its_certificate()
     {
         var folder = Directory.CreateTempSubdirectory("sigil-local-op-").FullName;
