@@ -45,17 +45,30 @@ internal static class Consent
     private static IEnumerable<string> Audiences(ServiceIdentity identity) =>
         (identity.Spec.ApiKeys ?? []).Select(k => k.Audience).Concat((identity.Spec.Jwt?.Audiences ?? []).Select(a => a.Audience));
 
-    /// <summary>The one-line fix for a caller that no receiver accepts.</summary>
-    public static string NotAcceptedMessage(ApiKeySpec key, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers)
+    /// <summary>
+    /// Why a key has no accepting receiver, and the one-line fix. A receiver that does not exist yet is
+    /// <see cref="Reasons.Pending"/> (it resolves itself when the identity is created; an audience in another trust domain
+    /// never will, and is not); one that exists and does not list the caller is <see cref="Reasons.NotAccepted"/>.
+    /// </summary>
+    public static Readiness Unaccepted(ApiKeySpec key, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers, string trustDomain)
     {
         if (receivers.Count == 0)
         {
-            return $"apiKeys[{key.Name}]: audience \"{key.Audience}\" matches no ServiceIdentity; create it or correct the audience";
+            var bySpiffeId = key.Audience.StartsWith("spiffe://", StringComparison.Ordinal);
+            if (bySpiffeId && !key.Audience.StartsWith($"spiffe://{trustDomain}/", StringComparison.Ordinal))
+            {
+                return new Readiness(false, Reasons.NotAccepted,
+                    $"apiKeys[{key.Name}]: audience {key.Audience} is outside trust domain {trustDomain}, where no ServiceIdentity can receive its key; name a ServiceIdentity or a SPIFFE ID of {trustDomain}");
+            }
+            return new Readiness(false, Reasons.Pending, bySpiffeId
+                ? $"apiKeys[{key.Name}]: no ServiceIdentity has SPIFFE ID {key.Audience} yet; its key is issued once that identity exists and accepts this one"
+                : $"apiKeys[{key.Name}]: no ServiceIdentity \"{key.Audience}\" in namespace {caller.Metadata.NamespaceProperty} yet; its key is issued once it exists and accepts this one");
         }
         var receiver = receivers[0];
         var entry = receiver.Metadata.NamespaceProperty == caller.Metadata.NamespaceProperty
             ? $"{{serviceIdentity: {caller.Metadata.Name}}}"
             : $"{{spiffeID: {callerId}}}";
-        return $"apiKeys[{key.Name}]: {receiver.Metadata.NamespaceProperty}/{receiver.Metadata.Name} does not accept this identity: add {entry} to its spec.acceptsFrom";
+        return new Readiness(false, Reasons.NotAccepted,
+            $"apiKeys[{key.Name}]: {receiver.Metadata.NamespaceProperty}/{receiver.Metadata.Name} does not accept this identity: add {entry} to its spec.acceptsFrom");
     }
 }

@@ -77,7 +77,7 @@ internal sealed class ApiKeyReconciler(
             var accepting = receivers.Where(r => Consent.Accepts(r, callerId.ToString(), trustDomain, all)).ToList();
             if (accepting.Count == 0)
             {
-                notReady ??= new Readiness(false, Reasons.NotAccepted, Consent.NotAcceptedMessage(key, identity, callerId, receivers));
+                notReady ??= Consent.Unaccepted(key, identity, callerId, receivers, trustDomain);
             }
 
             var current = ApiKeyMaterial.Parse(ManagedSecrets.Text(secret, "api-key"));

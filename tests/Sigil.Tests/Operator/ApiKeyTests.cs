@@ -85,6 +85,23 @@ public sealed class ApiKeyTests
     }
 
     [Fact]
+    public async Task A_caller_created_before_its_receiver_is_Pending_and_gets_its_key_once_the_receiver_exists()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+
+        await op.CreateAsync(ns, OperatorUnderTest.Caller("payments", "orders"));
+        var waiting = await op.WaitForAsync(ns, "payments", Reasons.Pending);
+        await op.CreateAsync(ns, OperatorUnderTest.Receiver("orders", "payments"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ApiKeys is { Count: 1 });
+
+        Assert.Equal("False", waiting.Status!.Conditions![0].Status);
+        Assert.Contains("no ServiceIdentity \"orders\"", waiting.Status.Conditions[0].Message, StringComparison.Ordinal);
+        Assert.Single(await op.VerifierAsync(ns, "orders"));
+    }
+
+    [Fact]
     public async Task Removing_a_caller_from_acceptsFrom_removes_its_keys_and_adding_it_back_restores_them()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);

@@ -363,7 +363,7 @@ public sealed class IdentityLifecycleTests
         // (Within the conflict recheck as well: once, on a loaded machine, a pass that saw zeta's Secret still cached won the race.)
         try
         {
-            await op.WaitForAsync(ns, "alpha", Reasons.NotAccepted, within: TimeSpan.FromSeconds(90));
+            await op.WaitForAsync(ns, "alpha", Reasons.Pending, within: TimeSpan.FromSeconds(90));
         }
         catch (Xunit.Sdk.XunitException)
         {
