@@ -36,7 +36,7 @@ internal static class MountCommand
                     }
                     parsed.Add(parse.Target!);
                 }
-                var twice = parsed.GroupBy(t => Path.GetFullPath(t.Directory)).FirstOrDefault(g => g.Count() > 1);
+                var twice = parsed.GroupBy(t => Path.TrimEndingDirectorySeparator(Path.GetFullPath(t.Directory))).FirstOrDefault(g => g.Count() > 1);
                 if (twice is not null)
                 {
                     result.AddError($"{twice.Key} is named twice: each folder follows one Secret");

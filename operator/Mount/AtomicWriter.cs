@@ -62,7 +62,7 @@ internal static partial class AtomicWriter
         {
             throw new PlatformNotSupportedException("sigil mount needs symbolic links and Unix file modes; it runs on Linux and macOS");
         }
-        var root = Path.GetFullPath(directory);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var current = PrepareRoot(root);
         var keys = payload.Keys.Where(IsValidKey).Order(StringComparer.Ordinal).ToList();
         var skipped = payload.Keys.Where(k => !IsValidKey(k)).Order(StringComparer.Ordinal).ToList();
@@ -126,7 +126,7 @@ internal static partial class AtomicWriter
     /// </summary>
     public static string? Refusal(string directory)
     {
-        var root = Path.GetFullPath(directory);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         if (File.Exists(root))
         {
             return $"cannot mount into {root}: it is a file, not a folder";

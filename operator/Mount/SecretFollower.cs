@@ -28,7 +28,7 @@ internal sealed class SecretFollower(IKubernetes client, string ns, MountTarget 
     /// <summary>Raised when the source is deleted; the folder keeps its last content.</summary>
     public event Action<string>? SourceDeleted;
 
-    public string Folder { get; } = Path.GetFullPath(target.Directory);
+    public string Folder { get; } = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target.Directory));
 
     public MountTarget Target => target;
 
