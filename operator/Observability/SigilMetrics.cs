@@ -35,6 +35,12 @@ internal sealed class SigilMetrics
             "Access tokens the token endpoint issued, by client authentication method.", "method");
         TokenErrors = factory.CreateCounter("sigil_token_errors_total",
             "Token requests the token endpoint refused, by RFC 6749 error code (too_many_requests for rate limits).", "error");
+        IdentityReady = factory.CreateGauge("sigil_identity_ready",
+            "1 while the identity's Ready condition is True, 0 while it is False (any reason), as of its last pass.", "namespace", "name");
+        Leader = factory.CreateGauge("sigil_leader",
+            "1 while this process reconciles (it holds the leader Lease, or runs without --leader-elect), else 0.");
+        // Touched, so a follower says 0 from its first scrape: an alert on "no replica says 1" must see followers as 0, not absent.
+        Leader.Set(0);
         KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
             "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
     }
@@ -50,16 +56,47 @@ internal sealed class SigilMetrics
     public Gauge QueueDepth { get; }
     public Gauge CaExpiration { get; }
     public Gauge JwtKeyExpiration { get; }
+    public Gauge IdentityReady { get; }
+    public Gauge Leader { get; }
     public Counter KubeApiThrottled { get; }
     public Counter CaLifecycleErrors { get; }
     public Counter TokensIssued { get; }
     public Counter TokenErrors { get; }
 
-    public void Forget(string ns, string name)
+    /// <summary>Every series of a deleted identity goes, whatever its other labels (an API key's kind and key name).</summary>
+    public void Forget(string ns, string name) => RemoveIdentitySeries(labels => labels[0] == ns && labels[1] == name);
+
+    /// <summary>
+    /// Every identity's series go when this process stops leading: frozen values on a former leader would contradict the new
+    /// leader's (a renewal time it will never move on would look overdue to an alert).
+    /// </summary>
+    public void ForgetIdentities() => RemoveIdentitySeries(_ => true);
+
+    private void RemoveIdentitySeries(Func<string[], bool> match)
     {
-        CertificateExpiration.RemoveLabelled(ns, name);
-        CertificateRenewal.RemoveLabelled(ns, name);
-        JwtRenewal.RemoveLabelled(ns, name);
-        ApiKeyNextRotation.RemoveLabelled(ns, name, Credentials.OAuth2.ClientSecretReconciler.MetricKind, Credentials.OAuth2.ClientSecretReconciler.MetricKey);
+        RemoveWhere(CertificateExpiration, match);
+        RemoveWhere(CertificateRenewal, match);
+        RemoveWhere(ApiKeyNextRotation, match);
+        RemoveWhere(JwtRenewal, match);
+        RemoveWhere(Rotations, match);
+        RemoveWhere(IssuanceErrors, match);
+        RemoveWhere(IdentityReady, match);
+    }
+
+    /// <summary>
+    /// Drops the API-key rotation series of keys the identity no longer has (a key removed from the spec, or one whose type
+    /// changed, which changes its kind label); the OAuth 2.0 client secret's series is its own reconciler's.
+    /// </summary>
+    public void KeepApiKeys(string ns, string name, IReadOnlySet<(string Kind, string Key)> current) =>
+        RemoveWhere(ApiKeyNextRotation, labels => labels[0] == ns && labels[1] == name
+            && labels[2] != Credentials.OAuth2.ClientSecretReconciler.MetricKind && !current.Contains((labels[2], labels[3])));
+
+    private static void RemoveWhere<TChild>(Collector<TChild> metric, Func<string[], bool> match) where TChild : ChildBase
+    {
+        // Collected first: removing while enumerating the children would change the collection under the enumerator.
+        foreach (var labels in metric.GetAllLabelValues().Where(match).ToList())
+        {
+            metric.RemoveLabelled(labels);
+        }
     }
 }
