@@ -85,6 +85,8 @@ public sealed class ChartTests
         Assert.DoesNotContain(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "corp-ca" && r["verbs"]!.AsArray().Any(v => (string?)v != "get"));
         Assert.Contains(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "sigil-ca-trust");
         Assert.Equal("metrics", (string?)documents.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["port"]);
+        // The identity's namespace label must survive the scrape (else it becomes exported_namespace).
+        Assert.True(Bool(documents.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["honorLabels"]!));
     }
 
     [Fact]
