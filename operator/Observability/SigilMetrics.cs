@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Prometheus;
 
 namespace Sigil.Observability;
@@ -48,8 +49,10 @@ internal sealed class SigilMetrics
     public CollectorRegistry Registry { get; }
     public Gauge CertificateExpiration { get; }
     public Gauge CertificateRenewal { get; }
+    /// <summary>Written through <see cref="SetNextKeyRotation"/> and <see cref="RemoveNextKeyRotation"/>, so forgetting an identity finds every key.</summary>
     public Gauge ApiKeyNextRotation { get; }
     public Gauge JwtRenewal { get; }
+    /// <summary>Written through <see cref="CountRotation"/>, so forgetting an identity finds every kind.</summary>
     public Counter Rotations { get; }
     public Counter IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }
@@ -63,38 +66,91 @@ internal sealed class SigilMetrics
     public Counter TokensIssued { get; }
     public Counter TokenErrors { get; }
 
+    // What each identity has of the series with labels beyond namespace and name, so that forgetting one identity costs its own
+    // series rather than a scan of every identity's (a scan per key per pass would make a resync quadratic).
+    private readonly ConcurrentDictionary<(string Ns, string Name), ConcurrentDictionary<(string Kind, string Key), byte>> _keySeries = new();
+    private readonly ConcurrentDictionary<string, byte> _rotationKinds = new(StringComparer.Ordinal);
+
+    public void CountRotation(string ns, string name, string kind)
+    {
+        _rotationKinds.TryAdd(kind, 0);
+        Rotations.WithLabels(ns, name, kind).Inc();
+    }
+
+    public void SetNextKeyRotation(string ns, string name, string kind, string key, DateTimeOffset at)
+    {
+        _keySeries.GetOrAdd((ns, name), _ => new()).TryAdd((kind, key), 0);
+        ApiKeyNextRotation.WithLabels(ns, name, kind, key).Set(at.ToUnixTimeSeconds());
+    }
+
+    public void RemoveNextKeyRotation(string ns, string name, string kind, string key)
+    {
+        ApiKeyNextRotation.RemoveLabelled(ns, name, kind, key);
+        if (_keySeries.TryGetValue((ns, name), out var keys))
+        {
+            keys.TryRemove((kind, key), out _);
+        }
+    }
+
     /// <summary>Every series of a deleted identity goes, whatever its other labels (an API key's kind and key name).</summary>
-    public void Forget(string ns, string name) => RemoveIdentitySeries(labels => labels[0] == ns && labels[1] == name);
+    public void Forget(string ns, string name)
+    {
+        CertificateExpiration.RemoveLabelled(ns, name);
+        CertificateRenewal.RemoveLabelled(ns, name);
+        JwtRenewal.RemoveLabelled(ns, name);
+        IssuanceErrors.RemoveLabelled(ns, name);
+        IdentityReady.RemoveLabelled(ns, name);
+        foreach (var kind in _rotationKinds.Keys)
+        {
+            Rotations.RemoveLabelled(ns, name, kind);
+        }
+        if (_keySeries.TryRemove((ns, name), out var keys))
+        {
+            foreach (var (kind, key) in keys.Keys)
+            {
+                ApiKeyNextRotation.RemoveLabelled(ns, name, kind, key);
+            }
+        }
+    }
 
     /// <summary>
     /// Every identity's series go when this process stops leading: frozen values on a former leader would contradict the new
-    /// leader's (a renewal time it will never move on would look overdue to an alert).
+    /// leader's (a renewal time it will never move on would look overdue to an alert). Rare, so a scan is fine.
     /// </summary>
-    public void ForgetIdentities() => RemoveIdentitySeries(_ => true);
-
-    private void RemoveIdentitySeries(Func<string[], bool> match)
+    public void ForgetIdentities()
     {
-        RemoveWhere(CertificateExpiration, match);
-        RemoveWhere(CertificateRenewal, match);
-        RemoveWhere(ApiKeyNextRotation, match);
-        RemoveWhere(JwtRenewal, match);
-        RemoveWhere(Rotations, match);
-        RemoveWhere(IssuanceErrors, match);
-        RemoveWhere(IdentityReady, match);
+        _keySeries.Clear();
+        foreach (var metric in new Collector<Gauge.Child>[] { CertificateExpiration, CertificateRenewal, ApiKeyNextRotation, JwtRenewal, IdentityReady })
+        {
+            RemoveAll(metric);
+        }
+        RemoveAll(Rotations);
+        RemoveAll(IssuanceErrors);
     }
 
     /// <summary>
     /// Drops the API-key rotation series of keys the identity no longer has (a key removed from the spec, or one whose type
     /// changed, which changes its kind label); the OAuth 2.0 client secret's series is its own reconciler's.
     /// </summary>
-    public void KeepApiKeys(string ns, string name, IReadOnlySet<(string Kind, string Key)> current) =>
-        RemoveWhere(ApiKeyNextRotation, labels => labels[0] == ns && labels[1] == name
-            && labels[2] != Credentials.OAuth2.ClientSecretReconciler.MetricKind && !current.Contains((labels[2], labels[3])));
+    public void KeepApiKeys(string ns, string name, IReadOnlySet<(string Kind, string Key)> current)
+    {
+        if (!_keySeries.TryGetValue((ns, name), out var keys))
+        {
+            return;
+        }
+        foreach (var (kind, key) in keys.Keys)
+        {
+            if (kind != Credentials.OAuth2.ClientSecretReconciler.MetricKind && !current.Contains((kind, key)))
+            {
+                RemoveNextKeyRotation(ns, name, kind, key);
+            }
+        }
+    }
 
-    private static void RemoveWhere<TChild>(Collector<TChild> metric, Func<string[], bool> match) where TChild : ChildBase
+    private static void RemoveAll<TChild>(Collector<TChild> metric) where TChild : ChildBase
     {
         // Collected first: removing while enumerating the children would change the collection under the enumerator.
-        foreach (var labels in metric.GetAllLabelValues().Where(match).ToList())
+        foreach (var labels in metric.GetAllLabelValues().ToList())
         {
             metric.RemoveLabelled(labels);
         }

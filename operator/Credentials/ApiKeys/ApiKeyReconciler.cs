@@ -135,7 +135,7 @@ internal sealed class ApiKeyReconciler(
                     await Step("promoted", ct);
                     var first = current is null;
                     (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, promotedAt, true, promotedAt);
-                    metrics.Rotations.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac").Inc();
+                    metrics.CountRotation(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac");
                     logger.LogInformation("{Reason} API key {Key} of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", key.Name, ns, identity.Metadata.Name, current.KeyId);
                     await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",
                         $"{(first ? "Issued" : "Rotated")} {type} key {key.Name} for audience {key.Audience}: key id {current.KeyId}", ct);
@@ -161,7 +161,7 @@ internal sealed class ApiKeyReconciler(
             }
             var next = schedule.NextRotation(currentRotatedAt, current.KeyId);
             var kind = type == "Bearer" ? "apikey" : "hmac";
-            metrics.ApiKeyNextRotation.WithLabels(ns, identity.Metadata.Name, kind, key.Name).Set(next.ToUnixTimeSeconds());
+            metrics.SetNextKeyRotation(ns, identity.Metadata.Name, kind, key.Name, next);
             scheduled.Add((kind, key.Name));
             statuses.Add(ApiKeyRendering.Status(desired, current, active, currentRotatedAt, next));
             // While a next key waits, the rotation has started (next is past): wake up when it may be presented.

@@ -63,13 +63,14 @@ public sealed class SigilMetricsTests
             metrics.CertificateExpiration.WithLabels(ns, name).Set(1);
             metrics.CertificateRenewal.WithLabels(ns, name).Set(1);
             metrics.JwtRenewal.WithLabels(ns, name).Set(1);
-            metrics.Rotations.WithLabels(ns, name, "x509").Inc();
+            metrics.CountRotation(ns, name, "x509");
+            metrics.CountRotation(ns, name, "apikey");
             metrics.IssuanceErrors.WithLabels(ns, name).Inc();
             metrics.IdentityReady.WithLabels(ns, name).Set(1);
-            metrics.ApiKeyNextRotation.WithLabels(ns, name, "apikey", "orders").Set(1);
-            metrics.ApiKeyNextRotation.WithLabels(ns, name, "hmac", "orders").Set(1);
-            metrics.ApiKeyNextRotation.WithLabels(ns, name, "apikey", "billing").Set(1);
-            metrics.ApiKeyNextRotation.WithLabels(ns, name, "oauth2", "client-secret").Set(1);
+            metrics.SetNextKeyRotation(ns, name, "apikey", "orders", DateTimeOffset.UnixEpoch);
+            metrics.SetNextKeyRotation(ns, name, "hmac", "orders", DateTimeOffset.UnixEpoch);
+            metrics.SetNextKeyRotation(ns, name, "apikey", "billing", DateTimeOffset.UnixEpoch);
+            metrics.SetNextKeyRotation(ns, name, "oauth2", "client-secret", DateTimeOffset.UnixEpoch);
         }
         metrics.CaExpiration.WithLabels("active").Set(1);
         metrics.TokensIssued.WithLabels("client_secret_basic").Inc();
