@@ -80,6 +80,28 @@ public sealed class MetricSeriesTests
     }
 
     [Fact]
+    public async Task A_certificate_that_nothing_will_renew_has_no_renewal_time_that_would_look_overdue()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("payments"));
+        await op.WaitForAsync(ns, "payments", Reasons.Issued);
+        var renewal = $"sigil_certificate_renewal_timestamp_seconds{{namespace=\"{ns}\",name=\"payments\"}}";
+        Assert.Contains(renewal, await ScrapeAsync(op), StringComparison.Ordinal);
+
+        // A name the namespace may not claim: the certificate stays as it is and is not renewed (status shows no renewal time).
+        await op.PatchAsync(ns, "payments", """{"spec":{"x509":{"dnsNames":["payments.example.com"]}}}""");
+        await op.WaitForAsync(ns, "payments", Reasons.NotAllowed);
+
+        var metrics = "";
+        await Eventually.TrueAsync(async () => !(metrics = await ScrapeAsync(op)).Contains(renewal, StringComparison.Ordinal),
+            because: "the renewal time of a certificate that will not be renewed is still exported");
+        Assert.Contains($"sigil_certificate_expiration_timestamp_seconds{{namespace=\"{ns}\",name=\"payments\"}}", metrics, StringComparison.Ordinal);
+        Assert.Contains($"sigil_identity_ready{{namespace=\"{ns}\",name=\"payments\"}} 0", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Readiness_and_leadership_are_series_an_alert_can_watch()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
