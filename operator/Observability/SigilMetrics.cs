@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Prometheus;
 
 namespace Sigil.Observability;
@@ -35,6 +36,12 @@ internal sealed class SigilMetrics
             "Access tokens the token endpoint issued, by client authentication method.", "method");
         TokenErrors = factory.CreateCounter("sigil_token_errors_total",
             "Token requests the token endpoint refused, by RFC 6749 error code (too_many_requests for rate limits).", "error");
+        IdentityReady = factory.CreateGauge("sigil_identity_ready",
+            "1 while the identity's Ready condition is True, 0 while it is False (any reason), as of its last pass.", "namespace", "name");
+        Leader = factory.CreateGauge("sigil_leader",
+            "1 while this process reconciles (it holds the leader Lease, or runs without --leader-elect), else 0.");
+        // Touched, so a follower says 0 from its first scrape: an alert on "no replica says 1" must see followers as 0, not absent.
+        Leader.Set(0);
         KubeApiThrottled = factory.CreateCounter("sigil_kube_api_throttled_seconds_total",
             "Time requests to the Kubernetes API waited for the client's rate limit (--kube-api-qps, --kube-api-burst).");
     }
@@ -42,24 +49,110 @@ internal sealed class SigilMetrics
     public CollectorRegistry Registry { get; }
     public Gauge CertificateExpiration { get; }
     public Gauge CertificateRenewal { get; }
+    /// <summary>Written through <see cref="SetNextKeyRotation"/> and <see cref="RemoveNextKeyRotation"/>, so forgetting an identity finds every key.</summary>
     public Gauge ApiKeyNextRotation { get; }
     public Gauge JwtRenewal { get; }
+    /// <summary>Written through <see cref="CountRotation"/>, so forgetting an identity finds every kind.</summary>
     public Counter Rotations { get; }
     public Counter IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }
     public Gauge QueueDepth { get; }
     public Gauge CaExpiration { get; }
     public Gauge JwtKeyExpiration { get; }
+    public Gauge IdentityReady { get; }
+    public Gauge Leader { get; }
     public Counter KubeApiThrottled { get; }
     public Counter CaLifecycleErrors { get; }
     public Counter TokensIssued { get; }
     public Counter TokenErrors { get; }
 
+    // What each identity has of the series with labels beyond namespace and name, so that forgetting one identity costs its own
+    // series rather than a scan of every identity's (a scan per key per pass would make a resync quadratic).
+    private readonly ConcurrentDictionary<(string Ns, string Name), ConcurrentDictionary<(string Kind, string Key), byte>> _keySeries = new();
+    private readonly ConcurrentDictionary<string, byte> _rotationKinds = new(StringComparer.Ordinal);
+
+    public void CountRotation(string ns, string name, string kind)
+    {
+        _rotationKinds.TryAdd(kind, 0);
+        Rotations.WithLabels(ns, name, kind).Inc();
+    }
+
+    public void SetNextKeyRotation(string ns, string name, string kind, string key, DateTimeOffset at)
+    {
+        _keySeries.GetOrAdd((ns, name), _ => new()).TryAdd((kind, key), 0);
+        ApiKeyNextRotation.WithLabels(ns, name, kind, key).Set(at.ToUnixTimeSeconds());
+    }
+
+    public void RemoveNextKeyRotation(string ns, string name, string kind, string key)
+    {
+        ApiKeyNextRotation.RemoveLabelled(ns, name, kind, key);
+        if (_keySeries.TryGetValue((ns, name), out var keys))
+        {
+            keys.TryRemove((kind, key), out _);
+        }
+    }
+
+    /// <summary>Every series of a deleted identity goes, whatever its other labels (an API key's kind and key name).</summary>
     public void Forget(string ns, string name)
     {
         CertificateExpiration.RemoveLabelled(ns, name);
         CertificateRenewal.RemoveLabelled(ns, name);
         JwtRenewal.RemoveLabelled(ns, name);
-        ApiKeyNextRotation.RemoveLabelled(ns, name, Credentials.OAuth2.ClientSecretReconciler.MetricKind, Credentials.OAuth2.ClientSecretReconciler.MetricKey);
+        IssuanceErrors.RemoveLabelled(ns, name);
+        IdentityReady.RemoveLabelled(ns, name);
+        foreach (var kind in _rotationKinds.Keys)
+        {
+            Rotations.RemoveLabelled(ns, name, kind);
+        }
+        if (_keySeries.TryRemove((ns, name), out var keys))
+        {
+            foreach (var (kind, key) in keys.Keys)
+            {
+                ApiKeyNextRotation.RemoveLabelled(ns, name, kind, key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every identity's series go when this process stops leading: frozen values on a former leader would contradict the new
+    /// leader's (a renewal time it will never move on would look overdue to an alert). Rare, so a scan is fine.
+    /// </summary>
+    public void ForgetIdentities()
+    {
+        _keySeries.Clear();
+        foreach (var metric in new Collector<Gauge.Child>[] { CertificateExpiration, CertificateRenewal, ApiKeyNextRotation, JwtRenewal, IdentityReady })
+        {
+            RemoveAll(metric);
+        }
+        RemoveAll(Rotations);
+        RemoveAll(IssuanceErrors);
+    }
+
+    /// <summary>
+    /// Drops the API-key rotation series of keys the identity no longer has (a key removed from the spec, or one whose type
+    /// changed, which changes its kind label); the OAuth 2.0 client secret's series is its own reconciler's.
+    /// </summary>
+    public void KeepApiKeys(string ns, string name, IReadOnlySet<(string Kind, string Key)> current)
+    {
+        if (!_keySeries.TryGetValue((ns, name), out var keys))
+        {
+            return;
+        }
+        foreach (var (kind, key) in keys.Keys)
+        {
+            if (kind != Credentials.OAuth2.ClientSecretReconciler.MetricKind && !current.Contains((kind, key)))
+            {
+                RemoveNextKeyRotation(ns, name, kind, key);
+            }
+        }
+    }
+
+    private static void RemoveAll<TChild>(Collector<TChild> metric) where TChild : ChildBase
+    {
+        // Collected first: removing while enumerating the children would change the collection under the enumerator.
+        foreach (var labels in metric.GetAllLabelValues().ToList())
+        {
+            metric.RemoveLabelled(labels);
+        }
     }
 }

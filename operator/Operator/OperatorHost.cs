@@ -263,6 +263,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             queue.Add(Informer<ServiceIdentity>.Key(identity));
         }
         _queue = queue;
+        // From here until the finally below this process reconciles; an alert watches that some replica always does.
+        Metrics.Leader.Set(1);
         var controller = new Controller("serviceidentity", queue, reconciler.ReconcileAsync, options.Workers, _logger);
         controller.Failed += (key, _) =>
         {
@@ -292,6 +294,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         }
         finally
         {
+            Metrics.Leader.Set(0);
+            Metrics.ForgetIdentities();
             authority.TrustChanged = null;
             await stopAuthority.CancelAsync();
             await lifecycle;

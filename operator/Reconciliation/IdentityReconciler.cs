@@ -122,6 +122,11 @@ internal sealed class IdentityReconciler
                 ? await _x509.ReconcileAsync(identity, desired.SpiffeId, wanted, rotateRequest, trust, now,
                     failure => SetStatusAsync(identity, StatusBuilder.Build(identity, desired.SpiffeId, failure, identity.Status?.X509, identity.Status?.ApiKeys, identity.Status?.Jwt, null, null, now, identity.Status?.OAuth2), "Warning", ct), ct)
                 : null;
+        if (certificate?.X509?.RenewalTime is null)
+        {
+            // Nothing will renew it (no spec.x509, or a name it may not claim): a renewal time left behind would look overdue.
+            _metrics.CertificateRenewal.RemoveLabelled(identity.Metadata.NamespaceProperty, identity.Metadata.Name);
+        }
         var keys = await _apiKeys.ReconcileCallerAsync(identity, rotateRequest, now, ct);
         var jwt = await _jwt.ReconcileAsync(identity, desired.SpiffeId, rotateRequest, trust, now, ct);
         var oauth2 = await _clientSecret.ReconcileAsync(identity, desired.SpiffeId, rotateRequest, now, ct);
@@ -187,6 +192,9 @@ internal sealed class IdentityReconciler
 
     private async Task SetStatusAsync(ServiceIdentity identity, ServiceIdentityStatus status, string? eventTypeOnChange, CancellationToken ct)
     {
+        // Every outcome of a pass comes through here, so the gauge follows the condition even when status is unchanged.
+        _metrics.IdentityReady.WithLabels(identity.Metadata.NamespaceProperty, identity.Metadata.Name)
+            .Set(status.Conditions![0].Status == "True" ? 1 : 0);
         if (!StatusBuilder.Differs(identity.Status, status))
         {
             return;

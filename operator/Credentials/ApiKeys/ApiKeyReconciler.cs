@@ -50,6 +50,7 @@ internal sealed class ApiKeyReconciler(
         Readiness? notReady = null;
         DateTimeOffset? nextDue = null, rotatedAt = null;
         var rotated = false;
+        var scheduled = new HashSet<(string Kind, string Key)>();
         var callerId = Consent.IdOf(identity, trustDomain);
         var all = identity.Spec.ApiKeys is { Count: > 0 } ? identities.Enumerate().ToList() : [];
         foreach (var key in identity.Spec.ApiKeys ?? [])
@@ -134,7 +135,7 @@ internal sealed class ApiKeyReconciler(
                     await Step("promoted", ct);
                     var first = current is null;
                     (current, pending, currentRotatedAt, rotated, rotatedAt) = (pending, null, promotedAt, true, promotedAt);
-                    metrics.Rotations.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac").Inc();
+                    metrics.CountRotation(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac");
                     logger.LogInformation("{Reason} API key {Key} of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", key.Name, ns, identity.Metadata.Name, current.KeyId);
                     await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",
                         $"{(first ? "Issued" : "Rotated")} {type} key {key.Name} for audience {key.Audience}: key id {current.KeyId}", ct);
@@ -159,7 +160,9 @@ internal sealed class ApiKeyReconciler(
                 }
             }
             var next = schedule.NextRotation(currentRotatedAt, current.KeyId);
-            metrics.ApiKeyNextRotation.WithLabels(ns, identity.Metadata.Name, type == "Bearer" ? "apikey" : "hmac", key.Name).Set(next.ToUnixTimeSeconds());
+            var kind = type == "Bearer" ? "apikey" : "hmac";
+            metrics.SetNextKeyRotation(ns, identity.Metadata.Name, kind, key.Name, next);
+            scheduled.Add((kind, key.Name));
             statuses.Add(ApiKeyRendering.Status(desired, current, active, currentRotatedAt, next));
             // While a next key waits, the rotation has started (next is past): wake up when it may be presented.
             foreach (var candidate in new DateTimeOffset?[] { promoteAt ?? next, earliestExpiry })
@@ -170,6 +173,8 @@ internal sealed class ApiKeyReconciler(
                 }
             }
         }
+        // A key that left the spec (or changed type) must not leave a next-rotation time behind that never comes.
+        metrics.KeepApiKeys(identity.Metadata.NamespaceProperty, identity.Metadata.Name, scheduled);
         return new KeysOutcome(notReady, statuses, nextDue, rotatedAt, rotated);
     }
 

@@ -77,7 +77,7 @@ internal sealed class JwtReconciler(Informer<ServiceIdentity> identities, Secret
             if (plan.Issue.Count > 0)
             {
                 renewedAt = issuedAt;
-                metrics.Rotations.WithLabels(ns, name, "jwt").Inc();
+                metrics.CountRotation(ns, name, "jwt");
                 logger.LogInformation("Signed JWT-SVIDs of {SpiffeId} with key {KeyId}, valid until {ExpiresAt} ({Why})", spiffeId.ToString(), signer!.KeyId,
                     issuedAt + desired.Ttl, why);
                 // Routine renewals (four an hour per identity at the default ttl) record no event; status and the metrics show them.

@@ -39,7 +39,7 @@ internal sealed class ClientSecretReconciler(SecretAccess secrets, Func<string> 
         var (ns, name) = (identity.Metadata.NamespaceProperty, identity.Metadata.Name);
         if (identity.Spec.OAuth2 is null)
         {
-            metrics.ApiKeyNextRotation.RemoveLabelled(ns, name, MetricKind, MetricKey);
+            metrics.RemoveNextKeyRotation(ns, name, MetricKind, MetricKey);
             return null;
         }
         var (desired, invalid) = DesiredClientSecret.FromSpec(identity);
@@ -50,7 +50,7 @@ internal sealed class ClientSecretReconciler(SecretAccess secrets, Func<string> 
         if (desired is null)
         {
             // A client that authenticates with its X.509-SVID: nothing to write, only its client id to show.
-            metrics.ApiKeyNextRotation.RemoveLabelled(ns, name, MetricKind, MetricKey);
+            metrics.RemoveNextKeyRotation(ns, name, MetricKind, MetricKey);
             return new ClientSecretOutcome(null, ClientSecretRendering.Status(clientId, null, null, null), null, null);
         }
 
@@ -116,7 +116,7 @@ internal sealed class ClientSecretReconciler(SecretAccess secrets, Func<string> 
                 secret = await WriteAsync(identity, desired, clientId, tokenEndpoint, state, secret, ct);
                 await Step("oauth2-promoted", ct);
                 rotatedAt = promotedAt;
-                metrics.Rotations.WithLabels(ns, name, MetricKind).Inc();
+                metrics.CountRotation(ns, name, MetricKind);
                 logger.LogInformation("{Reason} OAuth 2.0 client secret of {Namespace}/{Name}: key id {KeyId}", first ? "Issued" : "Rotated", ns, name, next.KeyId);
                 await events.RecordAsync(identity, "Normal", first ? Reasons.Issued : Reasons.Rotated, "Rotate",
                     $"{(first ? "Issued" : "Rotated")} OAuth 2.0 client secret for client {clientId}: key id {next.KeyId}", ct);
@@ -134,7 +134,7 @@ internal sealed class ClientSecretReconciler(SecretAccess secrets, Func<string> 
 
         var current = state.Current!;
         var nextRotation = desired.Schedule.NextRotation(state.RotatedAt, current.KeyId);
-        metrics.ApiKeyNextRotation.WithLabels(ns, name, MetricKind, MetricKey).Set(nextRotation.ToUnixTimeSeconds());
+        metrics.SetNextKeyRotation(ns, name, MetricKind, MetricKey, nextRotation);
         // While a next secret waits, the rotation has started (nextRotation is past): wake up when it may be presented.
         var nextDue = new[] { promoteAt ?? nextRotation, ClientSecretVerifierPlan.NextExpiry(state.Verifiers) }.Where(t => t is not null).Min();
         return new ClientSecretOutcome(null, ClientSecretRendering.Status(clientId, desired, current, nextRotation), rotatedAt, nextDue);

@@ -87,7 +87,7 @@ internal sealed class X509Reconciler(SecretAccess secrets, Func<TrustSnapshot> t
             ReissueReasons.ManualRotation => Reasons.Rotated,
             _ => Reasons.Issued,
         };
-        metrics.Rotations.WithLabels(ns, identity.Metadata.Name, "x509").Inc();
+        metrics.CountRotation(ns, identity.Metadata.Name, "x509");
         var issued = svid.Facts;
         logger.LogInformation("{Reason} certificate for {SpiffeId}: serial {Serial}, expires {NotAfter} ({Why})", reason, spiffeId.ToString(), issued.SerialNumber, issued.NotAfter, decision.Reason);
         return new CertificateOutcome(null, X509Rendering.Status(certificate, issued), now,

@@ -85,6 +85,8 @@ public sealed class ChartTests
         Assert.DoesNotContain(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "corp-ca" && r["verbs"]!.AsArray().Any(v => (string?)v != "get"));
         Assert.Contains(role["rules"]!.AsArray(), r => r!["resourceNames"]?[0]?.ToString() == "sigil-ca-trust");
         Assert.Equal("metrics", (string?)documents.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["port"]);
+        // The identity's namespace label must survive the scrape (else it becomes exported_namespace).
+        Assert.True(Bool(documents.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["honorLabels"]!));
     }
 
     [Fact]
@@ -132,6 +134,11 @@ public sealed class ChartTests
     [InlineData("replicaCount=two")]
     [InlineData("logFormat=yaml")]
     [InlineData("metrics.serviceMonitor.enabled=maybe")]
+    [InlineData("metrics.prometheusRule.enabled=maybe")]
+    [InlineData("metrics.prometheusRule.runbookBaseURL=https://example.com/runbooks.md#already-an-anchor")]
+    [InlineData("metrics.prometheusRule.unknown=1")]
+    [InlineData("metrics.dashboard.enabled=maybe")]
+    [InlineData("metrics.dashboard.unknown=1")]
     [InlineData("trustDomain=Not A Domain")]
     [InlineData("unknownValue=1")]
     [InlineData("caTTL=one year")]
