@@ -23,8 +23,8 @@ internal sealed class TestPki : IDisposable
     public TestPki(DateTimeOffset? now = null)
     {
         Now = now ?? DateTimeOffset.UtcNow;
-        Ours = Own(CertificateAuthority.CreateRoot(TrustDomain, new FakeTimeProvider(Now - TimeSpan.FromMinutes(10))));
-        Stranger = Own(CertificateAuthority.CreateRoot(TrustDomain, new FakeTimeProvider(Now - TimeSpan.FromMinutes(10))));
+        Ours = Own(CertificateAuthority.CreateRoot(TrustDomain, new FakeTimeProvider(Now - TimeSpan.FromDays(1))));
+        Stranger = Own(CertificateAuthority.CreateRoot(TrustDomain, new FakeTimeProvider(Now - TimeSpan.FromDays(1))));
     }
 
     public DateTimeOffset Now { get; }
@@ -36,7 +36,7 @@ internal sealed class TestPki : IDisposable
     public CertificateAuthority Stranger { get; }
 
     public CertificateAuthority NewCa(string trustDomain = TrustDomain) =>
-        Own(CertificateAuthority.CreateRoot(trustDomain, new FakeTimeProvider(Now - TimeSpan.FromMinutes(10))));
+        Own(CertificateAuthority.CreateRoot(trustDomain, new FakeTimeProvider(Now - TimeSpan.FromDays(1))));
 
     /// <summary>An SVID Secret's files (tls.crt, tls.key, ca.crt), as Sigil writes them.</summary>
     public IssuedSvid Issue(CertificateAuthority ca, string ns, string sa, string? bundlePem = null, TimeSpan? ttl = null, DateTimeOffset? at = null,
