@@ -151,6 +151,20 @@ public sealed class SigilMtlsTests : IDisposable
     }
 
     [Fact]
+    public async Task With_an_intermediate_CA_the_server_sends_its_chain_and_accepts_a_client_that_sends_its_own_both_checked_against_the_root_alone()
+    {
+        var (intermediate, rootPem) = _world.PlatformIntermediate();
+        await using var server = await ServerAsync(serverSvid: SigilWorld.Issue(intermediate, SigilWorld.Orders, bundlePem: rootPem), bundle: rootPem);
+        var payments = _world.WritePemFiles("payments-intermediate", SigilWorld.Issue(intermediate, SigilWorld.Payments, bundlePem: rootPem), rootPem);
+
+        Assert.NotEmpty(await ServedSerialAsync(server, payments));
+        var result = await Curl.GetAsync(server, "/" + SigilAuthenticationDefaults.ClientCertificateScheme, payments.CaCert, (payments.Cert, payments.Key));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal((200, SigilWorld.Payments.ToString()), (result.Status, result.Body));
+    }
+
+    [Fact]
     public async Task OnHandshake_reports_the_served_serial_and_the_clients_SPIFFE_ID_for_each_handshake()
     {
         var handshakes = new ConcurrentQueue<ServerHandshakeInfo>();
