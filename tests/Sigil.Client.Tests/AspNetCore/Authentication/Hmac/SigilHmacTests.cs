@@ -95,6 +95,17 @@ public sealed class SigilHmacTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_same_signed_request_sent_many_times_at_once_is_accepted_exactly_once()
+    {
+        var signed = new Signed("POST", Endpoint, Now, "{\"pay\":1}"u8.ToArray(), Endpoint, "{\"pay\":1}"u8.ToArray());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => SendAsync(signed)));
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(15, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+    }
+
+    [Fact]
     public async Task A_header_that_is_not_well_formed_is_refused()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _server.Url(Endpoint));
