@@ -184,6 +184,33 @@ public sealed class SigilMtlsTests : IDisposable
     }
 
     [Fact]
+    public async Task OnHandshake_tells_handshakes_on_the_old_certificate_from_those_on_the_renewed_one()
+    {
+        var handshakes = new ConcurrentQueue<ServerHandshakeInfo>();
+        var first = SigilWorld.Issue(_world.Ca, SigilWorld.Orders);
+        await using var server = await ServerAsync(new SigilMtlsOptions { OnHandshake = handshakes.Enqueue }, serverSvid: first);
+        var payments = SigilWorld.Issue(_world.Ca, SigilWorld.Payments);
+        async Task HandshakeAsync()
+        {
+            using var client = SigilTestServer.Client(payments, _world.Ca.TrustBundlePem);
+            Assert.Equal(SigilWorld.Payments.ToString(), await client.GetStringAsync(server.Url("/" + SigilAuthenticationDefaults.ClientCertificateScheme)));
+        }
+
+        await HandshakeAsync();
+        var renewed = SigilWorld.Issue(_world.Ca, SigilWorld.Orders);
+        KubeletStyleFolderWriterSwap(server.Svid.Directory, renewed);
+        await Eventually.TrueAsync(async () =>
+        {
+            await HandshakeAsync();
+            return handshakes.Last().ServedCertificateSerial == renewed.Facts.SerialNumber;
+        }, TimeSpan.FromSeconds(20), "no handshake was served the renewed certificate");
+
+        var perCertificate = handshakes.GroupBy(h => h.ServedCertificateSerial).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(new HashSet<string> { first.Facts.SerialNumber, renewed.Facts.SerialNumber }, perCertificate.Keys.ToHashSet());
+        Assert.Equal(1, perCertificate[renewed.Facts.SerialNumber]);
+    }
+
+    [Fact]
     public async Task An_endpoint_that_does_not_require_a_client_certificate_lets_a_client_without_one_connect_but_the_client_certificate_scheme_refuses_it()
     {
         await using var server = await ServerAsync(new SigilMtlsOptions { RequireClientCertificate = false }, perEndpoint: true);
