@@ -23,10 +23,11 @@ public sealed class SigilMtlsTests : IDisposable
 
     public void Dispose() => _world.Dispose();
 
-    private async Task<SigilTestServer> ServerAsync(SigilMtlsOptions? options = null, bool perEndpoint = false, IssuedSvid? serverSvid = null, string? bundle = null)
+    private async Task<SigilTestServer> ServerAsync(SigilMtlsOptions? options = null, bool perEndpoint = false, IssuedSvid? serverSvid = null, string? bundle = null,
+        string? url = null)
     {
         var folder = _world.WriteSvidFolder("orders-svid-" + Guid.NewGuid().ToString("N"), serverSvid ?? SigilWorld.Issue(_world.Ca, SigilWorld.Orders), bundle);
-        return await SigilTestServer.StartAsync(folder, PaymentsOrFrontend, auth => auth.AddSigilClientCertificate(), options, perEndpoint: perEndpoint);
+        return await SigilTestServer.StartAsync(folder, PaymentsOrFrontend, auth => auth.AddSigilClientCertificate(), options, perEndpoint: perEndpoint, url: url);
     }
 
     [Fact]
@@ -77,6 +78,22 @@ public sealed class SigilMtlsTests : IDisposable
         using var client = SigilTestServer.Client(expired, _world.Ca.TrustBundlePem);
 
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync(server.Url("/" + SigilAuthenticationDefaults.ClientCertificateScheme)));
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:0")]
+    [InlineData("http://127.0.0.1:0")]
+    public async Task On_the_web_host_every_endpoint_from_URLs_is_served_with_mTLS(string url)
+    {
+        await using var server = await ServerAsync(url: url);
+        var payments = _world.WritePemFiles("payments", SigilWorld.Issue(_world.Ca, SigilWorld.Payments));
+
+        var allowed = await Curl.GetAsync(server, "/" + SigilAuthenticationDefaults.ClientCertificateScheme, payments.CaCert, (payments.Cert, payments.Key));
+        var anonymous = await Curl.GetAsync(server, "/" + SigilAuthenticationDefaults.ClientCertificateScheme, payments.CaCert);
+
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+        Assert.Equal((200, SigilWorld.Payments.ToString()), (allowed.Status, allowed.Body));
+        Assert.Equal(0, anonymous.Status);
     }
 
     [Fact]
