@@ -6,6 +6,10 @@ var root = new RootCommand("Sigil: SPIFFE workload identities, API keys and HMAC
     RunCommand.Create(),
     LocalCommand.Create(),
 };
+foreach (var command in Sigil.Cli.Day2.Day2Commands.Create())
+{
+    root.Subcommands.Add(command);
+}
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
