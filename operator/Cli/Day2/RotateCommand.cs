@@ -9,7 +9,8 @@ internal sealed record RotationRow(
     [property: JsonPropertyName("namespace")] string Namespace,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("rotated")] bool? Rotated,
-    [property: JsonPropertyName("x509SerialNumber")] string? X509SerialNumber);
+    [property: JsonPropertyName("x509SerialNumber")] string? X509SerialNumber,
+    [property: JsonPropertyName("reason")] string? Reason = null);
 
 /// <summary>What <c>sigil rotate</c> prints: the sigil.dev/rotate value set, and each identity.</summary>
 internal sealed record RotationReport(
@@ -77,7 +78,7 @@ internal static class RotateCommand
                 {
                     await stdout.WriteLineAsync(row.Rotated == true
                         ? $"{row.Namespace}/{row.Name}: rotated{(row.X509SerialNumber is { } serial ? $", certificate serial {serial}" : "")}"
-                        : $"{row.Namespace}/{row.Name}: status does not show the rotation yet");
+                        : $"{row.Namespace}/{row.Name}: status does not show the rotation yet{(row.Reason is { } reason ? $" (it is not Ready: {reason})" : "")}");
                 }
                 if (!waited)
                 {
@@ -112,7 +113,12 @@ internal static class RotateCommand
                     var identity = await ClusterReads.IdentityAsync(connection.Client, rows[i].Namespace, rows[i].Name, deadline.Token);
                     if (identity is not null && Shows(identity, request))
                     {
-                        rows[i] = rows[i] with { Rotated = true, X509SerialNumber = identity.Status?.X509?.SerialNumber };
+                        rows[i] = rows[i] with { Rotated = true, X509SerialNumber = identity.Status?.X509?.SerialNumber, Reason = null };
+                    }
+                    else if (identity is not null)
+                    {
+                        // An identity that cannot be issued for (NotAllowed, InvalidSpec...) never shows a rotation: say why it waits.
+                        rows[i] = rows[i] with { Reason = StatusRows.Of(identity) is { Ready: false } row ? row.Reason : null };
                     }
                 }
                 if (rows.All(r => r.Rotated == true))

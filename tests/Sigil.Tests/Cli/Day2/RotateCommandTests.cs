@@ -44,7 +44,6 @@ public sealed class RotateCommandTests
         await op.WaitForAsync(ns, "b", Reasons.Issued);
 
         var first = await Day2Cli.RunAsync(cluster.KubeconfigPath, "rotate", "--all", "-n", ns, "--wait", "-o", "json");
-        var second = await Day2Cli.RunAsync(cluster.KubeconfigPath, "rotate", "--all", "-n", ns, "-o", "json");
 
         Assert.True(first.ExitCode == ExitCodes.Ok, first.Output);
         using var json = JsonDocument.Parse(first.Stdout);
@@ -53,6 +52,7 @@ public sealed class RotateCommandTests
         Assert.Equal(request, (await op.GetAsync(ns, "a")).Status!.LastRotationRequest);
         Assert.Equal(request, (await op.GetAsync(ns, "b")).Status!.LastRotationRequest);
         Assert.False((await op.GetAsync(other, "c")).Metadata.Annotations?.ContainsKey(Labels.RotateAnnotation) ?? false);
+        var second = await Day2Cli.RunAsync(cluster.KubeconfigPath, "rotate", "--all", "-n", ns, "-o", "json");
         using var again = JsonDocument.Parse(second.Stdout);
         Assert.NotEqual(request, again.RootElement.GetProperty("request").GetString());
     }
@@ -72,6 +72,21 @@ public sealed class RotateCommandTests
         Assert.Equal(ExitCodes.TimedOut, result.ExitCode);
         Assert.Contains($"timed out after 2s waiting for {ns}/payments", result.Stderr, StringComparison.Ordinal);
         Assert.Contains($"{ns}/payments: status does not show the rotation yet", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rotate_wait_on_an_identity_nothing_can_be_issued_for_times_out_saying_why_it_is_not_Ready()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        await using var op = await OperatorUnderTest.StartAsync(cluster);
+        var ns = await cluster.CreateNamespaceAsync("rotate");
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("evil", new X509Spec { DnsNames = ["www.example.com"] }));
+        await op.WaitForAsync(ns, "evil", Reasons.NotAllowed);
+
+        var result = await Day2Cli.RunAsync(cluster.KubeconfigPath, "rotate", "evil", "-n", ns, "--wait", "--timeout", "3s");
+
+        Assert.Equal(ExitCodes.TimedOut, result.ExitCode);
+        Assert.Contains($"{ns}/evil: status does not show the rotation yet (it is not Ready: NotAllowed)", result.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
