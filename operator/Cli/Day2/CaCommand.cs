@@ -30,7 +30,7 @@ internal static class CaCommand
         command.SetAction((result, ct) => Day2Commands.RunAsync(result, async (stdout, _) =>
         {
             using var connection = kube.Connect(result);
-            var report = await ClusterReads.AuthorityAsync(connection.Client, result.GetValue(sigilNamespace)!, ct);
+            var report = await ClusterApi.AuthorityAsync(connection.Client, result.GetValue(sigilNamespace)!, ct);
             if (report.Error is { } error)
             {
                 throw new CommandProblem(error);
@@ -58,14 +58,14 @@ internal static class CaCommand
         {
             using var connection = kube.Connect(result);
             var ns = result.GetValue(sigilNamespace)!;
-            if (await ClusterReads.SecretAsync(connection.Client, ns, AuthorityManager.DefaultSecretName, ct) is null)
+            if (await ClusterApi.SecretAsync(connection.Client, ns, AuthorityManager.DefaultSecretName, ct) is null)
             {
-                throw new CommandProblem(await ClusterReads.SecretAsync(connection.Client, ns, AuthorityManager.TrustStateSecretName, ct) is not null
+                throw new CommandProblem(await ClusterApi.SecretAsync(connection.Client, ns, AuthorityManager.TrustStateSecretName, ct) is not null
                     ? $"the CA comes from --ca-secret, which Sigil does not rotate: put the new CA into that Secret and the old one retires"
                     : $"Secret {ns}/{AuthorityManager.DefaultSecretName} not found: is Sigil running with --namespace {ns}? (--sigil-namespace)");
             }
-            var request = ClusterReads.NewRotationValue(DateTimeOffset.UtcNow);
-            await ClusterReads.RequestCaRotationAsync(connection.Client, ns, request, ct);
+            var request = ClusterApi.NewRotationValue(DateTimeOffset.UtcNow);
+            await ClusterApi.RequestCaRotationAsync(connection.Client, ns, request, ct);
             var table = result.GetValue(output) == Output.Table;
             if (table)
             {
@@ -103,7 +103,7 @@ internal static class CaCommand
         {
             while (true)
             {
-                last = await ClusterReads.AuthorityAsync(connection.Client, ns, deadline.Token);
+                last = await ClusterApi.AuthorityAsync(connection.Client, ns, deadline.Token);
                 if (last.ActedOn(request))
                 {
                     return last;

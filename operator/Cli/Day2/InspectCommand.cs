@@ -20,12 +20,12 @@ internal static class InspectCommand
             using var connection = kube.Connect(result);
             var ns = kube.NamespaceOf(result, connection);
             var secretName = result.GetValue(name)!;
-            var stored = await ClusterReads.SecretAsync(connection.Client, ns, secretName, ct)
+            var stored = await ClusterApi.SecretAsync(connection.Client, ns, secretName, ct)
                 ?? throw new CommandProblem($"Secret {ns}/{secretName} not found");
-            var bundle = await ClusterReads.TrustBundleAsync(connection.Client, ns, ct);
+            var bundle = await ClusterApi.TrustBundleAsync(connection.Client, ns, ct);
             var now = DateTimeOffset.UtcNow;
             var report = SecretInspection.Inspect(stored, bundle, now)
-                ?? throw new CommandProblem($"Secret {ns}/{secretName} is not one Sigil writes (its keys: {ClusterReads.Keys(stored)})");
+                ?? throw new CommandProblem($"Secret {ns}/{secretName} is not one Sigil writes (its keys: {ClusterApi.Keys(stored)})");
             await stdout.WriteAsync(Output.Render(result.GetValue(output)!, report, r => SecretView.Render(r, now)));
             if (report.Problems.Count == 0)
             {

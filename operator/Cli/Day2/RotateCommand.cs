@@ -57,13 +57,13 @@ internal static class RotateCommand
             using var connection = kube.Connect(result);
             var ns = kube.NamespaceOf(result, connection);
             IReadOnlyList<ServiceIdentity> targets = result.GetValue(name) is { } one
-                ? [await ClusterReads.IdentityAsync(connection.Client, ns, one, ct) ?? throw new CommandProblem($"ServiceIdentity {ns}/{one} not found")]
-                : await ClusterReads.IdentitiesAsync(connection.Client, result.GetValue(allNamespaces) ? null : ns, ct);
-            var request = ClusterReads.NewRotationValue(DateTimeOffset.UtcNow);
+                ? [await ClusterApi.IdentityAsync(connection.Client, ns, one, ct) ?? throw new CommandProblem($"ServiceIdentity {ns}/{one} not found")]
+                : await ClusterApi.IdentitiesAsync(connection.Client, result.GetValue(allNamespaces) ? null : ns, ct);
+            var request = ClusterApi.NewRotationValue(DateTimeOffset.UtcNow);
             var table = result.GetValue(output) == Output.Table;
             foreach (var identity in targets)
             {
-                await ClusterReads.RequestIdentityRotationAsync(connection.Client, identity.Metadata.NamespaceProperty, identity.Metadata.Name, request, ct);
+                await ClusterApi.RequestIdentityRotationAsync(connection.Client, identity.Metadata.NamespaceProperty, identity.Metadata.Name, request, ct);
                 if (table)
                 {
                     await stdout.WriteLineAsync($"{identity.Metadata.NamespaceProperty}/{identity.Metadata.Name}: rotation requested ({Labels.RotateAnnotation}={request})");
@@ -110,7 +110,7 @@ internal static class RotateCommand
                     {
                         continue;
                     }
-                    var identity = await ClusterReads.IdentityAsync(connection.Client, rows[i].Namespace, rows[i].Name, deadline.Token);
+                    var identity = await ClusterApi.IdentityAsync(connection.Client, rows[i].Namespace, rows[i].Name, deadline.Token);
                     if (identity is not null && Shows(identity, request))
                     {
                         rows[i] = rows[i] with { Rotated = true, X509SerialNumber = identity.Status?.X509?.SerialNumber, Reason = null };

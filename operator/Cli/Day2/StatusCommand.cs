@@ -25,15 +25,15 @@ internal static class StatusCommand
             IReadOnlyList<Api.ServiceIdentity> identities;
             if (result.GetValue(name) is { } one)
             {
-                identities = [await ClusterReads.IdentityAsync(connection.Client, ns, one, ct)
+                identities = [await ClusterApi.IdentityAsync(connection.Client, ns, one, ct)
                     ?? throw new CommandProblem($"ServiceIdentity {ns}/{one} not found")];
                 allNamespaces = false;
             }
             else
             {
-                identities = await ClusterReads.IdentitiesAsync(connection.Client, allNamespaces ? null : ns, ct);
+                identities = await ClusterApi.IdentitiesAsync(connection.Client, allNamespaces ? null : ns, ct);
             }
-            var authority = await ClusterReads.AuthorityAsync(connection.Client, result.GetValue(sigilNamespace)!, ct);
+            var authority = await ClusterApi.AuthorityAsync(connection.Client, result.GetValue(sigilNamespace)!, ct);
             var report = StatusRows.Report(identities, authority);
             var now = DateTimeOffset.UtcNow;
             await stdout.WriteAsync(Output.Render(result.GetValue(output)!, report, r => StatusTable.Render(r, allNamespaces, now)));

@@ -7,14 +7,14 @@ namespace Sigil.Cli.Day2;
 /// <summary>One credential of an identity, as <c>sigil status</c> lists it.</summary>
 /// <param name="Kind">x509, apiKey, jwt or oauth2.</param>
 /// <param name="Name">The API key's or JWT audience's name; null for x509 and oauth2.</param>
-/// <param name="KeyId">What tells this credential's current version apart: the certificate's serial number, the API key's or
+/// <param name="Id">What tells this credential's current version apart: the certificate's serial number, the API key's or
 /// client secret's key id, the kid of the key that signed the JWT-SVIDs.</param>
 /// <param name="Expires">When it stops being valid (certificates and JWT-SVIDs; API keys and client secrets do not expire, they rotate).</param>
 internal sealed record CredentialRow(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("name")] string? Name,
     [property: JsonPropertyName("secretName")] string? SecretName,
-    [property: JsonPropertyName("keyId")] string? KeyId,
+    [property: JsonPropertyName("id")] string? Id,
     [property: JsonPropertyName("expires")] DateTimeOffset? Expires,
     [property: JsonPropertyName("nextRotation")] DateTimeOffset? NextRotation);
 
@@ -105,7 +105,7 @@ internal static class StatusTable
                 var credentials = identity.Credentials.Count > 0 ? identity.Credentials : [new CredentialRow("-", null, null, null, null, null)];
                 foreach (var c in credentials)
                 {
-                    string[] cells = [.. lead, c.Name is null ? c.Kind : $"{c.Kind}/{c.Name}", c.SecretName ?? "-", c.KeyId is { } id ? AuthorityTable.Short(id) : "-",
+                    string[] cells = [.. lead, c.Name is null ? c.Kind : $"{c.Kind}/{c.Name}", c.SecretName ?? "-", c.Id is { } id ? AuthorityTable.Short(id) : "-",
                         Output.Relative(c.Expires, now), Output.Relative(c.NextRotation, now)];
                     rows.Add(allNamespaces ? [identity.Namespace, .. cells] : cells);
                 }

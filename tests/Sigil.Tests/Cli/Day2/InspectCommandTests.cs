@@ -199,10 +199,10 @@ public sealed class InspectCommandTests
         // The operator would put both back; with it stopped, what inspect sees is what was tampered with.
         await op.StopAsync();
         using var stranger = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
-        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(ClusterReads.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
+        var bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(ClusterApi.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
         var genuineBundle = bundle.Data["ca.crt"];
         bundle.Data["ca.crt"] = stranger.TrustBundlePem;
-        await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, ClusterReads.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
+        await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, ClusterApi.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
 
         var tampered = await Day2Cli.RunAsync(cluster.KubeconfigPath, "inspect", "secret", "payments-svid", "-n", ns);
 
@@ -212,9 +212,9 @@ public sealed class InspectCommandTests
         Assert.Contains($"Secret {ns}/payments-svid: the chain does not verify", tampered.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("tls.key", tampered.Stderr, StringComparison.Ordinal);
 
-        bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(ClusterReads.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
+        bundle = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync(ClusterApi.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
         bundle.Data["ca.crt"] = genuineBundle;
-        await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, ClusterReads.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
+        await cluster.Client.CoreV1.ReplaceNamespacedConfigMapAsync(bundle, ClusterApi.TrustBundleConfigMap, ns, cancellationToken: TestContext.Current.CancellationToken);
         await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(JsonSerializer.Serialize(new { data = new Dictionary<string, string> { ["tls.key"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(stranger.PrivateKeyPem)) } }), V1Patch.PatchType.MergePatch),
             "payments-svid", ns, cancellationToken: TestContext.Current.CancellationToken);
 

@@ -9,8 +9,8 @@ using Sigil.Runtime;
 
 namespace Sigil.Cli.Day2;
 
-/// <summary>The gather step of the day-2 commands: every API read and write they make, and nothing else.</summary>
-internal static class ClusterReads
+/// <summary>The one boundary of the day-2 commands to the Kubernetes API: the reads they gather from and the two writes (sigil.dev/rotate) they act with.</summary>
+internal static class ClusterApi
 {
     public const string TrustBundleConfigMap = "sigil-trust-bundle";
 
