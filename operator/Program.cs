@@ -7,6 +7,10 @@ var root = new RootCommand("Sigil: SPIFFE workload identities, API keys and HMAC
     LocalCommand.Create(),
     MountCommand.Create(),
 };
+foreach (var command in Sigil.Cli.Day2.Day2Commands.Create())
+{
+    root.Subcommands.Add(command);
+}
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
