@@ -52,7 +52,7 @@ internal sealed class SigilWorld : IDisposable
     public string WriteSvidFolder(string name, IssuedSvid svid, string? bundlePem = null)
     {
         var folder = PathOf(name);
-        KubeletStyleFolderWriter.Write(folder, new Dictionary<string, string>
+        KubeletFolder.WriteTo(folder, new Dictionary<string, string>
         {
             ["tls.crt"] = svid.CertificateChainPem,
             ["tls.key"] = svid.PrivateKeyPem,
@@ -76,7 +76,7 @@ internal sealed class SigilWorld : IDisposable
     public string WriteVerifiers(string name, IEnumerable<VerifierEntry> entries)
     {
         var folder = PathOf(name);
-        KubeletStyleFolderWriter.Write(folder, new Dictionary<string, string> { ["keys.json"] = JsonSerializer.Serialize(entries.Select(e => e.Json())) });
+        KubeletFolder.WriteTo(folder, new Dictionary<string, string> { ["keys.json"] = JsonSerializer.Serialize(entries.Select(e => e.Json())) });
         return folder;
     }
 
@@ -84,7 +84,7 @@ internal sealed class SigilWorld : IDisposable
     public string WriteTrustBundle(string name, params JwtSigningKey[] keys)
     {
         var folder = PathOf(name);
-        KubeletStyleFolderWriter.Write(folder, new Dictionary<string, string>
+        KubeletFolder.WriteTo(folder, new Dictionary<string, string>
         {
             ["ca.crt"] = Ca.TrustBundlePem,
             ["jwks.json"] = Authority.BundleDocuments.Jwks([.. keys.Select(k => k.PublicJwk())]),

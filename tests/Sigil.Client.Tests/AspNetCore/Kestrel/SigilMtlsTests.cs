@@ -117,7 +117,7 @@ public sealed class SigilMtlsTests : IDisposable
         Assert.Equal(first.Facts.SerialNumber, await ServedSerialAsync(server, client));
 
         var renewed = SigilWorld.Issue(_world.Ca, SigilWorld.Orders);
-        KubeletStyleFolderWriterSwap(server.Svid.Directory, renewed);
+        SwapSvidFolder(server.Svid.Directory, renewed);
 
         string? served = null;
         await Eventually.TrueAsync(async () => (served = await ServedSerialAsync(server, client)) == renewed.Facts.SerialNumber,
@@ -151,7 +151,7 @@ public sealed class SigilMtlsTests : IDisposable
             await Assert.ThrowsAsync<HttpRequestException>(() => before.GetStringAsync(server.Url("/" + SigilAuthenticationDefaults.ClientCertificateScheme)));
         }
 
-        KubeletStyleFolderWriterSwap(server.Svid.Directory, serverSvid, _world.Ca.TrustBundlePem + next.TrustBundlePem);
+        SwapSvidFolder(server.Svid.Directory, serverSvid, _world.Ca.TrustBundlePem + next.TrustBundlePem);
 
         using var after = SigilTestServer.Client(newClient, _world.Ca.TrustBundlePem);
         await Eventually.TrueAsync(async () =>
@@ -215,7 +215,7 @@ public sealed class SigilMtlsTests : IDisposable
 
         await HandshakeAsync();
         var renewed = SigilWorld.Issue(_world.Ca, SigilWorld.Orders);
-        KubeletStyleFolderWriterSwap(server.Svid.Directory, renewed);
+        SwapSvidFolder(server.Svid.Directory, renewed);
         await Eventually.TrueAsync(async () =>
         {
             await HandshakeAsync();
@@ -241,8 +241,8 @@ public sealed class SigilMtlsTests : IDisposable
         await Assert.ThrowsAsync<HttpRequestException>(() => intruder.GetStringAsync(url));
     }
 
-    private void KubeletStyleFolderWriterSwap(string folder, IssuedSvid svid, string? bundle = null) =>
-        Support.KubeletStyleFolderWriter.Write(folder, new Dictionary<string, string>
+    private void SwapSvidFolder(string folder, IssuedSvid svid, string? bundle = null) =>
+        Support.KubeletFolder.WriteTo(folder, new Dictionary<string, string>
         {
             ["tls.crt"] = svid.CertificateChainPem,
             ["tls.key"] = svid.PrivateKeyPem,

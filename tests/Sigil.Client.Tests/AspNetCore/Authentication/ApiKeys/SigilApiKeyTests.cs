@@ -111,7 +111,7 @@ public sealed class SigilApiKeyTests : IAsyncLifetime
         var next = VerifierEntry.Bearer(SigilWorld.Payments);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(next.Key)).StatusCode);
 
-        KubeletStyleFolderWriter.Write(_verifiers.Directory, new Dictionary<string, string>
+        KubeletFolder.WriteTo(_verifiers.Directory, new Dictionary<string, string>
         {
             ["keys.json"] = System.Text.Json.JsonSerializer.Serialize(new[] { next.Json() }),
         });
