@@ -23,3 +23,28 @@ public sealed class SpiffeIdTests
     [InlineData("spiffe:///ns/shop")]
     public void An_id_the_spec_forbids_does_not_parse(string value) => Assert.False(SpiffeId.TryParse(value, out _));
 }
+
+public sealed class SpiffeIdEqualityTests
+{
+    [Fact]
+    public void Two_parses_of_one_ID_are_equal_and_hash_alike()
+    {
+        var a = SpiffeId.Parse("spiffe://cluster.local/ns/shop/sa/payments");
+        var b = SpiffeId.Parse("spiffe://cluster.local/ns/shop/sa/payments");
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, SpiffeId.Parse("spiffe://cluster.local/ns/shop/sa/Payments"));
+    }
+
+    [Theory]
+    [InlineData("spiffe://cluster.local/ns/shop%2Fsa/x")]
+    [InlineData("spiffe://cluster.local/ns/shop#frag")]
+    [InlineData("spiffe://cluster.local/ns/sh op")]
+    [InlineData("SPIFFE://cluster.local/ns/shop")]
+    [InlineData("spiffe://cluster.local\u0000/ns/shop")]
+    public void Spellings_an_attacker_would_try_do_not_parse(string value) => Assert.False(SpiffeId.TryParse(value, out _));
+
+    [Fact]
+    public void Parse_says_what_is_wrong_without_accepting() =>
+        Assert.Contains("spiffe://", Assert.Throws<FormatException>(() => SpiffeId.Parse("https://x")).Message, StringComparison.Ordinal);
+}

@@ -14,6 +14,7 @@ public abstract class CredentialSource<T> : IDisposable where T : class
     private readonly ITimer _poll;
     private readonly FileSystemWatcher? _watcher;
     private string _version;
+    private string? _failedVersion;
     private T _current;
     private bool _disposed;
 
@@ -29,14 +30,43 @@ public abstract class CredentialSource<T> : IDisposable where T : class
         _version = snapshot.Version;
         if (_options.WatchFileSystem)
         {
-            _watcher = new FileSystemWatcher(Directory) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite };
-            _watcher.Created += (_, _) => Reload();
-            _watcher.Changed += (_, _) => Reload();
-            _watcher.Renamed += (_, _) => Reload();
-            _watcher.Deleted += (_, _) => Reload();
-            _watcher.EnableRaisingEvents = true;
+            _watcher = TryWatch(Directory);
         }
-        _poll = _options.TimeProvider.CreateTimer(_ => Reload(), null, _options.PollInterval, _options.PollInterval);
+        _poll = _options.TimeProvider.CreateTimer(_ => ReloadInBackground(), null, _options.PollInterval, _options.PollInterval);
+    }
+
+    private FileSystemWatcher? TryWatch(string directory)
+    {
+        try
+        {
+            var watcher = new FileSystemWatcher(directory) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite };
+            watcher.Created += (_, _) => ReloadInBackground();
+            watcher.Changed += (_, _) => ReloadInBackground();
+            watcher.Renamed += (_, _) => ReloadInBackground();
+            watcher.Deleted += (_, _) => ReloadInBackground();
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException or UnauthorizedAccessException)
+        {
+            // inotify instances are limited per user (128 by default on Linux): past the limit, polling alone still reloads.
+            return null;
+        }
+    }
+
+    // The timer and the watcher call this on pool threads, where an exception would end the process: a handler of
+    // Changed or ReloadFailed that throws loses only its own notification.
+    private void ReloadInBackground()
+    {
+        try
+        {
+            Reload();
+        }
+#pragma warning disable CA1031 // See above: nothing on a timer thread may throw.
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
     }
 
     /// <summary>The folder this source follows.</summary>
@@ -48,10 +78,16 @@ public abstract class CredentialSource<T> : IDisposable where T : class
     /// <summary>When the last reload attempt failed, why (a file missing, a key that does not match); null once one succeeds.</summary>
     public SigilCredentialException? LastError { get; private set; }
 
-    /// <summary>Raised after <see cref="Current"/> changed, with the new value. Handlers must not block.</summary>
+    /// <summary>
+    /// Raised after <see cref="Current"/> changed, with the new value. Handlers must not block. Two changes in quick
+    /// succession may be reported out of order: read <see cref="Current"/> for the latest.
+    /// </summary>
     public event EventHandler<T>? Changed;
 
-    /// <summary>Raised when a changed folder held no valid credential; <see cref="Current"/> keeps the last good one.</summary>
+    /// <summary>
+    /// Raised when a changed folder held no valid credential (once per broken version); <see cref="Current"/> keeps the
+    /// last good one.
+    /// </summary>
     public event EventHandler<SigilCredentialException>? ReloadFailed;
 
     /// <summary>
@@ -71,19 +107,33 @@ public abstract class CredentialSource<T> : IDisposable where T : class
             try
             {
                 var snapshot = MountedFolder.Read(Directory);
-                if (snapshot.Version == _version)
+                if (snapshot.Version == _version || snapshot.Version == _failedVersion)
                 {
+                    // Unchanged, or the same broken version as last time (already reported): nothing to do until it moves.
                     return false;
                 }
-                var parsed = ParseOrExplain(snapshot);
-                _version = snapshot.Version;
-                Volatile.Write(ref _current, parsed);
-                LastError = null;
-                changed = parsed;
+                try
+                {
+                    var parsed = ParseOrExplain(snapshot);
+                    _version = snapshot.Version;
+                    _failedVersion = null;
+                    Volatile.Write(ref _current, parsed);
+                    LastError = null;
+                    changed = parsed;
+                }
+                catch (SigilCredentialException)
+                {
+                    _failedVersion = snapshot.Version;
+                    throw;
+                }
             }
             catch (SigilCredentialException e)
             {
                 LastError = failure = e;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LastError = failure = new SigilCredentialException($"{Directory} could not be read: {e.GetType().Name}.");
             }
         }
         if (changed is not null)

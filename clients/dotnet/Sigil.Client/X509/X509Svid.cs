@@ -61,8 +61,9 @@ public sealed class X509Svid
         {
             leaf = X509Certificate2.CreateFromPem(chain[0].ExportCertificatePem(), keyPem);
         }
-        catch (System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException)
         {
+            // CopyWithPrivateKey throws ArgumentException for a key of another certificate.
             // A swap seen half-way through a plain (non-kubelet) folder lands here too: the next check will retry.
             throw new SigilCredentialException($"{Path.Combine(snapshot.Directory, "tls.key")} is not the private key of the certificate in tls.crt.");
         }

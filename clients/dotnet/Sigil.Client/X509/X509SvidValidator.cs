@@ -15,50 +15,73 @@ public sealed record SvidValidationResult(SpiffeId? Id, string? Problem)
 
 /// <summary>
 /// Checks a peer's certificate as an X.509-SVID: it chains to one of the bundle's CAs (only those: the system store is
-/// never consulted, nothing is downloaded), it is not a CA, it carries exactly one SPIFFE ID, and the authorizer
-/// allows that ID.
+/// never consulted, nothing is downloaded), it is valid now, it is not a CA and cannot sign certificates, it carries
+/// exactly one SPIFFE ID, and the authorizer allows that ID.
 /// </summary>
 public static class X509SvidValidator
 {
+    /// <summary>
+    /// Sigil's chains are leaf, at most one intermediate (an external <c>--ca-secret</c>), root; a few more are allowed
+    /// for platform CAs, but never an unbounded chain from a stranger for the chain builder to walk.
+    /// </summary>
+    public const int MaxIntermediates = 4;
+
     /// <summary>Validates <paramref name="peer"/> (with the intermediates it sent) against <paramref name="bundle"/>.</summary>
+    /// <param name="peer">The certificate the peer presented as its own.</param>
+    /// <param name="intermediates">The other certificates it sent: helpers for building the chain, never trusted themselves.</param>
+    /// <param name="bundle">The CAs to trust.</param>
+    /// <param name="authorizer">Which SPIFFE IDs are allowed.</param>
+    /// <param name="at">The time to check validity at; default now.</param>
     public static SvidValidationResult Validate(
         X509Certificate2 peer, IEnumerable<X509Certificate2>? intermediates, TrustBundle bundle, SpiffeIdAuthorizer authorizer, DateTimeOffset? at = null)
     {
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(bundle);
         ArgumentNullException.ThrowIfNull(authorizer);
+        var now = at ?? DateTimeOffset.UtcNow;
         if (peer.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true })
         {
             return SvidValidationResult.Refused("the peer presented a CA certificate, not an X.509-SVID");
+        }
+        if (peer.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage
+            && (usage.KeyUsages & (X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign)) != 0)
+        {
+            // The X.509-SVID specification forbids both on a leaf (as go-spiffe's verifier does).
+            return SvidValidationResult.Refused("the peer's certificate may sign certificates (keyCertSign or cRLSign), which no X.509-SVID may");
         }
         var (id, problem) = SubjectAlternativeNames.SpiffeIdOf(peer);
         if (id is null)
         {
             return SvidValidationResult.Refused($"the peer's certificate is not an X.509-SVID: {problem}");
         }
+        var sent = (intermediates ?? [])
+            // The peer's own leaf is not an intermediate; only the bundle decides what is trusted.
+            .Where(c => !c.RawDataMemory.Span.SequenceEqual(peer.RawDataMemory.Span))
+            .ToList();
+        if (sent.Count > MaxIntermediates)
+        {
+            return SvidValidationResult.Refused($"{id} sent {sent.Count} intermediate certificates; at most {MaxIntermediates} are read");
+        }
         using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(bundle.Authorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTimeIgnored = at is null;
-        if (at is { } time)
-        {
-            chain.ChainPolicy.VerificationTime = time.UtcDateTime;
-            chain.ChainPolicy.VerificationTimeIgnored = false;
-        }
-        foreach (var intermediate in intermediates ?? [])
-        {
-            // The peer's own leaf and any root it sent are not intermediates; only the bundle decides what is trusted.
-            if (!intermediate.RawDataMemory.Span.SequenceEqual(peer.RawDataMemory.Span))
-            {
-                chain.ChainPolicy.ExtraStore.Add(intermediate);
-            }
-        }
+        var policy = chain.ChainPolicy;
+        policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        policy.CustomTrustStore.AddRange(bundle.Authorities);
+        policy.ExtraStore.AddRange(sent.ToArray());
+        // SPIFFE has no revocation (short lifetimes instead), and a peer must never make us fetch a URL it chose (AIA).
+        policy.RevocationMode = X509RevocationMode.NoCheck;
+        policy.DisableCertificateDownloads = true;
+        policy.VerificationTime = now.UtcDateTime;
+        policy.VerificationTimeIgnored = false;
         if (!chain.Build(peer))
         {
             var statuses = chain.ChainStatus.Select(s => s.Status.ToString()).Distinct();
-            return SvidValidationResult.Refused($"{id}'s certificate does not chain to the trust bundle ({string.Join(", ", statuses)})");
+            return SvidValidationResult.Refused($"{id}'s certificate does not chain to the trust bundle at {now:O} ({string.Join(", ", statuses)})");
+        }
+        // Build succeeds only on a custom root; check it once more by value, so no setting above can quietly widen trust.
+        var root = chain.ChainElements[^1].Certificate;
+        if (!bundle.Authorities.Any(a => a.RawDataMemory.Span.SequenceEqual(root.RawDataMemory.Span)))
+        {
+            return SvidValidationResult.Refused($"{id}'s certificate chains to a CA that is not in the trust bundle");
         }
         if (!authorizer.IsAuthorized(id))
         {

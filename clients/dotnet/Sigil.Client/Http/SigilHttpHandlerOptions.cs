@@ -1,0 +1,21 @@
+namespace Sigil.Client.Http;
+
+/// <summary>How <see cref="SigilHttpHandler.Create"/> builds its handler.</summary>
+public sealed class SigilHttpHandlerOptions
+{
+    /// <summary>
+    /// How long a pooled connection is reused before a new one (with a new handshake) replaces it. A connection keeps the
+    /// certificate it was opened with, so this bounds how long a renewed SVID waits to be presented on a busy pool.
+    /// Default 1 minute; must be positive.
+    /// </summary>
+    public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Called after each new TLS handshake that authenticated the server (not on reused connections). Must not block.</summary>
+    public Action<HandshakeInfo>? OnHandshake { get; set; }
+}
+
+/// <summary>One TLS handshake: who the server proved to be, and which of our certificates we presented.</summary>
+/// <param name="ServerId">The server's SPIFFE ID.</param>
+/// <param name="ServerSerialNumber">The server certificate's serial number, lowercase hex (as Sigil's status writes it).</param>
+/// <param name="ClientSerialNumber">Our certificate's serial number, lowercase hex; null when none was presented.</param>
+public sealed record HandshakeInfo(SpiffeId ServerId, string ServerSerialNumber, string? ClientSerialNumber);

@@ -1,0 +1,17 @@
+using Sigil.Client.Mounting;
+
+namespace Sigil.Client.X509;
+
+/// <summary>
+/// The trust bundle in a mounted folder's <c>ca.crt</c>: the <c>sigil-trust-bundle</c> ConfigMap, or any SVID Secret.
+/// For clients that check Sigil servers but present no SVID themselves (a client-secret client of the token endpoint).
+/// </summary>
+/// <param name="directory">The folder holding <c>ca.crt</c>.</param>
+/// <param name="options">How changes are noticed.</param>
+public sealed class TrustBundleSource(string directory, CredentialSourceOptions? options = null)
+    : CredentialSource<TrustBundle>(directory, options)
+{
+    /// <inheritdoc/>
+    protected override TrustBundle Parse(FolderSnapshot snapshot) =>
+        TrustBundle.FromPem(snapshot.RequireText("ca.crt", "the trust bundle (PEM)"), Path.Combine(snapshot.Directory, "ca.crt"));
+}
