@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Authentication;
+using Sigil.Client.ApiKeys;
+
+namespace Sigil.AspNetCore;
+
+/// <summary>Options of <c>AddSigilHmac</c>.</summary>
+public sealed class SigilHmacOptions : AuthenticationSchemeOptions
+{
+    /// <summary>The receiver's mounted <c>&lt;name&gt;-verifiers</c> Secret (<c>keys.json</c>). Required; stays owned by the caller.</summary>
+    public VerifierKeysSource? Verifiers { get; set; }
+
+    /// <summary>
+    /// How far a signature's timestamp may be from this server's clock, either way (default 5 minutes). A signature is
+    /// accepted once within it: the replay cache remembers it until its timestamp leaves the window.
+    /// </summary>
+    public TimeSpan ReplayWindow { get; set; } = HmacSignature.DefaultReplayWindow;
+
+    /// <summary>The largest request body that is hashed (default 1 MiB); a larger signed request is refused.</summary>
+    public long MaxBodySize { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// How many accepted signatures the replay cache holds at most (default 100,000, a few tens of MB at most). When
+    /// it is full of signatures still inside the window, new signed requests are refused until some age out: a replay
+    /// is never let through for want of room. The cache is in this process's memory only: behind a Service with N
+    /// replicas, one signature can be used once on each replica.
+    /// </summary>
+    public int ReplayCacheSize { get; set; } = 100_000;
+
+    internal HmacReplayCache ReplayCache => _replayCache ??= new HmacReplayCache(ReplayCacheSize);
+
+    private HmacReplayCache? _replayCache;
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Text;
+using Sigil.AspNetCore;
+using Sigil.Client.ApiKeys;
+using Sigil.Identity;
+
+namespace Sigil.Client.Tests.AspNetCore.Authentication.Hmac;
+
+/// <summary>AddSigilHmac behind UseSigilMtls: signatures over method, target, timestamp and body; replays, stale and altered requests refused.</summary>
+public sealed class SigilHmacTests : IAsyncLifetime
+{
+    private static readonly string Endpoint = "/" + SigilAuthenticationDefaults.HmacScheme;
+
+    private readonly SigilWorld _world = new();
+    private readonly VerifierEntry _key = VerifierEntry.Hmac(SigilWorld.Payments);
+    private readonly VerifierEntry _retired = VerifierEntry.Hmac(SigilWorld.Payments, DateTimeOffset.UtcNow.AddSeconds(-1));
+    private readonly VerifierEntry _bearer = VerifierEntry.Bearer(SigilWorld.Frontend);
+    private SigilTestServer _server = null!;
+    private HttpClient _client = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var verifiers = _world.Own(new VerifierKeysSource(_world.WriteVerifiers("orders-verifiers", [_key, _retired, _bearer]), SigilWorld.FastPolling));
+        _server = await SigilTestServer.StartAsync(_world.WriteSvidFolder("orders-svid", SigilWorld.Issue(_world.Ca, SigilWorld.Orders)),
+            SpiffeIdAuthorizer.Any(), auth => auth.AddSigilHmac(o =>
+            {
+                o.Verifiers = verifiers;
+                o.MaxBodySize = 64 * 1024;
+            }));
+        _client = SigilTestServer.Client(SigilWorld.Issue(_world.Ca, SigilWorld.Frontend), _world.Ca.TrustBundlePem);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+        _world.Dispose();
+    }
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    /// <summary>What the caller signs and what it sends; they differ where the attacker changed something.</summary>
+    private sealed record Signed(string SignedMethod, string SignedTarget, long Timestamp, byte[] SignedBody, string SentTarget, byte[] SentBody, string? KeyId = null, string? Secret = null);
+
+    public static TheoryData<string, string> Refused => new()
+    {
+        { "a stale timestamp, six minutes old", "stale" },
+        { "a timestamp six minutes in the future", "future" },
+        { "a signature over a different body", "body" },
+        { "a signature over a different path", "path" },
+        { "a signature over a different query", "query" },
+        { "a signature made for GET sent with POST", "method" },
+        { "a key id that keys.json does not hold", "unknown-key" },
+        { "a retired key whose notAfter has passed", "retired" },
+        { "a Bearer key's id with its api-key as the HMAC secret", "bearer-key" },
+        { "a signature with a wrong secret", "wrong-secret" },
+        { "a body larger than MaxBodySize", "too-large" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refused))]
+    public async Task Is_refused(string because, string kind)
+    {
+        var body = "{\"order\":42}"u8.ToArray();
+        var signed = kind switch
+        {
+            "stale" => new Signed("POST", Endpoint, Now - 360, body, Endpoint, body),
+            "future" => new Signed("POST", Endpoint, Now + 360, body, Endpoint, body),
+            "body" => new Signed("POST", Endpoint, Now, body, Endpoint, "{\"order\":43}"u8.ToArray()),
+            "path" => new Signed("POST", "/elsewhere", Now, body, Endpoint, body),
+            "query" => new Signed("POST", Endpoint + "?amount=1", Now, body, Endpoint + "?amount=1000", body),
+            "method" => new Signed("GET", Endpoint, Now, body, Endpoint, body),
+            "unknown-key" => new Signed("POST", Endpoint, Now, body, Endpoint, body, KeyId: "0123456789"),
+            "retired" => new Signed("POST", Endpoint, Now, body, Endpoint, body, _retired.KeyId, _retired.HmacSecret),
+            "bearer-key" => new Signed("POST", Endpoint, Now, body, Endpoint, body, _bearer.KeyId, _bearer.Key),
+            "wrong-secret" => new Signed("POST", Endpoint, Now, body, Endpoint, body, Secret: VerifierEntry.Hmac(SigilWorld.Payments).HmacSecret),
+            "too-large" => new Signed("POST", Endpoint, Now, new byte[65 * 1024], Endpoint, new byte[65 * 1024]),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+
+        var response = await SendAsync(signed);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, because);
+        Assert.DoesNotContain(_key.HmacSecret!, _server.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_replayed_signature_is_refused_the_second_time()
+    {
+        var signed = new Signed("POST", Endpoint, Now, "{}"u8.ToArray(), Endpoint, "{}"u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(signed)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(signed)).StatusCode);
+        Assert.Contains(_server.Logs.Lines, l => l.Contains($"key {_key.KeyId}: this signature was already used", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_header_that_is_not_well_formed_is_refused()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, _server.Url(Endpoint));
+        request.Headers.TryAddWithoutValidation("Authorization", $"{HmacSignature.Scheme} keyId={_key.KeyId}, keyId={_key.KeyId}, timestamp={Now}, signature=x");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _client.SendAsync(request)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_signed_POST_authenticates_the_caller_and_the_endpoint_still_reads_the_whole_body()
+    {
+        var body = Encoding.UTF8.GetBytes(new string('x', 40_000));
+
+        var response = await SendAsync(new Signed("POST", Endpoint, Now, body, Endpoint, body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal($"{SigilWorld.Payments} {body.Length}", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_signature_covers_the_target_exactly_as_sent_escapes_included()
+    {
+        var target = Endpoint + "?q=a%20b&tag=%E2%9C%93";
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(new Signed("GET", target, Now, [], target, []))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(new Signed("GET", Endpoint + "?q=a b&tag=✓", Now, [], target, []))).StatusCode);
+    }
+
+    [Fact]
+    public void The_replay_cache_never_holds_more_than_its_capacity_and_refuses_rather_than_forgets_a_signature_inside_the_window()
+    {
+        var cache = new HmacReplayCache(2);
+
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("k", "a", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("k", "b", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.Full, cache.TryUse("k", "c", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.Replayed, cache.TryUse("k", "a", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("k", "c", forgetAfter: 200, now: 101));
+        Assert.Equal(HmacReplayCache.Outcome.Replayed, cache.TryUse("k", "c", forgetAfter: 200, now: 101));
+        Assert.True(cache.Count <= 2);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Signed signed)
+    {
+        var signature = HmacSignature.Sign(signed.Secret ?? _key.HmacSecret!, signed.SignedMethod, signed.SignedTarget, signed.Timestamp, HmacSignature.BodyHash(signed.SignedBody));
+        var method = signed.SignedMethod == "GET" && signed.SentBody.Length == 0 ? HttpMethod.Get : HttpMethod.Post;
+        // The target is put on the request line as is: Uri would re-escape what the test means to send raw.
+        using var request = new HttpRequestMessage(method, new Uri(_server.Url("/").ToString().TrimEnd('/') + signed.SentTarget, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+        if (method == HttpMethod.Post)
+        {
+            request.Content = new ByteArrayContent(signed.SentBody);
+        }
+        request.Headers.TryAddWithoutValidation("Authorization", HmacSignature.FormatHeader(new HmacAuthorization(signed.KeyId ?? _key.KeyId, signed.Timestamp, signature)));
+        return await _client.SendAsync(request);
+    }
+}
