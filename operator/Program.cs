@@ -5,6 +5,7 @@ var root = new RootCommand("Sigil: SPIFFE workload identities, API keys and HMAC
 {
     RunCommand.Create(),
     LocalCommand.Create(),
+    MountCommand.Create(),
 };
 try
 {

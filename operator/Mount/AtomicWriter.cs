@@ -62,7 +62,7 @@ internal static partial class AtomicWriter
         {
             throw new PlatformNotSupportedException("sigil mount needs symbolic links and Unix file modes; it runs on Linux and macOS");
         }
-        var root = Path.GetFullPath(directory);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var current = PrepareRoot(root);
         var keys = payload.Keys.Where(IsValidKey).Order(StringComparer.Ordinal).ToList();
         var skipped = payload.Keys.Where(k => !IsValidKey(k)).Order(StringComparer.Ordinal).ToList();
@@ -120,12 +120,40 @@ internal static partial class AtomicWriter
     /// <summary>The target of <c>..data</c>, or null when there is none.</summary>
     public static string? CurrentDataFolder(string directory) => new FileInfo(Path.Combine(directory, DataLink)).LinkTarget;
 
-    /// <summary>The folder as it should be written to: created when missing, refused when it holds someone else's files.</summary>
-    private static string? PrepareRoot(string root)
+    /// <summary>
+    /// Why <see cref="Write"/> would refuse <paramref name="directory"/> (one line), or null when it may write there:
+    /// the folder is missing, empty, or already a kubelet-style mount.
+    /// </summary>
+    public static string? Refusal(string directory)
     {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         if (File.Exists(root))
         {
-            throw new InvalidOperationException($"cannot mount into {root}: it is a file, not a folder");
+            return $"cannot mount into {root}: it is a file, not a folder";
+        }
+        if (!Directory.Exists(root))
+        {
+            return null;
+        }
+        var dataLink = Path.Combine(root, DataLink);
+        if (EntryExists(dataLink))
+        {
+            return new FileInfo(dataLink).LinkTarget is { } target && IsDataFolderName(target) && Directory.Exists(Path.Combine(root, target))
+                ? null
+                : $"cannot mount into {root}: its {DataLink} is not a link to a timestamped data folder";
+        }
+        // Leftovers of a first write that stopped before its swap are ours; anything else is the user's.
+        return Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).Any(name => name != NewDataLink && !IsDataFolderName(name!))
+            ? $"refusing to mount into {root}: it is not empty and has no {DataLink}, so it is not a Sigil or kubelet mount; give a new or empty folder"
+            : null;
+    }
+
+    /// <summary>The folder as it should be written to (created when missing), and its current data folder if any.</summary>
+    private static string? PrepareRoot(string root)
+    {
+        if (Refusal(root) is { } refusal)
+        {
+            throw new InvalidOperationException(refusal);
         }
         if (!Directory.Exists(root))
         {
@@ -134,22 +162,7 @@ internal static partial class AtomicWriter
             File.SetUnixFileMode(root, NewRootMode);
             return null;
         }
-        var dataLink = Path.Combine(root, DataLink);
-        if (EntryExists(dataLink))
-        {
-            if (new FileInfo(dataLink).LinkTarget is not { } target || !IsDataFolderName(target) || !Directory.Exists(Path.Combine(root, target)))
-            {
-                throw new InvalidOperationException($"cannot mount into {root}: its {DataLink} is not a link to a timestamped data folder");
-            }
-            return target;
-        }
-        // Leftovers of a first write that stopped before its swap are ours; anything else is the user's.
-        if (Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).Any(name => name != NewDataLink && !IsDataFolderName(name!)))
-        {
-            throw new InvalidOperationException(
-                $"refusing to mount into {root}: it is not empty and has no {DataLink}, so it is not a Sigil or kubelet mount; give a new or empty folder");
-        }
-        return null;
+        return CurrentDataFolder(root);
     }
 
     private static string WriteDataFolder(string root, List<string> keys, IReadOnlyDictionary<string, byte[]> payload, DateTimeOffset timestamp, UnixFileMode fileMode)

@@ -1,0 +1,109 @@
+using System.CommandLine;
+using k8s;
+using Microsoft.Extensions.Logging;
+using Sigil.Mount;
+using Sigil.Observability;
+
+namespace Sigil.Cli;
+
+/// <summary>
+/// <c>sigil mount -n NAMESPACE SECRET=DIR ...</c>: keeps each folder in step with its Secret (or
+/// <c>configmap/NAME</c>) as the kubelet keeps a Secret volume, so an application on a laptop reads and reloads
+/// real rotating credentials exactly as it would in a pod.
+/// </summary>
+internal static class MountCommand
+{
+    public static Command Create()
+    {
+        var ns = new Option<string?>("--namespace", "-n") { Description = "Namespace of the Secrets (default: the kubeconfig context's, else default)." };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)." };
+        var context = new Option<string?>("--context") { Description = "The kubeconfig context to use (default: its current context)." };
+        var once = new Option<bool>("--once") { Description = "Write each folder once and exit; fails when a Secret does not exist." };
+        var targets = new Argument<MountTarget[]>("SECRET=DIR")
+        {
+            Description = "A Secret and the folder to keep in step with it; configmap/NAME=DIR for a ConfigMap (sigil-trust-bundle), secret/NAME=DIR is NAME=DIR.",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = result =>
+            {
+                var parsed = new List<MountTarget>();
+                foreach (var token in result.Tokens)
+                {
+                    var parse = MountTarget.Parse(token.Value);
+                    if (parse.Error is { } error)
+                    {
+                        result.AddError(error);
+                        return [];
+                    }
+                    parsed.Add(parse.Target!);
+                }
+                var twice = parsed.GroupBy(t => Path.TrimEndingDirectorySeparator(Path.GetFullPath(t.Directory))).FirstOrDefault(g => g.Count() > 1);
+                if (twice is not null)
+                {
+                    result.AddError($"{twice.Key} is named twice: each folder follows one Secret");
+                }
+                return [.. parsed];
+            },
+        };
+        var command = new Command("mount", "Keep folders in step with Secrets (or ConfigMaps) as the kubelet does: an atomic ..data swap on every change.")
+        {
+            ns,
+            kubeconfig,
+            context,
+            once,
+            targets,
+        };
+        command.SetAction((result, ct) => RunAsync(result.GetValue(targets)!, result.GetValue(ns), result.GetValue(kubeconfig), result.GetValue(context),
+            result.GetValue(once), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(MountTarget[] targets, string? ns, string? kubeconfig, string? context, bool once, CancellationToken ct)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Console.Error.WriteLine("sigil: sigil mount needs symbolic links and Unix file modes; it runs on Linux and macOS");
+            return 1;
+        }
+        // Checked before anything is written, so a mistyped folder stops the whole command, not one target of several.
+        if (targets.Select(t => AtomicWriter.Refusal(t.Directory)).FirstOrDefault(r => r is not null) is { } refusal)
+        {
+            Console.Error.WriteLine($"sigil: {refusal}");
+            return 1;
+        }
+        KubernetesClientConfiguration config;
+        try
+        {
+            config = Kubeconfig.Load(kubeconfig, context, Environment.GetEnvironmentVariable);
+        }
+        catch (k8s.Exceptions.KubeConfigException e)
+        {
+            Console.Error.WriteLine($"sigil: {e.Message}");
+            return 1;
+        }
+        ns ??= config.Namespace ?? "default";
+        using var loggers = Logging.Create("text");
+        var logger = loggers.CreateLogger("sigil.mount");
+        using var client = new Kubernetes(config);
+        var followers = targets.Select(t => new SecretFollower(client, ns, t, logger, TimeProvider.System)).ToList();
+        try
+        {
+            if (once)
+            {
+                foreach (var follower in followers)
+                {
+                    if (await follower.WriteOnceAsync(ct) is null)
+                    {
+                        Console.Error.WriteLine($"sigil: {follower.Target.Source} does not exist in namespace {ns}");
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            await Task.WhenAll(followers.Select(f => f.RunAsync(ct)));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        return 0;
+    }
+}
