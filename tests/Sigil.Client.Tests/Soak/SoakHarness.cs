@@ -22,7 +22,9 @@ namespace Sigil.Client.Tests.Soak;
 /// <param name="PaymentsDll">The built Payments sample.</param>
 /// <param name="Repository">The checkout (for examples/dotnet/identities.yaml).</param>
 /// <param name="Log">Progress lines (never key material: serials, key ids, counts).</param>
-internal sealed record SoakOptions(TimeSpan Duration, TimeSpan RotationInterval, string SigilDll, string OrdersDll, string PaymentsDll, string Repository, Action<string> Log);
+/// <param name="CaRotations">How many CA rotations, spread evenly over the run.</param>
+internal sealed record SoakOptions(TimeSpan Duration, TimeSpan RotationInterval, string SigilDll, string OrdersDll, string PaymentsDll, string Repository, Action<string> Log,
+    int CaRotations = 1);
 
 /// <summary>What a soak run saw.</summary>
 internal sealed record SoakResult(
@@ -118,7 +120,7 @@ internal static partial class SoakHarness
             processes.Add(payments);
             options.Log($"payments calling {target} for {options.Duration.TotalSeconds:0} s");
 
-            // Rotate both identities, wait for each rotation to complete, let traffic flow, again; the CA once, midway.
+            // Rotate both identities, wait for each rotation to complete, let traffic flow, again; the CA now and then.
             var started = Stopwatch.StartNew();
             var identityRotations = 0;
             var caRotations = 0;
@@ -126,7 +128,7 @@ internal static partial class SoakHarness
             while (started.Elapsed + options.RotationInterval < stopRotatingAt && !payments.HasExited)
             {
                 await Task.Delay(options.RotationInterval, ct);
-                if (caRotations == 0 && started.Elapsed >= options.Duration / 3)
+                if (caRotations < options.CaRotations && started.Elapsed >= options.Duration * (caRotations + 1) / (options.CaRotations + 2))
                 {
                     var seenCas = watcher.SigningCas.Count;
                     await kubectl.RunAsync("annotate", "secret", "sigil-ca", "-n", OperatorNamespace, $"sigil.dev/rotate=soak-ca-{started.ElapsedMilliseconds}", "--overwrite");
