@@ -67,12 +67,12 @@ public sealed partial class PackageTests
                 """);
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
                 var id = Sigil.Client.SpiffeId.Parse("spiffe://cluster.local/ns/shop/sa/payments");
-                Console.WriteLine($"{id.TrustDomain} {id.Path} {typeof(Sigil.Client.SpiffeIdAuthorizer).Assembly.GetName().Version}");
+                Console.WriteLine($"{id.TrustDomain} {id.Path} {Sigil.AspNetCore.SigilAuthenticationDefaults.ApiKeyScheme}");
                 """);
 
             var run = await Dotnet(app, "run");
 
-            Assert.Contains("cluster.local /ns/shop/sa/payments", run, StringComparison.Ordinal);
+            Assert.Contains("cluster.local /ns/shop/sa/payments SigilApiKey", run, StringComparison.Ordinal);
             Assert.True(Directory.Exists(Path.Combine(work.FullName, "cache", "sigil.aspnetcore", version)), "the console project did not restore Sigil.AspNetCore from the packed folder");
         }
         finally
