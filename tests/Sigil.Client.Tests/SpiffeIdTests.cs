@@ -45,6 +45,15 @@ public sealed class SpiffeIdEqualityTests
     public void Spellings_an_attacker_would_try_do_not_parse(string value) => Assert.False(SpiffeId.TryParse(value, out _));
 
     [Fact]
+    public void IDs_longer_than_the_specification_allows_do_not_parse()
+    {
+        Assert.True(SpiffeId.TryParse("spiffe://" + new string('a', 255) + "/x", out _));
+        Assert.False(SpiffeId.TryParse("spiffe://" + new string('a', 256) + "/x", out _));
+        Assert.True(SpiffeId.TryParse("spiffe://td/" + new string('a', 2048 - "spiffe://td/".Length), out _));
+        Assert.False(SpiffeId.TryParse("spiffe://td/" + new string('a', 2049 - "spiffe://td/".Length), out _));
+    }
+
+    [Fact]
     public void Parse_says_what_is_wrong_without_accepting() =>
         Assert.Contains("spiffe://", Assert.Throws<FormatException>(() => SpiffeId.Parse("https://x")).Message, StringComparison.Ordinal);
 }

@@ -10,6 +10,8 @@ namespace Sigil.Client;
 public sealed class SpiffeId : IEquatable<SpiffeId>
 {
     private const string Scheme = "spiffe://";
+    private const int MaxLength = 2048;
+    private const int MaxTrustDomainLength = 255;
 
     private SpiffeId(string trustDomain, string path)
     {
@@ -38,13 +40,19 @@ public sealed class SpiffeId : IEquatable<SpiffeId>
             problem = "it must start with spiffe://";
             return false;
         }
+        if (value.Length > MaxLength)
+        {
+            // The SPIFFE ID specification caps the URI (2048 bytes) and the trust domain (255 characters).
+            problem = $"it is longer than {MaxLength} characters";
+            return false;
+        }
         var rest = value.AsSpan(Scheme.Length);
         var slash = rest.IndexOf('/');
         var trustDomain = slash < 0 ? rest : rest[..slash];
         var path = slash < 0 ? [] : rest[slash..];
-        if (trustDomain.IsEmpty || trustDomain.IndexOfAnyExcept(TrustDomainCharacters) >= 0)
+        if (trustDomain.IsEmpty || trustDomain.Length > MaxTrustDomainLength || trustDomain.IndexOfAnyExcept(TrustDomainCharacters) >= 0)
         {
-            problem = "the trust domain must be non-empty lowercase letters, digits, '-', '.' and '_'";
+            problem = "the trust domain must be 1 to 255 lowercase letters, digits, '-', '.' and '_'";
             return false;
         }
         if (!path.IsEmpty)

@@ -76,6 +76,15 @@ public sealed class TokenEndpointWorld : IAsyncLifetime
         _svid.Dispose();
     }
 
+    /// <summary>Asks the operator to rotate payments' credentials and mounts the renewed SVID (the kubelet's next sync).</summary>
+    public async Task RenewSvidAsync()
+    {
+        var serial = (await Op.GetAsync(Namespace, "payments")).Status!.X509!.SerialNumber;
+        await Op.PatchAsync(Namespace, "payments", "{\"metadata\":{\"annotations\":{\"sigil.dev/rotate\":\"" + Guid.NewGuid().ToString("N") + "\"}}}");
+        await Op.WaitForAsync(Namespace, "payments", Reasons.Issued, i => i.Status?.X509?.SerialNumber is { } s && s != serial);
+        _svid.Write((await Op.SecretAsync(Namespace, "payments-svid"))!.Data.ToDictionary(d => d.Key, d => d.Value));
+    }
+
     public double Issued(string method) => Op.Host!.Metrics.TokensIssued.WithLabels(method).Value;
 }
 
@@ -124,6 +133,22 @@ public sealed class AccessTokenClientTests(TokenEndpointWorld world) : IClassFix
         Assert.Equal(thumbprint, token.BoundThumbprint);
         Assert.Equal("orders.read orders.write", token.Scope);
         Assert.Equal(before + 1, world.Issued("tls_client_auth"));
+    }
+
+    [Fact]
+    public async Task After_the_SVID_is_renewed_a_cached_token_bound_to_the_old_certificate_is_replaced_by_one_bound_to_the_new()
+    {
+        using var client = new AccessTokenClient(_svid, _oauth2.Current.TokenEndpoint, "orders");
+        var before = await client.GetTokenAsync(TestContext.Current.CancellationToken);
+        var oldSerial = _svid.Current.Certificate.SerialNumber;
+
+        await world.RenewSvidAsync();
+        Assert.True(_svid.Reload());
+        var after = await client.GetTokenAsync(TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(oldSerial, _svid.Current.Certificate.SerialNumber);
+        Assert.NotEqual(before.BoundThumbprint, after.BoundThumbprint);
+        Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(_svid.Current.Certificate.RawData)), after.BoundThumbprint);
     }
 
     [Fact]

@@ -118,6 +118,26 @@ public sealed class SigilHttpHandlerTests : IDisposable
         Assert.Equal(serverSvid.Facts.SerialNumber, Assert.Single(_handshakes).ServerSerialNumber);
     }
 
+    // Known gap: SslStream builds the context of a certificate chosen by LocalCertificateSelectionCallback with no extra
+    // certificates (SslStreamCertificateContext.Create(cert)), so the intermediate in tls.crt is not sent and a peer that
+    // trusts only the platform root answers "unknown ca". ClientCertificateContext would carry it, but SocketsHttpHandler
+    // copies SslOptions once per connection pool, so a renewed SVID would never be presented. Default Sigil CAs (self-signed
+    // roots) have no intermediate and are unaffected.
+    [Fact(Skip = "known gap: a client SVID's intermediates are not sent (see comment)")]
+    public async Task An_SVID_signed_by_a_platform_intermediate_is_presented_with_its_intermediate_to_a_server_trusting_only_the_root()
+    {
+        var (intermediate, root) = TestPki.PlatformIntermediate(_pki.Now);
+        var serverSvid = _pki.Issue(_pki.Ours, "shop", "orders");
+        var clientSvid = _pki.Issue(intermediate, "shop", "payments", bundlePem: _pki.Ours.TrustBundlePem);
+        using var server = await OpensslServer.StartAsync(serverSvid, root.ExportCertificatePem());
+        using var source = Source(clientSvid);
+        using var http = Client(source, SpiffeIdAuthorizer.Exact(Orders));
+
+        var page = await http.GetStringAsync(server.Url, TestContext.Current.CancellationToken);
+
+        Assert.Contains(OpensslServer.OpensslSerial(clientSvid.Facts.SerialNumber), page, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_pool_lifetime_that_is_not_positive_is_refused_and_the_default_is_one_minute()
     {

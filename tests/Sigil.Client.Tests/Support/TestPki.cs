@@ -88,6 +88,26 @@ internal sealed class TestPki : IDisposable
         return Own(signed.CopyWithPrivateKey(key));
     }
 
+    /// <summary>A platform root above an intermediate that signs SVIDs, as with --ca-secret: bundles hold the root only.</summary>
+    public static (CertificateAuthority Intermediate, X509Certificate2 Root) PlatformIntermediate(DateTimeOffset now)
+    {
+        using var rootKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("O=platform, CN=platform root", rootKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        rootRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(rootRequest.PublicKey, false));
+        using var root = rootRequest.CreateSelfSigned(now - TimeSpan.FromDays(1), now + TimeSpan.FromDays(365));
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("O=platform, CN=intermediate", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+        using var intermediate = request.Create(root, now - TimeSpan.FromHours(1), now + TimeSpan.FromDays(90), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        return (CertificateAuthority.FromPem(intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()),
+            X509CertificateLoader.LoadCertificate(root.RawData));
+    }
+
     // SubjectAlternativeNameBuilder.AddUri normalizes through System.Uri; an attacker's spelling needs the raw writer.
     private static X509Extension UriNames(string[] uris)
     {

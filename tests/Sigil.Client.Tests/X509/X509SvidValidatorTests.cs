@@ -118,7 +118,7 @@ public sealed class X509SvidValidatorTests : IDisposable
     [Fact]
     public void An_SVID_of_a_platform_intermediate_is_accepted_with_the_intermediate_it_sends_and_refused_without()
     {
-        var (intermediate, root) = PlatformIntermediate();
+        var (intermediate, root) = TestPki.PlatformIntermediate(_pki.Now);
         var issued = _pki.Issue(intermediate, "shop", "payments");
         var chain = new X509Certificate2Collection();
         chain.ImportFromPem(issued.CertificateChainPem);
@@ -126,25 +126,6 @@ public sealed class X509SvidValidatorTests : IDisposable
 
         Assert.True(Validate(TestPki.Leaf(issued), sent: chain.Skip(1), bundle: bundle).Succeeded);
         Refused(Validate(TestPki.Leaf(issued), bundle: bundle), "the intermediate is needed to reach the root");
-    }
-
-    private (CertificateAuthority Intermediate, X509Certificate2 Root) PlatformIntermediate()
-    {
-        using var rootKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var rootRequest = new CertificateRequest("O=platform, CN=platform root", rootKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
-        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        rootRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(rootRequest.PublicKey, false));
-        using var root = rootRequest.CreateSelfSigned(_pki.Now - TimeSpan.FromDays(1), _pki.Now + TimeSpan.FromDays(365));
-        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("O=platform, CN=intermediate", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
-        using var intermediate = request.Create(root, _pki.Now - TimeSpan.FromHours(1), _pki.Now + TimeSpan.FromDays(90), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        return (CertificateAuthority.FromPem(intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()),
-            X509CertificateLoader.LoadCertificate(root.RawData));
     }
 
     public void Dispose() => _pki.Dispose();

@@ -8,6 +8,10 @@ namespace Sigil.Client.Http;
 /// allows. The host name is not checked (the SPIFFE ID is the server's identity), so <c>https://127.0.0.1:8443</c> and
 /// pod IPs work; nothing is ever downloaded.
 /// </summary>
+/// <remarks>
+/// Only the leaf certificate is presented: .NET sends no intermediates for a certificate chosen per connection. SVIDs of
+/// Sigil's own CA need none; with a <c>--ca-secret</c> intermediate, servers must hold that intermediate in their bundle.
+/// </remarks>
 public static class SigilHttpHandler
 {
     /// <summary>
