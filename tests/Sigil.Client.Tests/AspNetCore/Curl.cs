@@ -6,11 +6,11 @@ namespace Sigil.Client.Tests.AspNetCore;
 internal static class Curl
 {
     /// <summary>
-    /// GETs <paramref name="path"/>; returns the exit code, the body and the HTTP status (0 when there was no response).
+    /// GETs <paramref name="path"/> (POSTs <paramref name="bodyFile"/> when given); returns the exit code, the body and the HTTP status (0 when there was no response).
     /// A header with a secret is passed in a file (<c>-H @file</c>), never on the command line.
     /// </summary>
     public static async Task<(int ExitCode, string Body, int Status, string Error)> GetAsync(SigilTestServer server, string path, string caCert,
-        (string Cert, string Key)? client = null, string? headerFile = null)
+        (string Cert, string Key)? client = null, string? headerFile = null, string? bodyFile = null)
     {
         var arguments = new List<string>
         {
@@ -27,7 +27,12 @@ internal static class Curl
         {
             arguments.AddRange(["-H", "@" + headerFile]);
         }
-        arguments.Add(server.Url(path).ToString());
+        if (bodyFile is not null)
+        {
+            arguments.AddRange(["--data-binary", "@" + bodyFile, "-H", "Content-Type: application/json"]);
+        }
+        // --path-as-is: curl sends the target exactly as given, as a signer expects.
+        arguments.AddRange(["--path-as-is", $"https://{SigilWorld.ServerDnsName}:{server.Port}{path}"]);
         var result = await ProcessRunner.RunAsync("curl", arguments);
         var lastLine = result.Stdout.LastIndexOf('\n');
         var status = lastLine >= 0 && int.TryParse(result.Stdout[(lastLine + 1)..], out var code) ? code : 0;

@@ -44,12 +44,12 @@ internal sealed class SigilTestServer : IAsyncDisposable
 
     public static async Task<SigilTestServer> StartAsync(string svidFolder, SpiffeIdAuthorizer authorizer,
         Action<AuthenticationBuilder>? authentication = null, SigilMtlsOptions? mtls = null, Action<WebApplication>? endpoints = null,
-        bool perEndpoint = false)
+        bool perEndpoint = false, string? url = null)
     {
         var svid = new X509SvidSource(svidFolder, SigilWorld.FastPolling);
         try
         {
-            return await StartAsync(svid, authorizer, authentication, mtls, endpoints, perEndpoint);
+            return await StartAsync(svid, authorizer, authentication, mtls, endpoints, perEndpoint, url);
         }
         catch
         {
@@ -59,7 +59,7 @@ internal sealed class SigilTestServer : IAsyncDisposable
     }
 
     private static async Task<SigilTestServer> StartAsync(X509SvidSource svid, SpiffeIdAuthorizer authorizer,
-        Action<AuthenticationBuilder>? authentication, SigilMtlsOptions? mtls, Action<WebApplication>? endpoints, bool perEndpoint)
+        Action<AuthenticationBuilder>? authentication, SigilMtlsOptions? mtls, Action<WebApplication>? endpoints, bool perEndpoint, string? url)
     {
         var logs = new CapturedLogs();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
@@ -71,7 +71,14 @@ internal sealed class SigilTestServer : IAsyncDisposable
         else
         {
             builder.WebHost.UseSigilMtls(svid, authorizer, mtls);
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            if (url is null)
+            {
+                builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            }
+            else
+            {
+                builder.WebHost.UseUrls(url);
+            }
         }
         var auth = builder.Services.AddAuthentication();
         authentication?.Invoke(auth);

@@ -92,6 +92,30 @@ internal sealed class SigilWorld : IDisposable
         return folder;
     }
 
+    /// <summary>
+    /// A platform root above an intermediate that signs SVIDs (as with <c>--ca-secret</c>): SVIDs carry the intermediate
+    /// in tls.crt, bundles hold the root alone.
+    /// </summary>
+    public (CertificateAuthority Intermediate, string RootPem) PlatformIntermediate()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("O=platform, CN=platform root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        rootRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        rootRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(rootRequest.PublicKey, false));
+        using var root = rootRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(365));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("O=platform, CN=sigil intermediate", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
+        using var intermediate = request.Create(root, now.AddHours(-1), now.AddDays(90), RandomNumberGenerator.GetBytes(16));
+        var ca = Own(CertificateAuthority.FromPem(intermediate.ExportCertificatePem() + "\n" + root.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()));
+        return (ca, root.ExportCertificatePem() + "\n");
+    }
+
     public T Own<T>(T item) where T : IDisposable
     {
         _owned.Add(item);

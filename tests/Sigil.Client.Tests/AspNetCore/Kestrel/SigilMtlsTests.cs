@@ -23,10 +23,11 @@ public sealed class SigilMtlsTests : IDisposable
 
     public void Dispose() => _world.Dispose();
 
-    private async Task<SigilTestServer> ServerAsync(SigilMtlsOptions? options = null, bool perEndpoint = false, IssuedSvid? serverSvid = null, string? bundle = null)
+    private async Task<SigilTestServer> ServerAsync(SigilMtlsOptions? options = null, bool perEndpoint = false, IssuedSvid? serverSvid = null, string? bundle = null,
+        string? url = null)
     {
         var folder = _world.WriteSvidFolder("orders-svid-" + Guid.NewGuid().ToString("N"), serverSvid ?? SigilWorld.Issue(_world.Ca, SigilWorld.Orders), bundle);
-        return await SigilTestServer.StartAsync(folder, PaymentsOrFrontend, auth => auth.AddSigilClientCertificate(), options, perEndpoint: perEndpoint);
+        return await SigilTestServer.StartAsync(folder, PaymentsOrFrontend, auth => auth.AddSigilClientCertificate(), options, perEndpoint: perEndpoint, url: url);
     }
 
     [Fact]
@@ -77,6 +78,22 @@ public sealed class SigilMtlsTests : IDisposable
         using var client = SigilTestServer.Client(expired, _world.Ca.TrustBundlePem);
 
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync(server.Url("/" + SigilAuthenticationDefaults.ClientCertificateScheme)));
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:0")]
+    [InlineData("http://127.0.0.1:0")]
+    public async Task On_the_web_host_every_endpoint_from_URLs_is_served_with_mTLS(string url)
+    {
+        await using var server = await ServerAsync(url: url);
+        var payments = _world.WritePemFiles("payments", SigilWorld.Issue(_world.Ca, SigilWorld.Payments));
+
+        var allowed = await Curl.GetAsync(server, "/" + SigilAuthenticationDefaults.ClientCertificateScheme, payments.CaCert, (payments.Cert, payments.Key));
+        var anonymous = await Curl.GetAsync(server, "/" + SigilAuthenticationDefaults.ClientCertificateScheme, payments.CaCert);
+
+        Assert.True(allowed.ExitCode == 0, allowed.Error);
+        Assert.Equal((200, SigilWorld.Payments.ToString()), (allowed.Status, allowed.Body));
+        Assert.Equal(0, anonymous.Status);
     }
 
     [Fact]
@@ -151,6 +168,20 @@ public sealed class SigilMtlsTests : IDisposable
     }
 
     [Fact]
+    public async Task With_an_intermediate_CA_the_server_sends_its_chain_and_accepts_a_client_that_sends_its_own_both_checked_against_the_root_alone()
+    {
+        var (intermediate, rootPem) = _world.PlatformIntermediate();
+        await using var server = await ServerAsync(serverSvid: SigilWorld.Issue(intermediate, SigilWorld.Orders, bundlePem: rootPem), bundle: rootPem);
+        var payments = _world.WritePemFiles("payments-intermediate", SigilWorld.Issue(intermediate, SigilWorld.Payments, bundlePem: rootPem), rootPem);
+
+        Assert.NotEmpty(await ServedSerialAsync(server, payments));
+        var result = await Curl.GetAsync(server, "/" + SigilAuthenticationDefaults.ClientCertificateScheme, payments.CaCert, (payments.Cert, payments.Key));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Equal((200, SigilWorld.Payments.ToString()), (result.Status, result.Body));
+    }
+
+    [Fact]
     public async Task OnHandshake_reports_the_served_serial_and_the_clients_SPIFFE_ID_for_each_handshake()
     {
         var handshakes = new ConcurrentQueue<ServerHandshakeInfo>();
@@ -167,6 +198,33 @@ public sealed class SigilMtlsTests : IDisposable
         Assert.Equal(2, handshakes.Count);
         Assert.All(handshakes, h => Assert.Equal(
             new ServerHandshakeInfo(serverSvid.Facts.SerialNumber, SigilWorld.Orders.ToString(), SigilWorld.Payments.ToString(), payments.Facts.SerialNumber), h));
+    }
+
+    [Fact]
+    public async Task OnHandshake_tells_handshakes_on_the_old_certificate_from_those_on_the_renewed_one()
+    {
+        var handshakes = new ConcurrentQueue<ServerHandshakeInfo>();
+        var first = SigilWorld.Issue(_world.Ca, SigilWorld.Orders);
+        await using var server = await ServerAsync(new SigilMtlsOptions { OnHandshake = handshakes.Enqueue }, serverSvid: first);
+        var payments = SigilWorld.Issue(_world.Ca, SigilWorld.Payments);
+        async Task HandshakeAsync()
+        {
+            using var client = SigilTestServer.Client(payments, _world.Ca.TrustBundlePem);
+            Assert.Equal(SigilWorld.Payments.ToString(), await client.GetStringAsync(server.Url("/" + SigilAuthenticationDefaults.ClientCertificateScheme)));
+        }
+
+        await HandshakeAsync();
+        var renewed = SigilWorld.Issue(_world.Ca, SigilWorld.Orders);
+        KubeletStyleFolderWriterSwap(server.Svid.Directory, renewed);
+        await Eventually.TrueAsync(async () =>
+        {
+            await HandshakeAsync();
+            return handshakes.Last().ServedCertificateSerial == renewed.Facts.SerialNumber;
+        }, TimeSpan.FromSeconds(20), "no handshake was served the renewed certificate");
+
+        var perCertificate = handshakes.GroupBy(h => h.ServedCertificateSerial).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(new HashSet<string> { first.Facts.SerialNumber, renewed.Facts.SerialNumber }, perCertificate.Keys.ToHashSet());
+        Assert.Equal(1, perCertificate[renewed.Facts.SerialNumber]);
     }
 
     [Fact]

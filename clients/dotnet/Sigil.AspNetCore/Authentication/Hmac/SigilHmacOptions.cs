@@ -26,7 +26,11 @@ public sealed class SigilHmacOptions : AuthenticationSchemeOptions
     /// </summary>
     public int ReplayCacheSize { get; set; } = 100_000;
 
-    internal HmacReplayCache ReplayCache => _replayCache ??= new HmacReplayCache(ReplayCacheSize);
+    // One per scheme: the options instance is cached per scheme name. Made once even when the first requests race, or
+    // a signature seen by a cache that lost the race could be accepted again.
+    internal HmacReplayCache ReplayCache => LazyInitializer.EnsureInitialized(ref _replayCache, ref _replayCacheLock, () => new HmacReplayCache(ReplayCacheSize));
+
+    private object? _replayCacheLock;
 
     private HmacReplayCache? _replayCache;
 }

@@ -121,6 +121,24 @@ public sealed class SigilApiKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_in_its_grace_period_stops_working_at_its_notAfter_on_the_schemes_clock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var graced = VerifierEntry.Bearer(SigilWorld.Payments, clock.GetUtcNow().AddHours(1));
+        var verifiers = _world.Own(new VerifierKeysSource(_world.WriteVerifiers("orders-verifiers-clock", [graced])));
+        await using var server = await SigilTestServer.StartAsync(_world.WriteSvidFolder("orders-svid-clock", SigilWorld.Issue(_world.Ca, SigilWorld.Orders)),
+            SpiffeIdAuthorizer.Any(), auth => auth.AddSigilApiKey(o =>
+            {
+                o.Verifiers = verifiers;
+                o.TimeProvider = clock;
+            }));
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(graced.Key, server)).StatusCode);
+        clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(graced.Key, server)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_host_whose_API_key_scheme_has_no_verifiers_does_not_start_and_says_what_to_set()
     {
         var folder = _world.WriteSvidFolder("orders-svid-2", SigilWorld.Issue(_world.Ca, SigilWorld.Orders));
@@ -131,10 +149,10 @@ public sealed class SigilApiKeyTests : IAsyncLifetime
         Assert.Contains("set Verifiers to a VerifierKeysSource", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<HttpResponseMessage> GetAsync(string presented)
+    private async Task<HttpResponseMessage> GetAsync(string presented, SigilTestServer? server = null)
     {
         using var client = SigilTestServer.Client(_client, _world.Ca.TrustBundlePem);
-        using var request = new HttpRequestMessage(HttpMethod.Get, _server.Url(Endpoint));
+        using var request = new HttpRequestMessage(HttpMethod.Get, (server ?? _server).Url(Endpoint));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", presented);
         return await client.SendAsync(request);
     }

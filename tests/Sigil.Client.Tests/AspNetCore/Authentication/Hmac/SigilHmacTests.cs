@@ -95,6 +95,46 @@ public sealed class SigilHmacTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_same_signed_request_sent_many_times_at_once_is_accepted_exactly_once()
+    {
+        var signed = new Signed("POST", Endpoint, Now, "{\"pay\":1}"u8.ToArray(), Endpoint, "{\"pay\":1}"u8.ToArray());
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => SendAsync(signed)));
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(15, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+    }
+
+    [Fact]
+    public async Task Curl_sending_a_request_signed_by_Nodes_crypto_from_the_documented_scheme_is_accepted_once()
+    {
+        var target = Endpoint + "?order=42&note=a%20b";
+        var body = "{\"amount\":100}";
+        var timestamp = Now;
+        // The signature as the README describes it, computed by Node, not by Sigil's HmacSignature.
+        var node = await Sigil.Tests.Support.ProcessRunner.RunAsync("node", ["-e", """
+            const c = require('crypto');
+            const [method, target, ts] = process.argv.slice(1);
+            const body = require('fs').readFileSync(0);
+            const toSign = `${method}\n${target}\n${ts}\n${c.createHash('sha256').update(body).digest('hex')}`;
+            process.stdout.write(c.createHmac('sha256', Buffer.from(process.env.HMAC_SECRET, 'utf8')).update(toSign).digest('base64url'));
+            """, "POST", target, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            stdin: body, environment: new Dictionary<string, string> { ["HMAC_SECRET"] = _key.HmacSecret! });
+        Assert.True(node.ExitCode == 0, node.Stderr);
+        var bodyFile = _world.PathOf("body.json");
+        await File.WriteAllTextAsync(bodyFile, body);
+        var header = Curl.HeaderFile(_world, $"Authorization: Sigil-HMAC-SHA256 keyId={_key.KeyId}, timestamp={timestamp}, signature={node.Stdout.Trim()}");
+        var frontend = _world.WritePemFiles("frontend", SigilWorld.Issue(_world.Ca, SigilWorld.Frontend));
+
+        var first = await Curl.GetAsync(_server, target, frontend.CaCert, (frontend.Cert, frontend.Key), header, bodyFile);
+        var replay = await Curl.GetAsync(_server, target, frontend.CaCert, (frontend.Cert, frontend.Key), header, bodyFile);
+
+        Assert.True(first.ExitCode == 0, first.Error);
+        Assert.Equal((200, $"{SigilWorld.Payments} {body.Length}"), (first.Status, first.Body));
+        Assert.Equal(401, replay.Status);
+    }
+
+    [Fact]
     public async Task A_header_that_is_not_well_formed_is_refused()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, _server.Url(Endpoint));

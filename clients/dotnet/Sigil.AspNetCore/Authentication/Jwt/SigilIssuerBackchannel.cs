@@ -1,0 +1,53 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Sigil.Client.X509;
+
+namespace Sigil.AspNetCore;
+
+/// <summary>
+/// An <see cref="HttpMessageHandler"/> for <see cref="SigilJwtOptions.BackchannelHttpHandler"/> that trusts Sigil's
+/// issuer by the trust bundle (the issuer serves an SVID of Sigil's CA, which no system store holds). The bundle is
+/// read again for each new connection, and connections are renewed every few minutes, so a CA rotation needs nothing.
+/// </summary>
+public static class SigilIssuerBackchannel
+{
+    /// <summary>Trusts the CAs of this service's own mounted SVID folder (<c>ca.crt</c>), as it is at each connection.</summary>
+    public static HttpMessageHandler Create(X509SvidSource svid)
+    {
+        ArgumentNullException.ThrowIfNull(svid);
+        return Create(() => svid.Current.Bundle);
+    }
+
+    /// <summary>Trusts the CAs <paramref name="currentBundle"/> returns at each new connection.</summary>
+    public static HttpMessageHandler Create(Func<TrustBundle> currentBundle)
+    {
+        ArgumentNullException.ThrowIfNull(currentBundle);
+        return new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = (_, certificate, sent, errors) =>
+                {
+                    // The host name is checked as usual; only the chain is checked against the bundle instead of the system store.
+                    if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                    {
+                        return false;
+                    }
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    chain.ChainPolicy.DisableCertificateDownloads = true;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(currentBundle().Authorities);
+                    foreach (var element in sent?.ChainElements.Skip(1) ?? [])
+                    {
+                        chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+                    }
+                    using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+                    return chain.Build(leaf);
+                },
+            },
+        };
+    }
+}
