@@ -104,6 +104,13 @@ internal static class MountCommand
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+        catch (Exception e) when (once && e is k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            // Following retries these with backoff; writing once has nothing to wait for, so it says what failed.
+            var what = e is k8s.Autorest.HttpOperationException { Response: { } response } ? $"the API server answered {(int)response.StatusCode} {response.StatusCode}" : e.Message;
+            Console.Error.WriteLine($"sigil: reading from namespace {ns} failed: {what}");
+            return 1;
+        }
         return 0;
     }
 }

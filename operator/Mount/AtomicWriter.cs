@@ -138,7 +138,8 @@ internal static partial class AtomicWriter
         var dataLink = Path.Combine(root, DataLink);
         if (EntryExists(dataLink))
         {
-            return new FileInfo(dataLink).LinkTarget is { } target && IsDataFolderName(target) && Directory.Exists(Path.Combine(root, target))
+            // A dangling ..data (its folder deleted by hand) is still a mount: the next write puts a whole folder back.
+            return new FileInfo(dataLink).LinkTarget is { } target && IsDataFolderName(target)
                 ? null
                 : $"cannot mount into {root}: its {DataLink} is not a link to a timestamped data folder";
         }
@@ -162,7 +163,7 @@ internal static partial class AtomicWriter
             File.SetUnixFileMode(root, NewRootMode);
             return null;
         }
-        return CurrentDataFolder(root);
+        return CurrentDataFolder(root) is { } current && Directory.Exists(Path.Combine(root, current)) ? current : null;
     }
 
     private static string WriteDataFolder(string root, List<string> keys, IReadOnlyDictionary<string, byte[]> payload, DateTimeOffset timestamp, UnixFileMode fileMode)

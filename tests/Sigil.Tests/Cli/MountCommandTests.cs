@@ -124,6 +124,21 @@ public sealed class MountCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Mount_once_says_in_one_line_when_the_API_server_refuses_the_read()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var ns = await cluster.CreateNamespaceAsync("shop");
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(Secret("payments-svid", ("tls.key", "KEY-ONE")), ns);
+        cluster.RequireLocal().Faults.FailNext(1, 403, r => r.Resource == "secrets" && r.Verb == "get");
+
+        var run = await Mount(cluster, ["-n", ns, "--once", "payments-svid=./svid"]);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal($"sigil: reading from namespace {ns} failed: the API server answered 403 Forbidden", run.Stderr.Trim());
+        Assert.False(Directory.Exists(Path.Combine(_folder, "svid")));
+    }
+
+    [Fact]
     public async Task Mount_refuses_a_folder_that_holds_the_users_files_and_leaves_it_untouched()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);

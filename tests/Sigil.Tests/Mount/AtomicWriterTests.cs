@@ -191,6 +191,19 @@ public sealed class AtomicWriterTests : IDisposable
     }
 
     [Fact]
+    public void A_mount_whose_data_folder_was_deleted_by_hand_gets_a_whole_new_one()
+    {
+        var first = AtomicWriter.Write(Dir, Payload("a=1;b=2"), First);
+        Directory.Delete(Path.Combine(Dir, first.DataFolder), recursive: true);
+
+        var second = AtomicWriter.Write(Dir, Payload("a=1;b=2"), First.AddSeconds(1));
+
+        Assert.True(second.Swapped);
+        Assert.Equal("1", File.ReadAllText(Path.Combine(Dir, "a")));
+        Assert.Equal("2", File.ReadAllText(Path.Combine(Dir, "b")));
+    }
+
+    [Fact]
     public void An_empty_folder_is_taken_over_and_keeps_its_mode()
     {
         Directory.CreateDirectory(Dir);

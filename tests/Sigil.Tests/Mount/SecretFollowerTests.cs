@@ -86,6 +86,40 @@ public sealed class SecretFollowerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_watch_that_resumes_too_late_gets_410_and_the_follower_lists_again_without_losing_the_update()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local, new Sigil.LocalControlPlane.LocalClusterOptions { WatchHistoryCapacity = 5 });
+        var local = cluster.RequireLocal();
+        var ns = await cluster.CreateNamespaceAsync("mount");
+        await cluster.Client.CoreV1.CreateNamespacedSecretAsync(Secret("key", ("api-key", "one")), ns);
+        var dir = Path.Combine(_base, "key");
+        var logs = new CapturedLogs();
+        var follower = new SecretFollower(cluster.Client, ns, new MountTarget(MountKind.Secret, "key", dir), logs.CreateLogger("mount"), TimeProvider.System);
+        var (updates, _) = Observe(follower);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var running = follower.RunAsync(stop.Token);
+        await Next(updates);
+        await Eventually.TrueAsync(() => Task.FromResult(local.Requests.Count("watch", "secrets", ns) >= 1), because: "the follower never watched");
+
+        local.Faults.AddLatency(TimeSpan.FromMilliseconds(800), r => r.Verb == "watch" && r.Resource == "secrets");
+        await Eventually.TrueAsync(() => Task.FromResult(local.Faults.CutWatches() > 0), because: "no watch to cut");
+        await cluster.Client.CoreV1.ReplaceNamespacedSecretAsync(Secret("key", ("api-key", "two")), "key", ns);
+        for (var i = 0; i < 20; i++)
+        {
+            await cluster.Client.CoreV1.CreateNamespacedSecretAsync(Secret($"other-{i}", ("x", "y")), ns);
+        }
+        var update = await Next(updates);
+        local.Faults.Reset();
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal("two", Read(dir, "api-key"));
+        Assert.Contains(logs.Lines, l => l.Contains("410 Gone", StringComparison.Ordinal));
+        Assert.True(local.Requests.Count("list", "secrets", ns) >= 2, "the follower did not list again after 410 Gone");
+        Assert.Equal(update.Write.DataFolder, AtomicWriter.CurrentDataFolder(dir));
+    }
+
+    [Fact]
     public async Task A_ConfigMap_is_mounted_with_its_data_and_binaryData_readable_by_all()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
