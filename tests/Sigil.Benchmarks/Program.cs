@@ -5,7 +5,13 @@ using Sigil.Benchmarks;
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- operator-memory 10000   (operator RSS, own process; SIGIL_HOLD_SECONDS=N keeps it up for dotnet-gcdump)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- ca-rotation 10000   (a CA rotation across N identities; --kube-api-qps Q, --kube-api-burst B)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- token-endpoint 20000   (client_secret_basic on loopback; --concurrency C, --identities N)
+// dotnet run -c Release --project tests/Sigil.Benchmarks -- soak 600   (the .NET samples under rotation of every credential and the CA; seconds)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- --filter '*'   (BenchmarkDotNet)
+if (args is ["soak", ..])
+{
+    await SoakBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 600);
+    return;
+}
 if (args is ["token-endpoint-load", ..])
 {
     await TokenEndpointHarness.LoadAsync(args);
