@@ -37,8 +37,9 @@ public sealed class VerificationTests
             using var hmac = new ApiKeySource(await MountAsync("signer-k-apikey"));
             var now = DateTimeOffset.UtcNow;
             var body = HmacSignature.BodyHash("{\"order\":42}"u8);
+            var nonce = HmacSignature.NewNonce();
             var signed = new HmacAuthorization(hmac.Current.KeyId, now.ToUnixTimeSeconds(),
-                HmacSignature.Sign(hmac.Current.HmacSecret!, "POST", "/orders?x=1", now.ToUnixTimeSeconds(), body));
+                HmacSignature.Sign(hmac.Current.HmacSecret!, "POST", "/orders?x=1", now.ToUnixTimeSeconds(), body, nonce), nonce);
             Assert.True(HmacSignature.TryParseParameters(HmacSignature.FormatHeader(signed)[(HmacSignature.Scheme.Length + 1)..], out var received));
 
             Assert.Equal($"spiffe://cluster.local/ns/{ns}/sa/payments", verifiers.Current.VerifyBearer(bearer.Current.Key, now)?.Caller.ToString());

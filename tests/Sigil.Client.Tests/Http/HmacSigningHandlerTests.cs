@@ -97,6 +97,28 @@ public sealed class HmacSigningHandlerTests : IDisposable
         Assert.Null(verifier.VerifyHmac(authorization, "POST", "/orders?a=1", HmacSignature.BodyHash("{ }"u8), clock.GetUtcNow(), window));
         Assert.Null(verifier.VerifyHmac(authorization, "PUT", "/orders?a=1", body, clock.GetUtcNow(), window));
         Assert.Null(verifier.VerifyHmac(authorization, "POST", "/orders?a=1", body, clock.GetUtcNow() + TimeSpan.FromMinutes(6), window));
+        Assert.Null(verifier.VerifyHmac(authorization with { Nonce = "another" }, "POST", "/orders?a=1", body, clock.GetUtcNow(), window));
+        Assert.Null(verifier.VerifyHmac(authorization with { Nonce = null }, "POST", "/orders?a=1", body, clock.GetUtcNow(), window));
+    }
+
+    [Fact]
+    public async Task Two_identical_requests_in_the_same_second_carry_different_nonces_and_so_different_signatures()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 2, 0, 0, TimeSpan.Zero));
+        var capture = new CapturingHandler();
+        using var source = Source(ApiKeyFolders.Hmac(_key));
+        using var http = new HttpClient(new HmacSigningHandler(source, clock) { InnerHandler = capture });
+
+        using (await http.GetAsync("https://orders.shop.svc/orders", TestContext.Current.CancellationToken)) { }
+        var first = capture.Authorization!;
+        using (await http.GetAsync("https://orders.shop.svc/orders", TestContext.Current.CancellationToken)) { }
+        Assert.True(HmacSignature.TryParseParameters(first["Sigil-HMAC-SHA256 ".Length..], out var one));
+        Assert.True(HmacSignature.TryParseParameters(capture.Authorization!["Sigil-HMAC-SHA256 ".Length..], out var two));
+
+        Assert.Equal(one.Timestamp, two.Timestamp);
+        Assert.NotNull(one.Nonce);
+        Assert.NotEqual(one.Nonce, two.Nonce);
+        Assert.NotEqual(one.Signature, two.Signature);
     }
 
     [Fact]

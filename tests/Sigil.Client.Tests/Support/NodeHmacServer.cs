@@ -18,14 +18,14 @@ internal sealed class NodeHmacServer : IDisposable
           req.on('data', c => chunks.push(c));
           req.on('end', () => {
             const body = Buffer.concat(chunks);
-            const m = /^Sigil-HMAC-SHA256 keyId=([0-9a-f]+), timestamp=([0-9]+), signature=([A-Za-z0-9_-]+)$/.exec(req.headers['authorization'] || '');
+            const m = /^Sigil-HMAC-SHA256 keyId=([0-9a-f]+), timestamp=([0-9]+), (?:nonce=([A-Za-z0-9_-]{1,64}), )?signature=([A-Za-z0-9_-]+)$/.exec(req.headers['authorization'] || '');
             const refuse = why => { res.writeHead(401); res.end(why); };
             if (!m) return refuse('malformed authorization');
             if (m[1] !== keyId) return refuse('unknown key');
             if (Math.abs(Date.now() / 1000 - Number(m[2])) > 300) return refuse('stale timestamp');
-            const toSign = [req.method, req.url, m[2], crypto.createHash('sha256').update(body).digest('hex')].join('\n');
+            const toSign = [req.method, req.url, m[2], ...(m[3] === undefined ? [] : [m[3]]), crypto.createHash('sha256').update(body).digest('hex')].join('\n');
             const expected = crypto.createHmac('sha256', Buffer.from(secret, 'utf8')).update(toSign, 'utf8').digest('base64url');
-            if (expected !== m[3]) return refuse('bad signature over ' + req.method + ' ' + req.url + ' (' + body.length + ' bytes)');
+            if (expected !== m[4]) return refuse('bad signature over ' + req.method + ' ' + req.url + ' (' + body.length + ' bytes)');
             res.writeHead(200); res.end('verified ' + req.method + ' ' + req.url + ' ' + body.length);
           });
         }).listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });

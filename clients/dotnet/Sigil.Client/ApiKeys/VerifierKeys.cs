@@ -112,7 +112,7 @@ public sealed class VerifierKeys
         {
             if (key is { Type: "HMACSHA256", Secret: { } secret } && key.IsValidAt(now))
             {
-                var expected = HmacSignature.Sign(secret, method, pathAndQuery, authorization.Timestamp, bodyHash);
+                var expected = HmacSignature.Sign(secret, method, pathAndQuery, authorization.Timestamp, bodyHash, authorization.Nonce);
                 if (CryptographicOperations.FixedTimeEquals(presented, Encoding.ASCII.GetBytes(expected)))
                 {
                     return new VerifiedCaller(SpiffeId.Parse(key.Caller), key);

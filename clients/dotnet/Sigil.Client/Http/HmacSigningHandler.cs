@@ -31,9 +31,12 @@ public sealed class HmacSigningHandler(ApiKeySource source, TimeProvider? time =
         // Buffered once: the bytes hashed are the bytes sent (a stream body could otherwise be read only once).
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var timestamp = _time.GetUtcNow().ToUnixTimeSeconds();
-        var signature = HmacSignature.Sign(key.HmacSecret, request.Method.Method, uri.PathAndQuery, timestamp, HmacSignature.BodyHash(body));
+        // A nonce per request: receivers accept each signature once, and two identical requests in one second would
+        // otherwise carry the same one.
+        var nonce = HmacSignature.NewNonce();
+        var signature = HmacSignature.Sign(key.HmacSecret, request.Method.Method, uri.PathAndQuery, timestamp, HmacSignature.BodyHash(body), nonce);
         request.Headers.Remove("Authorization");
-        request.Headers.TryAddWithoutValidation("Authorization", HmacSignature.FormatHeader(new HmacAuthorization(key.KeyId, timestamp, signature)));
+        request.Headers.TryAddWithoutValidation("Authorization", HmacSignature.FormatHeader(new HmacAuthorization(key.KeyId, timestamp, signature, nonce)));
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -111,19 +111,10 @@ public sealed class SigilHmacTests : IAsyncLifetime
         var target = Endpoint + "?order=42&note=a%20b";
         var body = "{\"amount\":100}";
         var timestamp = Now;
-        // The signature as the README describes it, computed by Node, not by Sigil's HmacSignature.
-        var node = await Sigil.Tests.Support.ProcessRunner.RunAsync("node", ["-e", """
-            const c = require('crypto');
-            const [method, target, ts] = process.argv.slice(1);
-            const body = require('fs').readFileSync(0);
-            const toSign = `${method}\n${target}\n${ts}\n${c.createHash('sha256').update(body).digest('hex')}`;
-            process.stdout.write(c.createHmac('sha256', Buffer.from(process.env.HMAC_SECRET, 'utf8')).update(toSign).digest('base64url'));
-            """, "POST", target, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-            stdin: body, environment: new Dictionary<string, string> { ["HMAC_SECRET"] = _key.HmacSecret! });
-        Assert.True(node.ExitCode == 0, node.Stderr);
+        var signature = await NodeSignAsync("POST", target, timestamp, body, nonce: null);
+        var header = Curl.HeaderFile(_world, $"Authorization: Sigil-HMAC-SHA256 keyId={_key.KeyId}, timestamp={timestamp}, signature={signature}");
         var bodyFile = _world.PathOf("body.json");
         await File.WriteAllTextAsync(bodyFile, body);
-        var header = Curl.HeaderFile(_world, $"Authorization: Sigil-HMAC-SHA256 keyId={_key.KeyId}, timestamp={timestamp}, signature={node.Stdout.Trim()}");
         var frontend = _world.WritePemFiles("frontend", SigilWorld.Issue(_world.Ca, SigilWorld.Frontend));
 
         var first = await Curl.GetAsync(_server, target, frontend.CaCert, (frontend.Cert, frontend.Key), header, bodyFile);
@@ -132,6 +123,39 @@ public sealed class SigilHmacTests : IAsyncLifetime
         Assert.True(first.ExitCode == 0, first.Error);
         Assert.Equal((200, $"{SigilWorld.Payments} {body.Length}"), (first.Status, first.Body));
         Assert.Equal(401, replay.Status);
+    }
+
+    [Fact]
+    public async Task Two_identical_requests_signed_by_Nodes_crypto_in_the_same_second_with_their_own_nonces_are_both_accepted()
+    {
+        var timestamp = Now;
+        var frontend = _world.WritePemFiles("frontend", SigilWorld.Issue(_world.Ca, SigilWorld.Frontend));
+        var statuses = new List<int>();
+        foreach (var nonce in new[] { "n-1", "n-2" })
+        {
+            var signature = await NodeSignAsync("GET", Endpoint, timestamp, "", nonce);
+            var header = Curl.HeaderFile(_world, $"Authorization: Sigil-HMAC-SHA256 keyId={_key.KeyId}, timestamp={timestamp}, nonce={nonce}, signature={signature}");
+            statuses.Add((await Curl.GetAsync(_server, Endpoint, frontend.CaCert, (frontend.Cert, frontend.Key), header)).Status);
+        }
+        var replayed = Curl.HeaderFile(_world, $"Authorization: Sigil-HMAC-SHA256 keyId={_key.KeyId}, timestamp={timestamp}, nonce=n-2, signature={await NodeSignAsync("GET", Endpoint, timestamp, "", "n-2")}");
+        statuses.Add((await Curl.GetAsync(_server, Endpoint, frontend.CaCert, (frontend.Cert, frontend.Key), replayed)).Status);
+
+        Assert.Equal([200, 200, 401], statuses);
+    }
+
+    /// <summary>The signature as the README describes it, computed by Node's crypto, not by Sigil's HmacSignature.</summary>
+    private async Task<string> NodeSignAsync(string method, string target, long timestamp, string body, string? nonce)
+    {
+        var node = await Sigil.Tests.Support.ProcessRunner.RunAsync("node", ["-e", """
+            const c = require('crypto');
+            const [method, target, ts, nonce] = process.argv.slice(1);
+            const body = require('fs').readFileSync(0);
+            const lines = [method, target, ts, ...(nonce ? [nonce] : []), c.createHash('sha256').update(body).digest('hex')];
+            process.stdout.write(c.createHmac('sha256', Buffer.from(process.env.HMAC_SECRET, 'utf8')).update(lines.join('\n')).digest('base64url'));
+            """, method, target, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture), nonce ?? ""],
+            stdin: body, environment: new Dictionary<string, string> { ["HMAC_SECRET"] = _key.HmacSecret! });
+        Assert.True(node.ExitCode == 0, node.Stderr);
+        return node.Stdout.Trim();
     }
 
     [Fact]
