@@ -100,8 +100,7 @@ public sealed class IdentityLifecycleTests
 
         await op.CreateAsync(ns, OperatorUnderTest.Identity("steady"));
         var first = await op.WaitForAsync(ns, "steady", Reasons.Issued);
-        await op.PatchAsync(ns, "steady", """{"metadata":{"labels":{"poke":"1"}}}""");
-        await Task.Delay(1500);
+        await op.PassAfterAsync(ns, "steady", () => op.PatchAsync(ns, "steady", """{"metadata":{"labels":{"poke":"1"}}}"""));
 
         Assert.Equal(first.Status!.X509!.SerialNumber, (await op.GetAsync(ns, "steady")).Status!.X509!.SerialNumber);
     }
@@ -154,8 +153,7 @@ public sealed class IdentityLifecycleTests
 
         await op.PatchAsync(ns, "pay", """{"metadata":{"annotations":{"sigil.dev/rotate":"one"}}}""");
         var rotated = await op.WaitForAsync(ns, "pay", Reasons.Issued, i => i.Status!.LastRotationRequest == "one");
-        await op.PatchAsync(ns, "pay", """{"metadata":{"labels":{"unrelated":"change"}}}""");
-        await Task.Delay(1000);
+        await op.PassAfterAsync(ns, "pay", () => op.PatchAsync(ns, "pay", """{"metadata":{"labels":{"unrelated":"change"}}}"""));
         var after = await op.GetAsync(ns, "pay");
 
         Assert.NotEqual(first.Status!.X509!.SerialNumber, rotated.Status!.X509!.SerialNumber);
