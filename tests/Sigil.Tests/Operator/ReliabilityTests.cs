@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using k8s;
 using Sigil.Api;
 using Sigil.LocalControlPlane.Http;
 using Sigil.Operator;
+using Sigil.Tests.Identity;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Operator;
@@ -137,16 +139,23 @@ public sealed class ReliabilityTests
         local.Faults.CutWatches();
         await op.CreateAsync(ns, OperatorUnderTest.Identity("after-cut"));
 
-        for (var i = 0; i < 5; i++)
+        var bundle = "";
+        foreach (var name in Enumerable.Range(0, 5).Select(i => $"f{i}").Append("after-cut"))
         {
-            await op.WaitForAsync(ns, $"f{i}", Reasons.Issued, within: TimeSpan.FromSeconds(30));
+            var identity = await op.WaitForAsync(ns, name, Reasons.Issued, within: TimeSpan.FromSeconds(30));
+            var secret = (await op.SecretAsync(ns, $"{name}-svid"))!;
+            bundle = OperatorUnderTest.Text(secret, "ca.crt");
+            using var leaf = X509Certificate2.CreateFromPem(OperatorUnderTest.Text(secret, "tls.crt"), OperatorUnderTest.Text(secret, "tls.key"));
+            SvidIssuerTests.AssertChainsTo(leaf, bundle);
+            Assert.Equal(Convert.ToHexStringLower(leaf.SerialNumberBytes.Span), identity.Status!.X509!.SerialNumber);
         }
-        local.Requests.Clear();
-        await Task.Delay(2000);
-        await op.WaitForAsync(ns, "after-cut", Reasons.Issued, within: TimeSpan.FromSeconds(30));
+        Assert.Equal(bundle, (await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("sigil-trust-bundle", ns)).Data["ca.crt"]);
+        // The passes that failed are counted, under the identities they failed for.
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync($"http://127.0.0.1:{op.Host!.MetricsPort}/metrics");
-        Assert.Contains("sigil_issuance_errors_total", metrics, StringComparison.Ordinal);
+        var errors = metrics.Split('\n').Where(l => l.StartsWith("sigil_issuance_errors_total{", StringComparison.Ordinal) && l.Contains($"namespace=\"{ns}\"", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(errors >= 3, $"{errors} failed passes counted in {ns}, after 3 failed Secret creates:\n{metrics}");
     }
 
     [Fact]
