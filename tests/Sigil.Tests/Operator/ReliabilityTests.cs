@@ -61,8 +61,8 @@ public sealed class ReliabilityTests
         local.Requests.Clear();
         await op.PassAfterAsync(ns, "warmup", () => Poke("idle"));
 
-        Assert.True(issuance.Count == 3, $"an issuance took {issuance.Count} writes: " + string.Join(", ", issuance.Select(r => $"{r.Verb} {r.Resource}/{r.Subresource}")));
         Assert.Empty(OperatorWrites());
+        Assert.True(issuance.Count == 3, $"an issuance took {issuance.Count} writes: " + string.Join(", ", issuance.Select(r => $"{r.Verb} {r.Resource}/{r.Subresource}")));
     }
 
     [Fact]
