@@ -348,7 +348,8 @@ public sealed class IdentityLifecycleTests
         await op.StartAsync();
         await op.WaitForAsync(ns, "zeta", Reasons.Issued);
         var loser = await op.WaitForAsync(ns, "alpha", Reasons.SecretConflict);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await op.PassAfterAsync(ns, "alpha", () => op.PatchAsync(ns, "alpha", """{"metadata":{"labels":{"poke":"1"}}}"""));
+        await op.PassAfterAsync(ns, "zeta", () => op.PatchAsync(ns, "zeta", """{"metadata":{"labels":{"poke":"1"}}}"""));
 
         Assert.Equal("spec.apiKeys[k].secretName \"shared\" is already spec.x509.secretName of ServiceIdentity zeta, which is older: choose another name",
             loser.Status!.Conditions!.Single().Message);
