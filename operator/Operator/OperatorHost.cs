@@ -32,6 +32,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     private Action? _wakeAuthority;
 
     public SigilMetrics Metrics { get; } = new();
+    /// <summary>Passes over each identity, begun and finished, across leadership terms (tests wait on them).</summary>
+    public PassCounts Passes { get; } = new();
 
     /// <summary>For crash tests: runs between the steps of an API-key rotation.</summary>
     public Func<string, CancellationToken, Task>? StepHook { get; init; }
@@ -265,7 +267,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         _queue = queue;
         // From here until the finally below this process reconciles; an alert watches that some replica always does.
         Metrics.Leader.Set(1);
-        var controller = new Controller("serviceidentity", queue, reconciler.ReconcileAsync, options.Workers, _logger);
+        var controller = new Controller("serviceidentity", queue, Passes.Around(reconciler.ReconcileAsync, key => _identities!.Get(key) is not null), options.Workers, _logger);
         controller.Failed += (key, _) =>
         {
             var slash = key.IndexOf('/');

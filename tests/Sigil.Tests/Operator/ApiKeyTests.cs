@@ -352,7 +352,8 @@ public sealed class ApiKeyTests
         await op.PatchAsync(ns, "payments", """{"metadata":{"annotations":{"sigil.dev/rotate":"burst-2"}}}""");
         await Eventually.TrueAsync(async () => (await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("payments", ns)).Spec.Template.Metadata.Annotations?.ContainsKey(Labels.RestartedAtAnnotation) == true,
             TimeSpan.FromSeconds(20));
-        await Task.Delay(RestartPlannerCoalesce + TimeSpan.FromSeconds(2));
+        // The restart came once the window after the last change had closed; a pass after it would roll the workload again if it were going to.
+        await op.PassAfterAsync(ns, "payments", () => op.PatchAsync(ns, "payments", """{"metadata":{"labels":{"poke":"after-restart"}}}"""));
 
         var deployment = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("payments", ns);
         var events = (await cluster.Client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: "involvedObject.name=payments")).Items;
@@ -360,6 +361,4 @@ public sealed class ApiKeyTests
         Assert.Single(events, e => e.Reason == Reasons.RolloutRestarted && e.Type == "Normal");
         Assert.Contains(events, e => e.Reason == Reasons.RolloutRestarted && e.Type == "Warning" && e.Message.Contains("StatefulSet missing was not found", StringComparison.Ordinal));
     }
-
-    private static readonly TimeSpan RestartPlannerCoalesce = Sigil.Reconciliation.RestartPlanner.Coalesce;
 }

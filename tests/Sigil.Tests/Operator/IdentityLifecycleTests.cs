@@ -100,8 +100,7 @@ public sealed class IdentityLifecycleTests
 
         await op.CreateAsync(ns, OperatorUnderTest.Identity("steady"));
         var first = await op.WaitForAsync(ns, "steady", Reasons.Issued);
-        await op.PatchAsync(ns, "steady", """{"metadata":{"labels":{"poke":"1"}}}""");
-        await Task.Delay(1500);
+        await op.PassAfterAsync(ns, "steady", () => op.PatchAsync(ns, "steady", """{"metadata":{"labels":{"poke":"1"}}}"""));
 
         Assert.Equal(first.Status!.X509!.SerialNumber, (await op.GetAsync(ns, "steady")).Status!.X509!.SerialNumber);
     }
@@ -154,8 +153,7 @@ public sealed class IdentityLifecycleTests
 
         await op.PatchAsync(ns, "pay", """{"metadata":{"annotations":{"sigil.dev/rotate":"one"}}}""");
         var rotated = await op.WaitForAsync(ns, "pay", Reasons.Issued, i => i.Status!.LastRotationRequest == "one");
-        await op.PatchAsync(ns, "pay", """{"metadata":{"labels":{"unrelated":"change"}}}""");
-        await Task.Delay(1000);
+        await op.PassAfterAsync(ns, "pay", () => op.PatchAsync(ns, "pay", """{"metadata":{"labels":{"unrelated":"change"}}}"""));
         var after = await op.GetAsync(ns, "pay");
 
         Assert.NotEqual(first.Status!.X509!.SerialNumber, rotated.Status!.X509!.SerialNumber);
@@ -350,7 +348,8 @@ public sealed class IdentityLifecycleTests
         await op.StartAsync();
         await op.WaitForAsync(ns, "zeta", Reasons.Issued);
         var loser = await op.WaitForAsync(ns, "alpha", Reasons.SecretConflict);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await op.PassAfterAsync(ns, "alpha", () => op.PatchAsync(ns, "alpha", """{"metadata":{"labels":{"poke":"1"}}}"""));
+        await op.PassAfterAsync(ns, "zeta", () => op.PatchAsync(ns, "zeta", """{"metadata":{"labels":{"poke":"1"}}}"""));
 
         Assert.Equal("spec.apiKeys[k].secretName \"shared\" is already spec.x509.secretName of ServiceIdentity zeta, which is older: choose another name",
             loser.Status!.Conditions!.Single().Message);

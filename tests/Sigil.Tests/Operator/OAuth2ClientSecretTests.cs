@@ -83,13 +83,14 @@ public sealed class OAuth2ClientSecretTests
         var ns = await cluster.CreateNamespaceAsync();
         await op.CreateAsync(ns, Client("payments"));
         await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.OAuth2?.CurrentKeyId is not null);
-        await Task.Delay(500);
+        await op.PassAfterAsync(ns, "payments", () => op.PatchAsync(ns, "payments", """{"metadata":{"labels":{"poke":"settle"}}}"""));
         local.Requests.Clear();
 
         // A spec change that touches no credential makes the operator run a pass over the identity again.
         await op.PatchAsync(ns, "payments", """{"spec":{"acceptsFrom":[{"serviceIdentity":"orders","scopes":["payments.read"]}]}}""");
         await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.ObservedGeneration == 2);
-        await Task.Delay(1000);
+        // And the pass after it, which its own status write starts: an update on every pass would show there.
+        await op.PassAfterAsync(ns, "payments", () => op.PatchAsync(ns, "payments", """{"metadata":{"labels":{"poke":"after"}}}"""));
 
         // An update that changes nothing keeps the resourceVersion, so count the requests instead.
         // (payments-verifiers is written: payments became a receiver.)

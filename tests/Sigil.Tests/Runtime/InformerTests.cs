@@ -54,7 +54,8 @@ public sealed class InformerTests
         using var stop = new CancellationTokenSource();
         var running = informer.RunAsync(stop.Token);
         await informer.Synced.WaitAsync(TimeSpan.FromSeconds(10));
-        await Task.Delay(200);
+        // The cut must find a watch open, so the resume below is what comes too late.
+        await Eventually.TrueAsync(() => Task.FromResult(local.Requests.Count("watch", "configmaps", ns) >= 1), TimeSpan.FromSeconds(10), "the informer never watched");
 
         local.Faults.AddLatency(TimeSpan.FromMilliseconds(800), r => r.Verb == "watch" && r.Resource == "configmaps");
         local.Faults.CutWatches();

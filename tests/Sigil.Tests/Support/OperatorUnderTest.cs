@@ -152,6 +152,29 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
         return last!;
     }
 
+    /// <summary>
+    /// Runs <paramref name="trigger"/> (a change that makes the operator look at the identity again) and waits until a pass
+    /// over the identity that began after this call has finished. "Nothing changed" is then a claim about a pass that ran,
+    /// not about a pause, which on a loaded machine may end before any pass has.
+    /// </summary>
+    public async Task PassAfterAsync(string ns, string name, Func<Task> trigger, TimeSpan? within = null)
+    {
+        var host = Host!;
+        var key = $"{ns}/{name}";
+        var begun = host.Passes.Begun(key);
+        await trigger();
+        await Eventually.TrueAsync(() => Task.FromResult(host.Passes.Finished(key) > begun), within ?? TimeSpan.FromSeconds(30),
+            $"no pass over {key} that began after the trigger finished");
+    }
+
+    /// <summary>Waits until this run of the operator has finished a pass over the identity (after a start or restart).</summary>
+    public async Task FirstPassAsync(string ns, string name, TimeSpan? within = null)
+    {
+        var host = Host!;
+        await Eventually.TrueAsync(() => Task.FromResult(host.Passes.Finished($"{ns}/{name}") > 0), within ?? TimeSpan.FromSeconds(30),
+            $"the operator never finished a pass over {ns}/{name}");
+    }
+
     public Task<V1Secret?> SecretAsync(string ns, string name) => Client.ReadSecretOrNullAsync(ns, name);
 
     public static string Text(V1Secret secret, string key) => Encoding.ASCII.GetString(secret.Data[key]);
