@@ -69,7 +69,7 @@ public sealed class StatusCommandTests
         await using var __ = op;
         var other = await cluster.CreateNamespaceAsync("other");
         await op.CreateAsync(other, OperatorUnderTest.Caller("billing", "payments"));
-        await op.WaitForAsync(other, "billing", Reasons.NotAccepted);
+        await op.WaitForAsync(other, "billing", Reasons.Pending);
 
         var result = await Day2Cli.RunAsync(cluster.KubeconfigPath, "status", "-A", "-o", "json", "--sigil-namespace", op.Options.Namespace);
 
@@ -88,6 +88,6 @@ public sealed class StatusCommandTests
         Assert.EndsWith("Z", x509.GetProperty("expires").GetString(), StringComparison.Ordinal);
         Assert.Equal("active", json.RootElement.GetProperty("authority").GetProperty("cas")[0].GetProperty("state").GetString());
         Assert.Equal("active", json.RootElement.GetProperty("authority").GetProperty("jwtKeys")[0].GetProperty("state").GetString());
-        Assert.Contains($"{other}/billing (NotAccepted)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{other}/billing (Pending)", result.Stderr, StringComparison.Ordinal);
     }
 }
