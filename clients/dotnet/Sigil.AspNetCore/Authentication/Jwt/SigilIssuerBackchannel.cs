@@ -28,6 +28,8 @@ public static class SigilIssuerBackchannel
             SslOptions = new SslClientAuthenticationOptions
             {
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                // Unset, SslStream would build the server's chain with downloads (AIA) before the callback below.
+                CertificateChainPolicy = SigilKestrelExtensions.NoDownloads(),
                 RemoteCertificateValidationCallback = (_, certificate, sent, errors) =>
                 {
                     // The host name is checked as usual; only the chain is checked against the bundle instead of the system store.
