@@ -16,7 +16,10 @@ public sealed class SpiffeIdAuthorizer
         _description = description;
     }
 
-    /// <summary>Any SPIFFE ID whose certificate chains to the trust bundle.</summary>
+    /// <summary>
+    /// Any SPIFFE ID whose certificate chains to the trust bundle; for X.509-SVIDs, only IDs of the bundle's own trust
+    /// domain ever reach an authorizer (see <see cref="X509.X509SvidValidator"/>).
+    /// </summary>
     public static SpiffeIdAuthorizer Any() => new(_ => true, "any SPIFFE ID");
 
     /// <summary>Exactly <paramref name="id"/>.</summary>

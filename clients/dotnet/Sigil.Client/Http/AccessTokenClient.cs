@@ -49,7 +49,9 @@ public sealed class AccessTokenClient : IDisposable
         _http = new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-            SslOptions = SvidTls.ClientOptions(() => trust.Current, authorizer, presenting: null, onHandshake: null),
+            // The endpoint is of the client's own trust domain, unless the bundle source was given another.
+            SslOptions = SvidTls.ClientOptions(() => trust.Current is { TrustDomain: null } bundle ? bundle.ForTrustDomain(client.Current.ClientId.TrustDomain) : trust.Current,
+                authorizer, presenting: null, onHandshake: null),
         });
         _newRequest = () =>
         {
