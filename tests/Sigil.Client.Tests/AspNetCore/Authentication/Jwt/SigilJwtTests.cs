@@ -218,6 +218,7 @@ public sealed class SigilJwtTests : IAsyncLifetime
         { "both a folder and an issuer", "both", "not both" },
         { "an http issuer", "http", "is not an https URL" },
         { "a refresh interval IdentityModel does not allow", "refresh", "KeyRefreshInterval" },
+        { "a URL audience with the Any() authorizer (Sigil issues URL audiences to anyone who asks)", "url-audience", "set Authorizer" },
     };
 
     [Theory]
@@ -231,7 +232,7 @@ public sealed class SigilJwtTests : IAsyncLifetime
             {
                 if (kind != "no-audience")
                 {
-                    o.ValidAudiences.Add(OrdersAudience);
+                    o.ValidAudiences.Add(kind == "url-audience" ? "https://orders.example.com" : OrdersAudience);
                 }
                 if (kind is not ("no-keys" or "http" or "refresh"))
                 {
@@ -252,6 +253,15 @@ public sealed class SigilJwtTests : IAsyncLifetime
             })));
 
         Assert.True(error.Message.Contains(message, StringComparison.Ordinal), $"{because}: {error.Message}");
+    }
+
+    [Fact]
+    public void A_URL_audience_is_allowed_for_JWT_SVIDs_once_an_authorizer_names_the_callers()
+    {
+        var options = new SigilJwtOptions { Jwks = _jwks, Authorizer = SpiffeIdAuthorizer.Exact(SpiffeId.Parse(PaymentsId)) };
+        options.ValidAudiences.Add("https://orders.example.com");
+
+        Assert.Empty(options.Problems("Sigil.JwtSvid"));
     }
 
     private async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, string token, SigilTestServer? server = null)
