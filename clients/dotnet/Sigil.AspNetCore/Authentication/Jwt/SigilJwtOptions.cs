@@ -63,6 +63,13 @@ public sealed class SigilJwtOptions
     /// </summary>
     public SpiffeIdAuthorizer Authorizer { get; set; } = SpiffeIdAuthorizer.Any();
 
+    /// <summary>
+    /// Whether a token's <c>cnf</c> may be matched by a client certificate forwarded in a request header (ASP.NET's
+    /// CertificateForwarding middleware). Default false: only this connection's own TLS client certificate, since a
+    /// certificate is public and a stolen token with a forged header would otherwise pass.
+    /// </summary>
+    public bool TrustForwardedClientCertificate { get; set; }
+
     internal SigilJwtKind Kind { get; set; }
 
     internal bool UsesIssuer => Authority is not null || MetadataAddress is not null;

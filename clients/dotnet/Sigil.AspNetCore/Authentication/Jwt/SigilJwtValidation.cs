@@ -56,7 +56,7 @@ internal static class SigilJwtValidation
         }
         if (token.TryGetPayloadValue<JsonElement>("cnf", out var cnf))
         {
-            var certificate = await context.HttpContext.Connection.GetClientCertificateAsync(context.HttpContext.RequestAborted);
+            using var certificate = await TlsPeerCertificate.GetAsync(context.HttpContext, options.TrustForwardedClientCertificate);
             if (CertificateBindingProblem(cnf, certificate) is { } problem)
             {
                 Refuse(context, logger, token, problem);
