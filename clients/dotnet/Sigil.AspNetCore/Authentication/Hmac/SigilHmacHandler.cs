@@ -38,12 +38,21 @@ internal sealed class SigilHmacHandler(IOptionsMonitor<SigilHmacOptions> options
         {
             return Refuse(authorization.KeyId, $"the timestamp is more than {window.TotalSeconds:0} s from this server's clock");
         }
+        var keys = Options.Verifiers!.Current;
+        // Before the body is read: a caller naming no key of ours must not make us buffer up to MaxBodySize.
+        if (!keys.HasHmacKey(authorization.KeyId, now))
+        {
+            return Refuse(authorization.KeyId, SigilApiKeyHandler.Refusal(keys, authorization.KeyId, now) switch
+            {
+                "the key does not match" => "the key is not an HMAC key",
+                var other => other,
+            });
+        }
         var bodyHash = await BodyHashAsync();
         if (bodyHash is null)
         {
             return Refuse(authorization.KeyId, $"the body is larger than {Options.MaxBodySize} bytes");
         }
-        var keys = Options.Verifiers!.Current;
         var verified = keys.VerifyHmac(authorization, Request.Method, RequestTarget(Context), bodyHash, now, window);
         if (verified is null)
         {
