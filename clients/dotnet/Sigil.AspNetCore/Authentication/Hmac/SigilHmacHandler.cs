@@ -68,7 +68,7 @@ internal sealed class SigilHmacHandler(IOptionsMonitor<SigilHmacOptions> options
             case HmacReplayCache.Outcome.Replayed:
                 return Refuse(authorization.KeyId, "this signature was already used");
             case HmacReplayCache.Outcome.Full:
-                Logger.LogWarning("Scheme {Scheme}: the HMAC replay cache is full ({Capacity} signatures inside the window); refusing new signed requests until some age out", Scheme.Name, Options.ReplayCacheSize);
+                Logger.LogWarning("Scheme {Scheme}: the HMAC replay cache is full ({Capacity} signatures inside the window, or {PerKey} for key {KeyId}); refusing its new signed requests until some age out", Scheme.Name, Options.ReplayCacheSize, Options.ReplayCacheSizePerKey, authorization.KeyId);
                 return Refuse(authorization.KeyId, "too many signed requests inside the replay window; retry later");
         }
         var principal = SigilPrincipal.For(verified.Caller, Scheme.Name, [new Claim(SigilAuthenticationDefaults.KeyIdClaim, verified.Key.KeyId)]);
