@@ -66,7 +66,10 @@ internal static class SigilJwtValidation
         var claims = new List<Claim>();
         foreach (var claim in context.Principal?.Claims ?? [])
         {
-            if (claim.Type is "sub" or "scope" or "cnf")
+            // The caller chose the payload: claims named like the ones SigilPrincipal sets (or the scopes added below)
+            // would stand next to the real ones, and whoever reads the first or all of a type would be misled.
+            if (claim.Type is "sub" or "scope" or "cnf" or SigilAuthenticationDefaults.SpiffeIdClaim or SigilAuthenticationDefaults.KeyIdClaim
+                or ClaimTypes.Name or ClaimTypes.Role)
             {
                 continue;
             }
