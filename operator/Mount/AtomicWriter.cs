@@ -135,6 +135,10 @@ internal static partial class AtomicWriter
         {
             return null;
         }
+        if (NotOnlyOurs(root) is { } unsafeFolder)
+        {
+            return unsafeFolder;
+        }
         var dataLink = Path.Combine(root, DataLink);
         if (EntryExists(dataLink))
         {
@@ -147,6 +151,29 @@ internal static partial class AtomicWriter
         return Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).Any(name => name != NewDataLink && !IsDataFolderName(name!))
             ? $"refusing to mount into {root}: it is not empty and has no {DataLink}, so it is not a Sigil or kubelet mount; give a new or empty folder"
             : null;
+    }
+
+    /// <summary>
+    /// Another local user who may write the folder (or owns it, e.g. pre-created under /tmp) could repoint <c>..data</c>
+    /// at files of their choosing after we wrote it. The mode says who may write; ownership is tested with chmod to the
+    /// same mode, which only the owner (or root, who is trusted anyway) may do: .NET has no stat for the owner.
+    /// </summary>
+    private static string? NotOnlyOurs(string root)
+    {
+        var mode = File.GetUnixFileMode(root);
+        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            return $"refusing to mount into {root}: it is writable by {((mode & UnixFileMode.OtherWrite) != 0 ? "others" : "its group")} (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}), who could repoint its {DataLink}; give a folder only you can write (chmod go-w)";
+        }
+        try
+        {
+            File.SetUnixFileMode(root, mode);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return $"refusing to mount into {root}: it belongs to another user, who could repoint its {DataLink}; give a folder of your own";
+        }
+        return null;
     }
 
     /// <summary>The folder as it should be written to (created when missing), and its current data folder if any.</summary>

@@ -10,14 +10,21 @@ public sealed class SpiffeIdAuthorizer
     private readonly Func<SpiffeId, bool> _allows;
     private readonly string _description;
 
-    private SpiffeIdAuthorizer(Func<SpiffeId, bool> allows, string description)
+    private SpiffeIdAuthorizer(Func<SpiffeId, bool> allows, string description, bool allowsAny = false)
     {
         _allows = allows;
         _description = description;
+        AllowsAny = allowsAny;
     }
 
-    /// <summary>Any SPIFFE ID whose certificate chains to the trust bundle.</summary>
-    public static SpiffeIdAuthorizer Any() => new(_ => true, "any SPIFFE ID");
+    /// <summary>Whether this is <see cref="Any"/>, for option checks that refuse it where it reaches too far.</summary>
+    internal bool AllowsAny { get; }
+
+    /// <summary>
+    /// Any SPIFFE ID whose certificate chains to the trust bundle; for X.509-SVIDs, only IDs of the bundle's own trust
+    /// domain ever reach an authorizer (see <see cref="X509.X509SvidValidator"/>).
+    /// </summary>
+    public static SpiffeIdAuthorizer Any() => new(_ => true, "any SPIFFE ID", allowsAny: true);
 
     /// <summary>Exactly <paramref name="id"/>.</summary>
     public static SpiffeIdAuthorizer Exact(SpiffeId id)

@@ -44,12 +44,12 @@ internal sealed class SigilTestServer : IAsyncDisposable
 
     public static async Task<SigilTestServer> StartAsync(string svidFolder, SpiffeIdAuthorizer authorizer,
         Action<AuthenticationBuilder>? authentication = null, SigilMtlsOptions? mtls = null, Action<WebApplication>? endpoints = null,
-        bool perEndpoint = false, string? url = null)
+        bool perEndpoint = false, string? url = null, Action<WebApplicationBuilder>? services = null, Action<WebApplication>? beforeAuthentication = null)
     {
         var svid = new X509SvidSource(svidFolder, SigilWorld.FastPolling);
         try
         {
-            return await StartAsync(svid, authorizer, authentication, mtls, endpoints, perEndpoint, url);
+            return await StartAsync(svid, authorizer, authentication, mtls, endpoints, perEndpoint, url, services, beforeAuthentication);
         }
         catch
         {
@@ -59,7 +59,8 @@ internal sealed class SigilTestServer : IAsyncDisposable
     }
 
     private static async Task<SigilTestServer> StartAsync(X509SvidSource svid, SpiffeIdAuthorizer authorizer,
-        Action<AuthenticationBuilder>? authentication, SigilMtlsOptions? mtls, Action<WebApplication>? endpoints, bool perEndpoint, string? url)
+        Action<AuthenticationBuilder>? authentication, SigilMtlsOptions? mtls, Action<WebApplication>? endpoints, bool perEndpoint, string? url,
+        Action<WebApplicationBuilder>? services, Action<WebApplication>? beforeAuthentication)
     {
         var logs = new CapturedLogs();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
@@ -80,6 +81,7 @@ internal sealed class SigilTestServer : IAsyncDisposable
                 builder.WebHost.UseUrls(url);
             }
         }
+        services?.Invoke(builder);
         var auth = builder.Services.AddAuthentication();
         authentication?.Invoke(auth);
         builder.Services.AddAuthorization(options =>
@@ -87,6 +89,7 @@ internal sealed class SigilTestServer : IAsyncDisposable
             options.AddPolicy("orders.read", policy => policy.AddAuthenticationSchemes(SigilAuthenticationDefaults.AccessTokenScheme).RequireScope("orders.read"));
         });
         var app = builder.Build();
+        beforeAuthentication?.Invoke(app);
         app.UseAuthentication();
         app.UseAuthorization();
         var schemes = await app.Services.GetRequiredService<IAuthenticationSchemeProvider>().GetAllSchemesAsync();

@@ -79,6 +79,24 @@ public sealed class SigilHttpHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task Under_a_shared_upstream_root_the_client_refuses_a_server_of_another_trust_domain_even_when_any_SPIFFE_ID_is_allowed()
+    {
+        // openssl s_server sends no intermediate, so the server here is a Kestrel with UseSigilMtls, which does.
+        var (intermediate, root) = TestPki.PlatformIntermediate(_pki.Now);
+        var rootPem = root.ExportCertificatePem();
+        var evil = _pki.Issue(intermediate, "shop", "orders", bundlePem: rootPem, trustDomain: "evil.example");
+        using var evilFolder = new KubeletFolder();
+        evilFolder.Write(TestPki.Files(evil));
+        await using var server = await AspNetCore.SigilTestServer.StartAsync(evilFolder.Path, SpiffeIdAuthorizer.Any());
+        using var source = Source(_pki.Issue(intermediate, "shop", "payments", bundlePem: rootPem));
+        using var http = Client(source, SpiffeIdAuthorizer.Any());
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync(new Uri($"https://127.0.0.1:{server.Port}/"), TestContext.Current.CancellationToken));
+
+        Assert.True(_handshakes.IsEmpty, "the client accepted a server of evil.example");
+    }
+
+    [Fact]
     public async Task After_the_folder_swaps_to_a_renewed_SVID_the_next_connection_presents_the_new_certificate()
     {
         var serverSvid = _pki.Issue(_pki.Ours, "shop", "orders");

@@ -56,7 +56,7 @@ internal sealed class TestPki : IDisposable
         X509Svid.Parse(new FolderSnapshot("/mounted/svid", "v1", Files(svid).ToDictionary(f => f.Key, f => Encoding.UTF8.GetBytes(f.Value))));
 
     public static TrustBundle Bundle(params CertificateAuthority[] cas) =>
-        TrustBundle.FromPem(string.Concat(cas.Select(c => c.TrustBundlePem)), "test bundle");
+        TrustBundle.FromPem(string.Concat(cas.Select(c => c.TrustBundlePem)), "test bundle", TrustDomain);
 
     public static X509Certificate2 Leaf(IssuedSvid svid) => X509Certificate2.CreateFromPem(svid.CertificateChainPem, svid.PrivateKeyPem);
 

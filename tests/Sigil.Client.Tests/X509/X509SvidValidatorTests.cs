@@ -122,10 +122,24 @@ public sealed class X509SvidValidatorTests : IDisposable
         var issued = _pki.Issue(intermediate, "shop", "payments");
         var chain = new X509Certificate2Collection();
         chain.ImportFromPem(issued.CertificateChainPem);
-        var bundle = TrustBundle.FromPem(root.ExportCertificatePem(), "platform root");
+        var bundle = TrustBundle.FromPem(root.ExportCertificatePem(), "platform root", TestPki.TrustDomain);
 
         Assert.True(Validate(TestPki.Leaf(issued), sent: chain.Skip(1), bundle: bundle).Succeeded);
         Refused(Validate(TestPki.Leaf(issued), bundle: bundle), "the intermediate is needed to reach the root");
+    }
+
+    [Fact]
+    public void Under_a_shared_upstream_root_a_peer_of_another_trust_domain_is_refused_even_by_the_Any_authorizer()
+    {
+        var (intermediate, _) = TestPki.PlatformIntermediate(_pki.Now);
+        var ours = TestPki.Load(_pki.Issue(intermediate, "shop", "orders"));
+        var evil = _pki.Issue(intermediate, "shop", "payments", trustDomain: "evil.example");
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPem(evil.CertificateChainPem);
+
+        Refused(X509SvidValidator.Validate(TestPki.Leaf(evil), chain.Skip(1), ours.Bundle, SpiffeIdAuthorizer.Any()),
+            "the bundle is cluster.local's; evil.example's workloads share only the upstream root", "trust domain");
+        Assert.True(X509SvidValidator.Validate(TestPki.Leaf(_pki.Issue(intermediate, "shop", "payments")), chain.Skip(1), ours.Bundle, SpiffeIdAuthorizer.Any()).Succeeded);
     }
 
     public void Dispose() => _pki.Dispose();

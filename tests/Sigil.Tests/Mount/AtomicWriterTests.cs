@@ -321,6 +321,26 @@ public sealed class AtomicWriterTests : IDisposable
         Assert.Equal(2, Entries(Dir).Count(e => e.StartsWith("..", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData("an empty folder anyone may write (as another user could pre-create under /tmp)", "0777", false)]
+    [InlineData("an empty folder its group may write", "0775", false)]
+    [InlineData("an existing mount made writable by others since", "0757", true)]
+    public void A_folder_that_others_may_write_is_refused_because_they_could_repoint_data(string because, string mode, bool mountFirst)
+    {
+        if (mountFirst)
+        {
+            AtomicWriter.Write(Dir, Payload("a=1"), First);
+        }
+        Directory.CreateDirectory(Dir);
+        File.SetUnixFileMode(Dir, Mode(mode));
+
+        var refused = Assert.Throws<InvalidOperationException>(() => AtomicWriter.Write(Dir, Payload("a=2"), First.AddSeconds(1)));
+
+        Assert.True(refused.Message.Contains("writable by", StringComparison.Ordinal), $"{because}: {refused.Message}");
+        Assert.Equal(refused.Message, AtomicWriter.Refusal(Dir));
+        Assert.DoesNotContain('\n', refused.Message);
+    }
+
     private static Dictionary<string, byte[]> Payload(params string[] pairs) =>
         pairs.SelectMany(Split).ToDictionary(kv => kv.Split('=')[0], kv => Encoding.UTF8.GetBytes(kv.Split('=', 2)[1]));
 

@@ -94,7 +94,7 @@ public static class SigilAuthenticationBuilderExtensions
             jwt.RefreshOnIssuerKeyNotFound = true;
             // How soon an unknown kid may fetch the keys again: often enough for a new key, seldom enough that made-up kids cost nothing.
             jwt.RefreshInterval = TimeSpan.FromSeconds(30);
-            var mounted = sigil.Jwks is { } jwks ? new MountedSigningKeys(jwks) : null;
+            var mounted = sigil.Jwks is { } jwks ? new MountedSigningKeys(jwks, TimeProvider.System) : null;
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidAudiences = [.. sigil.ValidAudiences],

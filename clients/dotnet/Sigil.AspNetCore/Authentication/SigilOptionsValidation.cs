@@ -30,6 +30,10 @@ internal sealed class SigilOptionsValidation :
         {
             problems.Add($"Sigil HMAC scheme '{name}': ReplayCacheSize must be at least 1.");
         }
+        if (options.ReplayCacheSizePerKey < 1)
+        {
+            problems.Add($"Sigil HMAC scheme '{name}': ReplayCacheSizePerKey must be at least 1.");
+        }
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 

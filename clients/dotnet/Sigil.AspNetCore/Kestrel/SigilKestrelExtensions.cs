@@ -81,11 +81,22 @@ public static class SigilKestrelExtensions
             ClientCertificateRequired = true,
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            // SslStream builds the client's chain before our callback; with the default policy it downloads the URL an
+            // unauthenticated client's certificate names (AIA caIssuers), several times per handshake, stalling a
+            // thread-pool thread each time. Nothing is downloaded and no root is trusted here: the callback decides.
+            CertificateChainPolicy = NoDownloads(),
             // The bundle is read at each handshake, so one that gained or lost a CA applies to the next connection.
             RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
                 CheckClient(connection, certificate, chain, served.Source.Current.Bundle, authorizer, options, logger, svid.Id),
         };
     }
+
+    internal static X509ChainPolicy NoDownloads() => new()
+    {
+        TrustMode = X509ChainTrustMode.CustomRootTrust,
+        DisableCertificateDownloads = true,
+        RevocationMode = X509RevocationMode.NoCheck,
+    };
 
     private static bool CheckClient(ConnectionContext connection, X509Certificate? certificate, X509Chain? chain, TrustBundle bundle,
         SpiffeIdAuthorizer authorizer, SigilMtlsOptions options, ILogger logger, SpiffeId self)

@@ -94,6 +94,10 @@ public sealed class VerifierKeys
         return null;
     }
 
+    // Whether a signature with this key id could verify at all: checked before the body is hashed.
+    internal bool HasHmacKey(string keyId, DateTimeOffset now) =>
+        _byKeyId.TryGetValue(keyId, out var candidates) && candidates.Any(k => k is { Type: "HMACSHA256", Secret: not null } && k.IsValidAt(now));
+
     /// <summary>
     /// Verifies an HMAC signature: the timestamp within <paramref name="window"/> of <paramref name="now"/>, an entry
     /// with its id, type HMACSHA256, valid now, whose secret gives the same signature. Null when it does not verify.

@@ -49,7 +49,11 @@ public sealed class AccessTokenClient : IDisposable
         _http = new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-            SslOptions = SvidTls.ClientOptions(() => trust.Current, authorizer, presenting: null, onHandshake: null),
+            // The endpoint is of the client's own trust domain, unless the bundle source was given another.
+            SslOptions = SvidTls.ClientOptions(() => trust.Current is { TrustDomain: null } bundle ? bundle.ForTrustDomain(client.Current.ClientId.TrustDomain) : trust.Current,
+                // Any SVID of the trust domain chains to the bundle and passes MemberOf: the host check keeps one that
+                // intercepts the endpoint's traffic from receiving the client secret (the issuer's SVID names its host).
+                authorizer, presenting: null, onHandshake: null, requireHostName: true),
         });
         _newRequest = () =>
         {

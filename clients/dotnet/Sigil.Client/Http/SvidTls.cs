@@ -13,7 +13,8 @@ namespace Sigil.Client.Http;
 internal static class SvidTls
 {
     public static SslClientAuthenticationOptions ClientOptions(
-        Func<TrustBundle> bundle, SpiffeIdAuthorizer serverAuthorizer, Func<X509Certificate2>? presenting, Action<HandshakeInfo>? onHandshake)
+        Func<TrustBundle> bundle, SpiffeIdAuthorizer serverAuthorizer, Func<X509Certificate2>? presenting, Action<HandshakeInfo>? onHandshake,
+        bool requireHostName = false)
     {
         var presented = new ConditionalWeakTable<object, X509Certificate2>();
         var options = new SslClientAuthenticationOptions
@@ -30,8 +31,11 @@ internal static class SvidTls
             },
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
 #pragma warning disable CA5359 // Not "accept everything": the SVID validator decides, see ValidateServer.
-            RemoteCertificateValidationCallback = (sender, certificate, chain, _) =>
-                ValidateServer(sender, certificate, chain, bundle(), serverAuthorizer, presented, onHandshake),
+            // requireHostName: the URL's host must also be a DNS or IP name of the server's certificate (SslStream's
+            // own check against the request's host), for a server that any SVID of the trust domain must not pass as.
+            RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+                (!requireHostName || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0)
+                && ValidateServer(sender, certificate, chain, bundle(), serverAuthorizer, presented, onHandshake),
 #pragma warning restore CA5359
         };
         if (presenting is not null)

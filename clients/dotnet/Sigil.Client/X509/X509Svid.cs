@@ -37,7 +37,7 @@ public sealed class X509Svid
     {
         var chainPem = snapshot.RequireText("tls.crt", "the SVID certificate chain (PEM)");
         var keyPem = snapshot.RequireText("tls.key", "the SVID private key (PKCS#8 PEM)");
-        var bundle = TrustBundle.FromPem(snapshot.RequireText("ca.crt", "the trust bundle (PEM)"), Path.Combine(snapshot.Directory, "ca.crt"));
+        var bundlePem = snapshot.RequireText("ca.crt", "the trust bundle (PEM)");
         var chain = new X509Certificate2Collection();
         try
         {
@@ -72,6 +72,8 @@ public sealed class X509Svid
         {
             throw new SigilCredentialException($"{Path.Combine(snapshot.Directory, "tls.crt")} is not an X.509-SVID: {problem}.");
         }
+        // The bundle authenticates peers of our own trust domain only.
+        var bundle = TrustBundle.FromPem(bundlePem, Path.Combine(snapshot.Directory, "ca.crt"), id.TrustDomain);
         var intermediates = new X509Certificate2Collection();
         for (var i = 1; i < chain.Count; i++)
         {

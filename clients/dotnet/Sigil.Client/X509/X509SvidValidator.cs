@@ -16,7 +16,7 @@ public sealed record SvidValidationResult(SpiffeId? Id, string? Problem)
 /// <summary>
 /// Checks a peer's certificate as an X.509-SVID: it chains to one of the bundle's CAs (only those: the system store is
 /// never consulted, nothing is downloaded), it is valid now, it is not a CA and cannot sign certificates, it carries
-/// exactly one SPIFFE ID, and the authorizer allows that ID.
+/// exactly one SPIFFE ID, that ID is of the bundle's trust domain, and the authorizer allows it.
 /// </summary>
 public static class X509SvidValidator
 {
@@ -53,6 +53,15 @@ public static class X509SvidValidator
         if (id is null)
         {
             return SvidValidationResult.Refused($"the peer's certificate is not an X.509-SVID: {problem}");
+        }
+        // A CA in the bundle may also sign for other trust domains (a shared upstream root); it vouches for ours only.
+        if (bundle.TrustDomain is null)
+        {
+            return SvidValidationResult.Refused($"{id} is refused: the trust bundle's trust domain is not known (give TrustBundleSource its trustDomain)");
+        }
+        if (!id.IsMemberOf(bundle.TrustDomain))
+        {
+            return SvidValidationResult.Refused($"{id} is not of the trust domain {bundle.TrustDomain} the trust bundle is for");
         }
         var sent = (intermediates ?? [])
             // The peer's own leaf is not an intermediate; only the bundle decides what is trusted.

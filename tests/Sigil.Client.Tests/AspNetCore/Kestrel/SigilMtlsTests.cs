@@ -241,6 +241,24 @@ public sealed class SigilMtlsTests : IDisposable
         await Assert.ThrowsAsync<HttpRequestException>(() => intruder.GetStringAsync(url));
     }
 
+    [Fact]
+    public async Task Under_a_shared_upstream_root_a_client_of_another_trust_domain_is_refused_even_when_any_SPIFFE_ID_is_allowed()
+    {
+        var (intermediate, rootPem) = _world.PlatformIntermediate();
+        var folder = _world.WriteSvidFolder("orders-shared-root", SigilWorld.Issue(intermediate, SigilWorld.Orders, bundlePem: rootPem), rootPem);
+        await using var server = await SigilTestServer.StartAsync(folder, SpiffeIdAuthorizer.Any(), auth => auth.AddSigilClientCertificate());
+        var evil = _world.WritePemFiles("evil", SigilWorld.Issue(intermediate, new Sigil.Identity.SpiffeId("evil.example", "shop", "payments"), bundlePem: rootPem), rootPem);
+        var payments = _world.WritePemFiles("payments-shared-root", SigilWorld.Issue(intermediate, SigilWorld.Payments, bundlePem: rootPem), rootPem);
+        var path = "/" + SigilAuthenticationDefaults.ClientCertificateScheme;
+
+        var allowed = await Curl.GetAsync(server, path, payments.CaCert, (payments.Cert, payments.Key));
+        var attacker = await Curl.GetAsync(server, path, evil.CaCert, (evil.Cert, evil.Key));
+
+        Assert.Equal((200, SigilWorld.Payments.ToString()), (allowed.Status, allowed.Body));
+        Assert.Equal(0, attacker.Status);
+        Assert.Contains(server.Logs.Lines, l => l.Contains("spiffe://evil.example/ns/shop/sa/payments", StringComparison.Ordinal) && l.Contains("trust domain", StringComparison.Ordinal));
+    }
+
     private void SwapSvidFolder(string folder, IssuedSvid svid, string? bundle = null) =>
         Support.KubeletFolder.WriteTo(folder, new Dictionary<string, string>
         {

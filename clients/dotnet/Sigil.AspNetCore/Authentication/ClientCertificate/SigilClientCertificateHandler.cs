@@ -13,7 +13,7 @@ internal sealed class SigilClientCertificateHandler(IOptionsMonitor<SigilClientC
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var certificate = await Context.Connection.GetClientCertificateAsync(Context.RequestAborted);
+        using var certificate = await TlsPeerCertificate.GetAsync(Context, Options.TrustForwardedClientCertificate);
         if (certificate is null)
         {
             return AuthenticateResult.NoResult();

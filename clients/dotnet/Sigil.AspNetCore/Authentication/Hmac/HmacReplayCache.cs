@@ -1,17 +1,28 @@
-using System.Collections.Concurrent;
-
 namespace Sigil.AspNetCore;
 
 /// <summary>
 /// The signatures accepted recently, each kept until its timestamp has left the replay window (after which the
-/// timestamp check refuses it anyway). Bounded: at most <c>capacity</c> entries; per process.
+/// timestamp check refuses it anyway). Bounded: at most <c>capacity</c> entries, and at most <c>perKey</c> for any one
+/// key, so one caller signing as fast as it can fills its own share and is refused, never the others (as the
+/// operator's JtiReplayCache does per client); per process.
 /// </summary>
-internal sealed class HmacReplayCache(int capacity)
+internal sealed class HmacReplayCache(int capacity, int perKey)
 {
-    private readonly ConcurrentDictionary<string, long> _seen = new(StringComparer.Ordinal);
-    private readonly Lock _sweeping = new();
+    private readonly Dictionary<string, (string KeyId, long ForgetAfter)> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _perKey = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private long _sweptAt = long.MinValue;
 
-    public int Count => _seen.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _seen.Count;
+            }
+        }
+    }
 
     public enum Outcome
     {
@@ -23,30 +34,46 @@ internal sealed class HmacReplayCache(int capacity)
     /// <summary>Records <paramref name="signature"/> of <paramref name="keyId"/> as used until <paramref name="forgetAfter"/> (unix seconds).</summary>
     public Outcome TryUse(string keyId, string signature, long forgetAfter, long now)
     {
-        if (_seen.Count >= capacity)
+        var entry = keyId + "\n" + signature;
+        lock (_lock)
         {
-            Sweep(now);
-            if (_seen.Count >= capacity)
+            if (_seen.ContainsKey(entry))
             {
-                return _seen.ContainsKey(Key(keyId, signature)) ? Outcome.Replayed : Outcome.Full;
+                return Outcome.Replayed;
             }
+            if (IsFull(keyId))
+            {
+                // At most one sweep per second: a key refused for its full share must not make every request walk the cache.
+                if (now != _sweptAt)
+                {
+                    Sweep(now);
+                }
+                if (IsFull(keyId))
+                {
+                    return Outcome.Full;
+                }
+            }
+            _seen[entry] = (keyId, forgetAfter);
+            _perKey[keyId] = _perKey.GetValueOrDefault(keyId) + 1;
+            return Outcome.First;
         }
-        return _seen.TryAdd(Key(keyId, signature), forgetAfter) ? Outcome.First : Outcome.Replayed;
     }
+
+    private bool IsFull(string keyId) => _seen.Count >= capacity || _perKey.GetValueOrDefault(keyId) >= perKey;
 
     private void Sweep(long now)
     {
-        lock (_sweeping)
+        _sweptAt = now;
+        foreach (var (entry, (keyId, forgetAfter)) in _seen)
         {
-            foreach (var (key, forgetAfter) in _seen)
+            if (forgetAfter < now)
             {
-                if (forgetAfter < now)
+                _seen.Remove(entry);
+                if (--System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_perKey, keyId) == 0)
                 {
-                    _seen.TryRemove(key, out _);
+                    _perKey.Remove(keyId);
                 }
             }
         }
     }
-
-    private static string Key(string keyId, string signature) => keyId + "\n" + signature;
 }

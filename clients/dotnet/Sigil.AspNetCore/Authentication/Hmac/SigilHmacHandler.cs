@@ -38,12 +38,21 @@ internal sealed class SigilHmacHandler(IOptionsMonitor<SigilHmacOptions> options
         {
             return Refuse(authorization.KeyId, $"the timestamp is more than {window.TotalSeconds:0} s from this server's clock");
         }
+        var keys = Options.Verifiers!.Current;
+        // Before the body is read: a caller naming no key of ours must not make us buffer up to MaxBodySize.
+        if (!keys.HasHmacKey(authorization.KeyId, now))
+        {
+            return Refuse(authorization.KeyId, SigilApiKeyHandler.Refusal(keys, authorization.KeyId, now) switch
+            {
+                "the key does not match" => "the key is not an HMAC key",
+                var other => other,
+            });
+        }
         var bodyHash = await BodyHashAsync();
         if (bodyHash is null)
         {
             return Refuse(authorization.KeyId, $"the body is larger than {Options.MaxBodySize} bytes");
         }
-        var keys = Options.Verifiers!.Current;
         var verified = keys.VerifyHmac(authorization, Request.Method, RequestTarget(Context), bodyHash, now, window);
         if (verified is null)
         {
@@ -59,7 +68,7 @@ internal sealed class SigilHmacHandler(IOptionsMonitor<SigilHmacOptions> options
             case HmacReplayCache.Outcome.Replayed:
                 return Refuse(authorization.KeyId, "this signature was already used");
             case HmacReplayCache.Outcome.Full:
-                Logger.LogWarning("Scheme {Scheme}: the HMAC replay cache is full ({Capacity} signatures inside the window); refusing new signed requests until some age out", Scheme.Name, Options.ReplayCacheSize);
+                Logger.LogWarning("Scheme {Scheme}: the HMAC replay cache is full ({Capacity} signatures inside the window, or {PerKey} for key {KeyId}); refusing its new signed requests until some age out", Scheme.Name, Options.ReplayCacheSize, Options.ReplayCacheSizePerKey, authorization.KeyId);
                 return Refuse(authorization.KeyId, "too many signed requests inside the replay window; retry later");
         }
         var principal = SigilPrincipal.For(verified.Caller, Scheme.Name, [new Claim(SigilAuthenticationDefaults.KeyIdClaim, verified.Key.KeyId)]);

@@ -26,9 +26,15 @@ public sealed class SigilHmacOptions : AuthenticationSchemeOptions
     /// </summary>
     public int ReplayCacheSize { get; set; } = 100_000;
 
+    /// <summary>
+    /// How many of the replay cache's entries one key may hold (default 10,000): a caller that fills its share is
+    /// refused until its signatures age out, while other callers' keys are still accepted.
+    /// </summary>
+    public int ReplayCacheSizePerKey { get; set; } = 10_000;
+
     // One per scheme: the options instance is cached per scheme name. Made once even when the first requests race, or
     // a signature seen by a cache that lost the race could be accepted again.
-    internal HmacReplayCache ReplayCache => LazyInitializer.EnsureInitialized(ref _replayCache, ref _replayCacheLock, () => new HmacReplayCache(ReplayCacheSize));
+    internal HmacReplayCache ReplayCache => LazyInitializer.EnsureInitialized(ref _replayCache, ref _replayCacheLock, () => new HmacReplayCache(ReplayCacheSize, ReplayCacheSizePerKey));
 
     private object? _replayCacheLock;
 

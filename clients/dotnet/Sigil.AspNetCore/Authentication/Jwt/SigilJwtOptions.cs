@@ -34,8 +34,10 @@ public sealed class SigilJwtOptions
     public HttpMessageHandler? BackchannelHttpHandler { get; set; }
 
     /// <summary>
-    /// The audiences accepted: this service's SPIFFE ID (what its callers name as <c>aud</c>), or its URL. Required:
-    /// a token for another service must never be accepted here.
+    /// The audiences accepted: this service's SPIFFE ID (what its callers name as <c>aud</c>). Required: a token for
+    /// another service must never be accepted here. Sigil issues a JWT-SVID for a SPIFFE ID audience only to callers the
+    /// receiver accepts (its <c>acceptsFrom</c>), but one for any other audience (a URL) to any identity that asks; so a
+    /// JWT-SVID scheme with a URL audience must also set <see cref="Authorizer"/> to the callers it accepts.
     /// </summary>
     public IList<string> ValidAudiences { get; } = [];
 
@@ -55,8 +57,18 @@ public sealed class SigilJwtOptions
     /// <summary>How much clock difference is tolerated on <c>exp</c>, <c>nbf</c> and <c>iat</c> (default 1 minute).</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Which callers (<c>sub</c>) are accepted. Default: any SPIFFE ID.</summary>
+    /// <summary>
+    /// Which callers (<c>sub</c>) are accepted. Default: any SPIFFE ID, which only a SPIFFE ID audience allows for
+    /// JWT-SVIDs (Sigil asks the receiver's consent for those alone).
+    /// </summary>
     public SpiffeIdAuthorizer Authorizer { get; set; } = SpiffeIdAuthorizer.Any();
+
+    /// <summary>
+    /// Whether a token's <c>cnf</c> may be matched by a client certificate forwarded in a request header (ASP.NET's
+    /// CertificateForwarding middleware). Default false: only this connection's own TLS client certificate, since a
+    /// certificate is public and a stolen token with a forged header would otherwise pass.
+    /// </summary>
+    public bool TrustForwardedClientCertificate { get; set; }
 
     internal SigilJwtKind Kind { get; set; }
 
@@ -96,6 +108,12 @@ public sealed class SigilJwtOptions
         if (Authorizer is null)
         {
             problems.Add(prefix + "Authorizer must not be null (SpiffeIdAuthorizer.Any() accepts every caller).");
+        }
+        else if (Kind == SigilJwtKind.JwtSvid && Authorizer.AllowsAny
+            && ValidAudiences.FirstOrDefault(a => !string.IsNullOrWhiteSpace(a) && !a.StartsWith("spiffe://", StringComparison.Ordinal)) is { } open)
+        {
+            problems.Add(prefix + $"the audience '{open}' is not a SPIFFE ID, and Sigil issues JWT-SVIDs for such audiences to any identity that asks: "
+                + "set Authorizer to the callers this service accepts, or use this service's SPIFFE ID as the audience (Sigil then asks its acceptsFrom).");
         }
         return problems;
     }

@@ -56,7 +56,7 @@ internal static class SigilJwtValidation
         }
         if (token.TryGetPayloadValue<JsonElement>("cnf", out var cnf))
         {
-            var certificate = await context.HttpContext.Connection.GetClientCertificateAsync(context.HttpContext.RequestAborted);
+            using var certificate = await TlsPeerCertificate.GetAsync(context.HttpContext, options.TrustForwardedClientCertificate);
             if (CertificateBindingProblem(cnf, certificate) is { } problem)
             {
                 Refuse(context, logger, token, problem);
@@ -66,7 +66,10 @@ internal static class SigilJwtValidation
         var claims = new List<Claim>();
         foreach (var claim in context.Principal?.Claims ?? [])
         {
-            if (claim.Type is "sub" or "scope" or "cnf")
+            // The caller chose the payload: claims named like the ones SigilPrincipal sets (or the scopes added below)
+            // would stand next to the real ones, and whoever reads the first or all of a type would be misled.
+            if (claim.Type is "sub" or "scope" or "cnf" or SigilAuthenticationDefaults.SpiffeIdClaim or SigilAuthenticationDefaults.KeyIdClaim
+                or ClaimTypes.Name or ClaimTypes.Role)
             {
                 continue;
             }
@@ -110,23 +113,36 @@ internal static class SigilJwtValidation
 
 /// <summary>
 /// Keys from a mounted <c>jwks.json</c>, parsed once per version of the folder; a <c>kid</c> not in it makes the
-/// folder be read again at once (the kubelet may have updated it since the last poll).
+/// folder be read again at once (the kubelet may have updated it since the last poll), at most once per
+/// <see cref="MinForcedReloadInterval"/>: any unauthenticated caller can name unknown kids.
 /// </summary>
-internal sealed class MountedSigningKeys(JwksSource source)
+internal sealed class MountedSigningKeys(JwksSource source, TimeProvider time)
 {
+    /// <summary>A new key is published --bundle-propagation (minutes) before it signs, so a few seconds' delay costs nothing.</summary>
+    internal static readonly TimeSpan MinForcedReloadInterval = TimeSpan.FromSeconds(5);
+
     private sealed record Parsed(JsonWebKeys Keys, IList<SecurityKey> SigningKeys);
 
     private Parsed? _parsed;
+    private long _nextForcedReload = long.MinValue;
 
     public IEnumerable<SecurityKey> Resolve(string? kid)
     {
         var keys = Current();
-        if (kid is not null && !keys.Keys.Contains(kid))
+        if (kid is not null && !keys.Keys.Contains(kid) && TakeForcedReload())
         {
             source.Reload();
             keys = Current();
         }
         return kid is null ? keys.SigningKeys : keys.SigningKeys.Where(k => k.KeyId == kid);
+    }
+
+    private bool TakeForcedReload()
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        var due = Interlocked.Read(ref _nextForcedReload);
+        // One caller per interval wins the exchange; the others keep the keys they have.
+        return now >= due && Interlocked.CompareExchange(ref _nextForcedReload, now + MinForcedReloadInterval.Ticks, due) == due;
     }
 
     private Parsed Current()

@@ -190,7 +190,7 @@ public sealed class SigilHmacTests : IAsyncLifetime
     [Fact]
     public void The_replay_cache_never_holds_more_than_its_capacity_and_refuses_rather_than_forgets_a_signature_inside_the_window()
     {
-        var cache = new HmacReplayCache(2);
+        var cache = new HmacReplayCache(2, perKey: 2);
 
         Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("k", "a", forgetAfter: 100, now: 50));
         Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("k", "b", forgetAfter: 100, now: 50));
@@ -199,6 +199,19 @@ public sealed class SigilHmacTests : IAsyncLifetime
         Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("k", "c", forgetAfter: 200, now: 101));
         Assert.Equal(HmacReplayCache.Outcome.Replayed, cache.TryUse("k", "c", forgetAfter: 200, now: 101));
         Assert.True(cache.Count <= 2);
+    }
+
+    [Fact]
+    public void One_key_that_fills_its_share_of_the_replay_cache_is_refused_while_other_keys_are_still_accepted()
+    {
+        var cache = new HmacReplayCache(100, perKey: 2);
+
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("attacker", "a", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("attacker", "b", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.Full, cache.TryUse("attacker", "c", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("victim", "a", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.Replayed, cache.TryUse("attacker", "a", forgetAfter: 100, now: 50));
+        Assert.Equal(HmacReplayCache.Outcome.First, cache.TryUse("attacker", "c", forgetAfter: 200, now: 101));
     }
 
     private async Task<HttpResponseMessage> SendAsync(Signed signed)

@@ -187,7 +187,8 @@ public sealed class SigilJwtTests : IAsyncLifetime
     {
         using var next = JwtSigningKey.Generate(JwtSigningKey.ES256);
         var token = TestJwts.Sign(next, "JWT", PaymentsId, OrdersAudience);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(_client, JwtSvidEndpoint, token)).StatusCode);
+        // (Not sent before the key is added: forced reads are at most one per few seconds, see MountedSigningKeysTests.)
+        Assert.False(_jwks.Current.Contains(next.KeyId));
 
         _world.WriteTrustBundle("sigil-trust-bundle", _key, _rsaKey, next);
         Assert.False(_jwks.Current.Contains(next.KeyId), "the source must not have polled the new key in by itself");
@@ -218,6 +219,7 @@ public sealed class SigilJwtTests : IAsyncLifetime
         { "both a folder and an issuer", "both", "not both" },
         { "an http issuer", "http", "is not an https URL" },
         { "a refresh interval IdentityModel does not allow", "refresh", "KeyRefreshInterval" },
+        { "a URL audience with the Any() authorizer (Sigil issues URL audiences to anyone who asks)", "url-audience", "set Authorizer" },
     };
 
     [Theory]
@@ -231,7 +233,7 @@ public sealed class SigilJwtTests : IAsyncLifetime
             {
                 if (kind != "no-audience")
                 {
-                    o.ValidAudiences.Add(OrdersAudience);
+                    o.ValidAudiences.Add(kind == "url-audience" ? "https://orders.example.com" : OrdersAudience);
                 }
                 if (kind is not ("no-keys" or "http" or "refresh"))
                 {
@@ -252,6 +254,15 @@ public sealed class SigilJwtTests : IAsyncLifetime
             })));
 
         Assert.True(error.Message.Contains(message, StringComparison.Ordinal), $"{because}: {error.Message}");
+    }
+
+    [Fact]
+    public void A_URL_audience_is_allowed_for_JWT_SVIDs_once_an_authorizer_names_the_callers()
+    {
+        var options = new SigilJwtOptions { Jwks = _jwks, Authorizer = SpiffeIdAuthorizer.Exact(SpiffeId.Parse(PaymentsId)) };
+        options.ValidAudiences.Add("https://orders.example.com");
+
+        Assert.Empty(options.Problems("Sigil.JwtSvid"));
     }
 
     private async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, string token, SigilTestServer? server = null)
