@@ -46,29 +46,41 @@ internal static class Consent
         (identity.Spec.ApiKeys ?? []).Select(k => k.Audience).Concat((identity.Spec.Jwt?.Audiences ?? []).Select(a => a.Audience));
 
     /// <summary>
-    /// Why a key has no accepting receiver, and the one-line fix. A receiver that does not exist yet is
-    /// <see cref="Reasons.Pending"/> (it resolves itself when the identity is created; an audience in another trust domain
-    /// never will, and is not); one that exists and does not list the caller is <see cref="Reasons.NotAccepted"/>.
+    /// Why an API key has no accepting receiver, and the one-line fix: see <see cref="Unaccepted(string, string, string, ServiceIdentity, SpiffeId, IReadOnlyList{ServiceIdentity})"/>;
+    /// an audience in another trust domain, which no identity here can ever receive, is <see cref="Reasons.NotAccepted"/>.
     /// </summary>
     public static Readiness Unaccepted(ApiKeySpec key, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers, string trustDomain)
     {
+        var field = $"apiKeys[{key.Name}]";
+        if (receivers.Count == 0 && key.Audience.StartsWith("spiffe://", StringComparison.Ordinal)
+            && !key.Audience.StartsWith($"spiffe://{trustDomain}/", StringComparison.Ordinal))
+        {
+            return new Readiness(false, Reasons.NotAccepted,
+                $"{field}: audience {key.Audience} is outside trust domain {trustDomain}, where no ServiceIdentity can receive its key; name a ServiceIdentity or a SPIFFE ID of {trustDomain}");
+        }
+        return Unaccepted(field, "key", key.Audience, caller, callerId, receivers);
+    }
+
+    /// <summary>
+    /// Why a credential (an API key, or a JWT-SVID for an audience of this trust domain) has no accepting receiver, and the
+    /// one-line fix. A receiver that does not exist yet is <see cref="Reasons.Pending"/>: it resolves itself when the
+    /// identity is created. One that exists and does not list the caller is <see cref="Reasons.NotAccepted"/>.
+    /// </summary>
+    /// <param name="field">The spec field, for the message: <c>apiKeys[k]</c>, <c>jwt.audiences[a]</c>.</param>
+    /// <param name="what">What is held back: <c>key</c>, <c>token</c>.</param>
+    public static Readiness Unaccepted(string field, string what, string audience, ServiceIdentity caller, SpiffeId callerId, IReadOnlyList<ServiceIdentity> receivers)
+    {
         if (receivers.Count == 0)
         {
-            var bySpiffeId = key.Audience.StartsWith("spiffe://", StringComparison.Ordinal);
-            if (bySpiffeId && !key.Audience.StartsWith($"spiffe://{trustDomain}/", StringComparison.Ordinal))
-            {
-                return new Readiness(false, Reasons.NotAccepted,
-                    $"apiKeys[{key.Name}]: audience {key.Audience} is outside trust domain {trustDomain}, where no ServiceIdentity can receive its key; name a ServiceIdentity or a SPIFFE ID of {trustDomain}");
-            }
-            return new Readiness(false, Reasons.Pending, bySpiffeId
-                ? $"apiKeys[{key.Name}]: no ServiceIdentity has SPIFFE ID {key.Audience} yet; its key is issued once that identity exists and accepts this one"
-                : $"apiKeys[{key.Name}]: no ServiceIdentity \"{key.Audience}\" in namespace {caller.Metadata.NamespaceProperty} yet; its key is issued once it exists and accepts this one");
+            return new Readiness(false, Reasons.Pending, audience.StartsWith("spiffe://", StringComparison.Ordinal)
+                ? $"{field}: no ServiceIdentity has SPIFFE ID {audience} yet; its {what} is issued once that identity exists and accepts this one"
+                : $"{field}: no ServiceIdentity \"{audience}\" in namespace {caller.Metadata.NamespaceProperty} yet; its {what} is issued once it exists and accepts this one");
         }
         var receiver = receivers[0];
         var entry = receiver.Metadata.NamespaceProperty == caller.Metadata.NamespaceProperty
             ? $"{{serviceIdentity: {caller.Metadata.Name}}}"
             : $"{{spiffeID: {callerId}}}";
         return new Readiness(false, Reasons.NotAccepted,
-            $"apiKeys[{key.Name}]: {receiver.Metadata.NamespaceProperty}/{receiver.Metadata.Name} does not accept this identity: add {entry} to its spec.acceptsFrom");
+            $"{field}: {receiver.Metadata.NamespaceProperty}/{receiver.Metadata.Name} does not accept this identity: add {entry} to its spec.acceptsFrom");
     }
 }

@@ -43,23 +43,13 @@ internal static class JwtAudiencePolicy
             return AudienceVerdict.Issued(audience, aud);
         }
         var receivers = Consent.Receivers(aud, caller, all, trustDomain);
-        if (receivers.Count == 0)
-        {
-            // A SPIFFE ID of this trust domain belongs to a namespace that may not have created its identity yet: a token
-            // issued now would be valid there for up to a day, whether or not that identity later accepts this caller.
-            return new AudienceVerdict(audience, null, Reasons.Pending, bySpiffeId
-                ? $"jwt.audiences[{audience.Name}]: no ServiceIdentity has SPIFFE ID {aud} yet; its token is issued once that identity exists and accepts this one"
-                : $"jwt.audiences[{audience.Name}]: no ServiceIdentity \"{aud}\" in namespace {caller.Metadata.NamespaceProperty} yet; its token is issued once it exists");
-        }
         if (receivers.FirstOrDefault(r => Consent.Accepts(r, callerId.ToString(), trustDomain, all)) is { } accepting)
         {
             return AudienceVerdict.Issued(audience, Consent.IdOf(accepting, trustDomain).ToString());
         }
-        var receiver = receivers[0];
-        var entry = receiver.Metadata.NamespaceProperty == caller.Metadata.NamespaceProperty
-            ? $"{{serviceIdentity: {caller.Metadata.Name}}}"
-            : $"{{spiffeID: {callerId}}}";
-        return new AudienceVerdict(audience, null, Reasons.NotAccepted,
-            $"jwt.audiences[{audience.Name}]: {receiver.Metadata.NamespaceProperty}/{receiver.Metadata.Name} does not accept this identity: add {entry} to its spec.acceptsFrom");
+        // No receiver yet is Pending: a SPIFFE ID of this trust domain belongs to a namespace that may not have created its
+        // identity yet, and a token issued now would be valid there for up to a day whether or not it later accepts this caller.
+        var refusal = Consent.Unaccepted($"jwt.audiences[{audience.Name}]", "token", aud, caller, callerId, receivers);
+        return new AudienceVerdict(audience, null, refusal.Reason, refusal.Message);
     }
 }
