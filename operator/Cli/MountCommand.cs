@@ -15,9 +15,7 @@ internal static class MountCommand
 {
     public static Command Create()
     {
-        var ns = new Option<string?>("--namespace", "-n") { Description = "Namespace of the Secrets (default: the kubeconfig context's, else default)." };
-        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)." };
-        var context = new Option<string?>("--context") { Description = "The kubeconfig context to use (default: its current context)." };
+        var access = new Day2.KubeAccess();
         var once = new Option<bool>("--once") { Description = "Write each folder once and exit; fails when a Secret does not exist." };
         var targets = new Argument<MountTarget[]>("SECRET=DIR")
         {
@@ -46,18 +44,15 @@ internal static class MountCommand
         };
         var command = new Command("mount", "Keep folders in step with Secrets (or ConfigMaps) as the kubelet does: an atomic ..data swap on every change.")
         {
-            ns,
-            kubeconfig,
-            context,
             once,
             targets,
         };
-        command.SetAction((result, ct) => RunAsync(result.GetValue(targets)!, result.GetValue(ns), result.GetValue(kubeconfig), result.GetValue(context),
-            result.GetValue(once), ct));
+        access.AddTo(command);
+        command.SetAction((result, ct) => RunAsync(result.GetValue(targets)!, access, result, result.GetValue(once), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(MountTarget[] targets, string? ns, string? kubeconfig, string? context, bool once, CancellationToken ct)
+    private static async Task<int> RunAsync(MountTarget[] targets, Day2.KubeAccess access, ParseResult result, bool once, CancellationToken ct)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -70,21 +65,21 @@ internal static class MountCommand
             Console.Error.WriteLine($"sigil: {refusal}");
             return 1;
         }
-        KubernetesClientConfiguration config;
+        Day2.KubeConnection connection;
         try
         {
-            config = Kubeconfig.Load(kubeconfig, context, Environment.GetEnvironmentVariable);
+            connection = access.Connect(result);
         }
         catch (k8s.Exceptions.KubeConfigException e)
         {
             Console.Error.WriteLine($"sigil: {e.Message}");
             return 1;
         }
-        ns ??= config.Namespace ?? "default";
+        using var _ = connection;
+        var ns = access.NamespaceOf(result, connection);
         using var loggers = Logging.Create("text");
         var logger = loggers.CreateLogger("sigil.mount");
-        using var client = new Kubernetes(config);
-        var followers = targets.Select(t => new SecretFollower(client, ns, t, logger, TimeProvider.System)).ToList();
+        var followers = targets.Select(t => new SecretFollower(connection.Client, ns, t, logger, TimeProvider.System)).ToList();
         try
         {
             if (once)

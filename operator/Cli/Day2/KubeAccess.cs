@@ -11,9 +11,9 @@ internal sealed record KubeConnection(IKubernetes Client, string ContextNamespac
 }
 
 /// <summary>
-/// The kubeconfig flags every day-2 command shares, read as kubectl reads them: <c>--kubeconfig</c>, else the first file of
-/// <c>KUBECONFIG</c> that exists, else <c>~/.kube/config</c>, else the pod's service account; <c>--context</c>
-/// picks a context; <c>-n</c> overrides the context's namespace. Not tied to a command, so <c>sigil mount</c> can share it.
+/// The kubeconfig flags every client command (the day-2 commands and <c>sigil mount</c>) shares, read as kubectl reads
+/// them: <c>--kubeconfig</c>, else the files of <c>KUBECONFIG</c> that exist, merged, else <c>~/.kube/config</c>, else
+/// the pod's service account; <c>--context</c> picks a context; <c>-n</c> overrides the context's namespace.
 /// </summary>
 internal sealed class KubeAccess
 {
@@ -41,8 +41,7 @@ internal sealed class KubeAccess
         KubernetesClientConfiguration config;
         if (files.Count > 0)
         {
-            // KubernetesClient 21 does not expose merging several files, so the first one holds the whole config.
-            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(files[0], context);
+            config = KubernetesClientConfiguration.BuildConfigFromConfigObject(Merge(files), context);
         }
         else if (KubernetesClientConfiguration.IsInCluster())
         {
@@ -53,6 +52,25 @@ internal sealed class KubeAccess
             throw new KubeConfigException(kubeconfig is null ? "no kubeconfig found" : $"kubeconfig {kubeconfig} does not exist");
         }
         return new KubeConnection(new Kubernetes(config), config.Namespace is { Length: > 0 } ns ? ns : "default");
+    }
+
+    /// <summary>
+    /// KUBECONFIG's files merged as kubectl merges them: the first file to name a context, cluster or user wins, and the first
+    /// current-context set is the current one. (KubernetesClient merges a list only inside BuildDefaultConfig, which takes no
+    /// context; each file is loaded on its own so relative paths resolve against it.)
+    /// </summary>
+    private static k8s.KubeConfigModels.K8SConfiguration Merge(IReadOnlyList<string> files)
+    {
+        var configs = files.Select(f => KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(f))).ToList();
+        var merged = configs[0];
+        foreach (var next in configs.Skip(1))
+        {
+            merged.CurrentContext = string.IsNullOrEmpty(merged.CurrentContext) ? next.CurrentContext : merged.CurrentContext;
+            merged.Contexts = [.. merged.Contexts ?? [], .. (next.Contexts ?? []).Where(c => !(merged.Contexts ?? []).Any(m => m.Name == c.Name))];
+            merged.Clusters = [.. merged.Clusters ?? [], .. (next.Clusters ?? []).Where(c => !(merged.Clusters ?? []).Any(m => m.Name == c.Name))];
+            merged.Users = [.. merged.Users ?? [], .. (next.Users ?? []).Where(u => !(merged.Users ?? []).Any(m => m.Name == u.Name))];
+        }
+        return merged;
     }
 
     /// <summary>Which files make up the kubeconfig (pure but for <paramref name="exists"/>): as kubectl chooses them.</summary>

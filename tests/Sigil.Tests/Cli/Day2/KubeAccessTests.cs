@@ -44,4 +44,35 @@ public sealed class KubeAccessTests
         Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(missing, result.Stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("the first file's current-context is the one used", null, "https://first.example:6443", "shop")]
+    [InlineData("--context finds a context defined only in the second file", "second", "https://second.example:6443", "bank")]
+    public void KUBECONFIGs_files_are_merged_as_kubectl_merges_them(string because, string? context, string server, string ns)
+    {
+        var folder = Directory.CreateTempSubdirectory("sigil-kubeconfig-").FullName;
+        try
+        {
+            static string Config(string name, string server, string ns, bool current) => string.Join('\n',
+                "apiVersion: v1",
+                "kind: Config",
+                current ? $"current-context: {name}" : "",
+                $"clusters: [{{name: {name}, cluster: {{server: \"{server}\"}}}}]",
+                $"users: [{{name: {name}, user: {{token: t}}}}]",
+                $"contexts: [{{name: {name}, context: {{cluster: {name}, user: {name}, namespace: {ns}}}}}]");
+            var first = Path.Combine(folder, "first");
+            var second = Path.Combine(folder, "second");
+            File.WriteAllText(first, Config("first", "https://first.example:6443", "shop", current: true));
+            File.WriteAllText(second, Config("second", "https://second.example:6443", "bank", current: false));
+
+            using var connection = KubeAccess.Connect(null, context, $"{first}{Path.PathSeparator}{second}", Home);
+
+            Assert.True(((k8s.Kubernetes)connection.Client).BaseUri.ToString().TrimEnd('/') == server, because);
+            Assert.Equal(ns, connection.ContextNamespace);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
