@@ -35,6 +35,10 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _foreignSeen = new();
 
+    // The CA manager and identity passes publish concurrently; one namespace's bundle is written by one of them at a time,
+    // so a ConfigMap Sigil did not create costs one refused create and one warning, not one per concurrent caller.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _namespaceGates = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Makes the namespace's bundle hold what <paramref name="trust"/> publishes. True when it already did (or the ConfigMap
     /// is not Sigil's to write); false when it had to be written, or another writer changed it first (a 409, left to the
@@ -44,6 +48,20 @@ internal sealed class TrustBundlePublisher(IKubernetes client, Informer<V1Config
 
     /// <summary>As <see cref="EnsureAsync"/>, saying which parts the bundle already held (a part it held is not on its way).</summary>
     public async Task<BundleHeld> PublishAsync(string ns, TrustSnapshot trust, CancellationToken ct)
+    {
+        var gate = _namespaceGates.GetOrAdd(ns, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await PublishOneAtATimeAsync(ns, trust, ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<BundleHeld> PublishOneAtATimeAsync(string ns, TrustSnapshot trust, CancellationToken ct)
     {
         var current = cache.Get(ns, TrustBundleConfigMap.Name);
         if (current is not null && TrustBundleConfigMap.Matches(current, trust))
