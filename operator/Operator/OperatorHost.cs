@@ -35,6 +35,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     /// <summary>Passes over each identity, begun and finished, across leadership terms (tests wait on them).</summary>
     public PassCounts Passes { get; } = new();
 
+    /// <summary>The resourceVersion of the identity in this process's cache (what its next pass will read), or null.</summary>
+    public string? CachedResourceVersion(string key) => _identities?.Get(key)?.Metadata.ResourceVersion;
+
     /// <summary>For crash tests: runs between the steps of an API-key rotation.</summary>
     public Func<string, CancellationToken, Task>? StepHook { get; init; }
 
@@ -267,7 +270,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         _queue = queue;
         // From here until the finally below this process reconciles; an alert watches that some replica always does.
         Metrics.Leader.Set(1);
-        var controller = new Controller("serviceidentity", queue, Passes.Around(reconciler.ReconcileAsync, key => _identities!.Get(key) is not null), options.Workers, _logger);
+        var controller = new Controller("serviceidentity", queue, Passes.Around(reconciler.ReconcileAsync, CachedResourceVersion), options.Workers, _logger);
         controller.Failed += (key, _) =>
         {
             var slash = key.IndexOf('/');

@@ -11,21 +11,26 @@ internal sealed class PassCounts
 {
     private readonly ConcurrentDictionary<string, long> _begun = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _finished = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastRead = new(StringComparer.Ordinal);
 
     public long Begun(string key) => _begun.GetValueOrDefault(key);
 
     public long Finished(string key) => _finished.GetValueOrDefault(key);
 
+    /// <summary>The resourceVersion the last finished pass over the key read from the cache when it began.</summary>
+    public string? LastFinishedRead(string key) => _lastRead.GetValueOrDefault(key);
+
     /// <summary>
-    /// The reconcile function, counting its passes (a pass that throws has finished too). Once a pass finds the key gone
-    /// (<paramref name="exists"/> false afterwards), its counts go too, so deleted identities cost nothing in a
-    /// long-running operator.
+    /// The reconcile function, counting its passes (a pass that throws has finished too) and remembering which version of
+    /// the object each read (<paramref name="cachedVersion"/> when it began). Once a pass finds the key gone (no cached
+    /// version afterwards), its counts go too, so deleted identities cost nothing in a long-running operator.
     /// </summary>
     public Func<string, CancellationToken, Task<ReconcileResult>> Around(
-        Func<string, CancellationToken, Task<ReconcileResult>> reconcile, Func<string, bool> exists) =>
+        Func<string, CancellationToken, Task<ReconcileResult>> reconcile, Func<string, string?> cachedVersion) =>
         async (key, ct) =>
         {
             _begun.AddOrUpdate(key, 1, (_, n) => n + 1);
+            var read = cachedVersion(key);
             try
             {
                 return await reconcile(key, ct);
@@ -33,10 +38,15 @@ internal sealed class PassCounts
             finally
             {
                 _finished.AddOrUpdate(key, 1, (_, n) => n + 1);
-                if (!exists(key))
+                if (read is not null)
+                {
+                    _lastRead[key] = read;
+                }
+                if (cachedVersion(key) is null)
                 {
                     _begun.TryRemove(key, out _);
                     _finished.TryRemove(key, out _);
+                    _lastRead.TryRemove(key, out _);
                 }
             }
         };

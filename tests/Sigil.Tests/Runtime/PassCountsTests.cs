@@ -9,7 +9,7 @@ public sealed class PassCountsTests
     {
         var counts = new PassCounts();
         var release = new TaskCompletionSource<ReconcileResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reconcile = counts.Around((_, _) => release.Task, _ => true);
+        var reconcile = counts.Around((_, _) => release.Task, _ => "1");
 
         var inFlight = reconcile("ns/a", CancellationToken.None);
         var begunAtMoment = counts.Begun("ns/a");
@@ -28,7 +28,7 @@ public sealed class PassCountsTests
     public async Task A_pass_that_throws_has_finished()
     {
         var counts = new PassCounts();
-        var reconcile = counts.Around((_, _) => Task.FromException<ReconcileResult>(new InvalidOperationException("409")), _ => true);
+        var reconcile = counts.Around((_, _) => Task.FromException<ReconcileResult>(new InvalidOperationException("409")), _ => "1");
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => reconcile("ns/a", CancellationToken.None));
 
@@ -40,7 +40,7 @@ public sealed class PassCountsTests
     {
         var counts = new PassCounts();
         var gone = false;
-        var reconcile = counts.Around((_, _) => Task.FromResult(ReconcileResult.Done), _ => !gone);
+        var reconcile = counts.Around((_, _) => Task.FromResult(ReconcileResult.Done), _ => gone ? null : "7");
 
         await reconcile("ns/a", CancellationToken.None);
         var whileThere = counts.Finished("ns/a");
@@ -48,6 +48,22 @@ public sealed class PassCountsTests
         await reconcile("ns/a", CancellationToken.None);
 
         Assert.Equal(1, whileThere);
-        Assert.Equal((0, 0), (counts.Begun("ns/a"), counts.Finished("ns/a")));
+        Assert.Equal((0, 0, null), (counts.Begun("ns/a"), counts.Finished("ns/a"), counts.LastFinishedRead("ns/a")));
+    }
+
+    [Fact]
+    public async Task A_finished_pass_remembers_the_version_it_read_when_it_began_not_one_that_arrived_meanwhile()
+    {
+        var counts = new PassCounts();
+        var version = "5";
+        var release = new TaskCompletionSource<ReconcileResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reconcile = counts.Around((_, _) => release.Task, _ => version);
+
+        var pass = reconcile("ns/a", CancellationToken.None);
+        version = "6";
+        release.SetResult(ReconcileResult.Done);
+        await pass;
+
+        Assert.Equal("5", counts.LastFinishedRead("ns/a"));
     }
 }

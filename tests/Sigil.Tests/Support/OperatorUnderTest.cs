@@ -154,18 +154,23 @@ internal sealed class OperatorUnderTest : IAsyncDisposable
 
     /// <summary>
     /// Runs <paramref name="trigger"/> (a change that makes the operator look at the identity again) and waits until a pass
-    /// over the identity that began after this call has finished. "Nothing changed" is then a claim about a pass that ran,
-    /// not about a pause, which on a loaded machine may end before any pass has.
+    /// that read the changed object has finished (a pass that began before the watch event reached the operator's cache
+    /// read the old one and does not count). "Nothing changed" is then a claim about a pass that saw the change, not about
+    /// a pause, which on a loaded machine may end before any pass has.
     /// </summary>
     public async Task PassAfterAsync(string ns, string name, Func<Task> trigger, TimeSpan? within = null)
     {
         var host = Host!;
         var key = $"{ns}/{name}";
-        var begun = host.Passes.Begun(key);
+        var before = (await GetAsync(ns, name)).Metadata.ResourceVersion;
         await trigger();
-        await Eventually.TrueAsync(() => Task.FromResult(host.Passes.Finished(key) > begun), within ?? TimeSpan.FromSeconds(30),
-            $"no pass over {key} that began after the trigger finished");
+        await Eventually.TrueAsync(() => Task.FromResult(Later(host.Passes.LastFinishedRead(key), before)), within ?? TimeSpan.FromSeconds(30),
+            $"no pass over {key} that read a version later than {before} (the trigger's) finished");
     }
+
+    // resourceVersions are opaque by contract but etcd's (and the emulator's) are increasing numbers; otherwise, different.
+    private static bool Later(string? read, string? before) =>
+        read is not null && (long.TryParse(read, out var r) && long.TryParse(before, out var b) ? r > b : read != before);
 
     /// <summary>Waits until this run of the operator has finished a pass over the identity (after a start or restart).</summary>
     public async Task FirstPassAsync(string ns, string name, TimeSpan? within = null)
