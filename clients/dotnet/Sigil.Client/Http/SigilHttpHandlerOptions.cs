@@ -5,8 +5,9 @@ public sealed class SigilHttpHandlerOptions
 {
     /// <summary>
     /// How long a pooled connection is reused before a new one (with a new handshake) replaces it. A connection keeps the
-    /// certificate it was opened with, so this bounds how long a renewed SVID waits to be presented on a busy pool.
-    /// Default 1 minute; must be positive.
+    /// trust bundle it was checked against, so this bounds how long a rotated bundle waits to reach a busy pool (a renewed
+    /// SVID does not wait: it gets a pool of its own at once). A replaced SVID's pool is disposed after the longer of this
+    /// and 2 minutes. Default 1 minute; must be positive.
     /// </summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(1);
 
