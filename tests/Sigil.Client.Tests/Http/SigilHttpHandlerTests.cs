@@ -163,6 +163,24 @@ public sealed class SigilHttpHandlerTests : IDisposable
             SigilHttpHandler.Create(source, SpiffeIdAuthorizer.Any(), new SigilHttpHandlerOptions { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }));
     }
 
+    [Fact]
+    public async Task A_disposed_handler_refuses_requests_and_no_longer_follows_the_SVID()
+    {
+        using var source = Source(_pki.Issue(_pki.Ours, "shop", "payments"));
+        var handler = Assert.IsType<SvidHandler>(SigilHttpHandler.Create(source, SpiffeIdAuthorizer.Any()));
+        var pool = handler.CurrentHandler;
+        using var invoker = new HttpMessageInvoker(handler);
+
+        handler.Dispose();
+        _folder.Write(TestPki.Files(_pki.Issue(_pki.Ours, "shop", "payments", at: _pki.Now + TimeSpan.FromSeconds(1))));
+        Assert.True(source.Reload());
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() =>
+            invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, "https://127.0.0.1:1/"), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() =>
+            new HttpMessageInvoker(pool, disposeHandler: false).SendAsync(new HttpRequestMessage(HttpMethod.Get, "https://127.0.0.1:1/"), TestContext.Current.CancellationToken));
+    }
+
     public void Dispose()
     {
         _folder.Dispose();
