@@ -18,5 +18,6 @@ public sealed class SigilHttpHandlerOptions
 /// <summary>One TLS handshake: who the server proved to be, and which of our certificates we presented.</summary>
 /// <param name="ServerId">The server's SPIFFE ID.</param>
 /// <param name="ServerSerialNumber">The server certificate's serial number, lowercase hex (as Sigil's status writes it).</param>
-/// <param name="ClientSerialNumber">Our certificate's serial number, lowercase hex; null when none was presented.</param>
+/// <param name="ClientSerialNumber">The serial number (lowercase hex) of the SVID this connection offers as our certificate (the
+/// SVID its pool was made for; sent when the server asks for one); null when the connection has none.</param>
 public sealed record HandshakeInfo(SpiffeId ServerId, string ServerSerialNumber, string? ClientSerialNumber);
