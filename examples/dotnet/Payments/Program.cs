@@ -24,7 +24,8 @@ var server = options.Get("server-id") is { } id ? SpiffeIdAuthorizer.Exact(Spiff
 var handshakes = new ConcurrentDictionary<string, int>();
 var tls = SigilHttpHandler.Create(svid, server, new SigilHttpHandlerOptions
 {
-    // A renewed certificate is presented on new connections only; this is how long a pooled connection lives.
+    // A renewed certificate is presented from the next request on; this is how long a pooled connection lives (a rotated
+    // trust bundle reaches pooled connections when they are replaced).
     PooledConnectionLifetime = options.Get("connection-lifetime") is { } lifetime ? CommandLine.Duration(lifetime) : TimeSpan.FromMinutes(1),
     OnHandshake = h => handshakes.AddOrUpdate(h.ClientSerialNumber ?? "none", 1, (_, n) => n + 1),
 });

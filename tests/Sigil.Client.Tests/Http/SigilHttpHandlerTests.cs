@@ -136,12 +136,8 @@ public sealed class SigilHttpHandlerTests : IDisposable
         Assert.Equal(serverSvid.Facts.SerialNumber, Assert.Single(_handshakes).ServerSerialNumber);
     }
 
-    // Known gap: SslStream builds the context of a certificate chosen by LocalCertificateSelectionCallback with no extra
-    // certificates (SslStreamCertificateContext.Create(cert)), so the intermediate in tls.crt is not sent and a peer that
-    // trusts only the platform root answers "unknown ca". ClientCertificateContext would carry it, but SocketsHttpHandler
-    // copies SslOptions once per connection pool, so a renewed SVID would never be presented. Default Sigil CAs (self-signed
-    // roots) have no intermediate and are unaffected.
-    [Fact(Skip = "known gap: a client SVID's intermediates are not sent (see comment)")]
+    // openssl s_server -Verify with a CAfile holding only the root: the client must send the intermediate of tls.crt.
+    [Fact]
     public async Task An_SVID_signed_by_a_platform_intermediate_is_presented_with_its_intermediate_to_a_server_trusting_only_the_root()
     {
         var (intermediate, root) = TestPki.PlatformIntermediate(_pki.Now);
@@ -160,11 +156,29 @@ public sealed class SigilHttpHandlerTests : IDisposable
     public void A_pool_lifetime_that_is_not_positive_is_refused_and_the_default_is_one_minute()
     {
         using var source = Source(_pki.Issue(_pki.Ours, "shop", "payments"));
-        using var handler = SigilHttpHandler.Create(source, SpiffeIdAuthorizer.Any());
+        using var handler = Assert.IsType<SvidHandler>(SigilHttpHandler.Create(source, SpiffeIdAuthorizer.Any()));
 
-        Assert.Equal(TimeSpan.FromMinutes(1), handler.PooledConnectionLifetime);
+        Assert.Equal(TimeSpan.FromMinutes(1), handler.CurrentHandler.PooledConnectionLifetime);
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             SigilHttpHandler.Create(source, SpiffeIdAuthorizer.Any(), new SigilHttpHandlerOptions { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }));
+    }
+
+    [Fact]
+    public async Task A_disposed_handler_refuses_requests_and_no_longer_follows_the_SVID()
+    {
+        using var source = Source(_pki.Issue(_pki.Ours, "shop", "payments"));
+        var handler = Assert.IsType<SvidHandler>(SigilHttpHandler.Create(source, SpiffeIdAuthorizer.Any()));
+        var pool = handler.CurrentHandler;
+        using var invoker = new HttpMessageInvoker(handler);
+
+        handler.Dispose();
+        _folder.Write(TestPki.Files(_pki.Issue(_pki.Ours, "shop", "payments", at: _pki.Now + TimeSpan.FromSeconds(1))));
+        Assert.True(source.Reload());
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() =>
+            invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, "https://127.0.0.1:1/"), TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() =>
+            new HttpMessageInvoker(pool, disposeHandler: false).SendAsync(new HttpRequestMessage(HttpMethod.Get, "https://127.0.0.1:1/"), TestContext.Current.CancellationToken));
     }
 
     public void Dispose()

@@ -82,8 +82,9 @@ public sealed class AccessTokenClient : IDisposable
         options ??= new AccessTokenClientOptions();
         (_time, _audience, _scope, _svid) = (options.TimeProvider, RequireAudience(audience), options.Scope, svid);
         var authorizer = options.TokenEndpointAuthorizer ?? SpiffeIdAuthorizer.MemberOf(svid.Current.Id.TrustDomain);
-        // No pooling: each token request opens a connection presenting the SVID of that moment, so a token is never bound
-        // to a certificate that was already replaced. Token requests are rare (one per 80% of a token's lifetime).
+        // The handler presents the SVID of the moment (with its intermediates) from the first request after a renewal, so a
+        // token is never bound to a certificate that was already replaced. No pooling on top: token requests are rare (one
+        // per 80% of a token's lifetime), and each connection is then checked against the bundle of the moment.
         _http = new HttpClient(SigilHttpHandler.Create(svid, authorizer, new SigilHttpHandlerOptions { PooledConnectionLifetime = TimeSpan.FromTicks(1) }));
         _newRequest = () => new HttpRequestMessage(HttpMethod.Post, tokenEndpoint) { Content = Form(svid.Current.Id.ToString()) };
     }

@@ -5,8 +5,9 @@ public sealed class SigilHttpHandlerOptions
 {
     /// <summary>
     /// How long a pooled connection is reused before a new one (with a new handshake) replaces it. A connection keeps the
-    /// certificate it was opened with, so this bounds how long a renewed SVID waits to be presented on a busy pool.
-    /// Default 1 minute; must be positive.
+    /// trust bundle it was checked against, so this bounds how long a rotated bundle waits to reach a busy pool (a renewed
+    /// SVID does not wait: it gets a pool of its own at once). A replaced SVID's pool is disposed after the longer of this
+    /// and 2 minutes. Default 1 minute; must be positive.
     /// </summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -17,5 +18,6 @@ public sealed class SigilHttpHandlerOptions
 /// <summary>One TLS handshake: who the server proved to be, and which of our certificates we presented.</summary>
 /// <param name="ServerId">The server's SPIFFE ID.</param>
 /// <param name="ServerSerialNumber">The server certificate's serial number, lowercase hex (as Sigil's status writes it).</param>
-/// <param name="ClientSerialNumber">Our certificate's serial number, lowercase hex; null when none was presented.</param>
+/// <param name="ClientSerialNumber">The serial number (lowercase hex) of the SVID this connection offers as our certificate (the
+/// SVID its pool was made for; sent when the server asks for one); null when the connection has none.</param>
 public sealed record HandshakeInfo(SpiffeId ServerId, string ServerSerialNumber, string? ClientSerialNumber);

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using Sigil.Client.X509;
 
@@ -8,15 +7,15 @@ namespace Sigil.Client.Http;
 /// <summary>
 /// The TLS client settings every Sigil client connection shares: the server is authenticated by SPIFFE ID against the
 /// trust bundle of the moment (as go-spiffe does: the host name is not checked, nothing is downloaded), and, when we
-/// have an SVID, the current one is presented on each new connection.
+/// have an SVID, it is presented with its intermediates. One options object presents one SVID: a caller that follows
+/// renewals builds new options (and a new connection pool) per SVID, see <see cref="SigilHttpHandler"/>.
 /// </summary>
 internal static class SvidTls
 {
     public static SslClientAuthenticationOptions ClientOptions(
-        Func<TrustBundle> bundle, SpiffeIdAuthorizer serverAuthorizer, Func<X509Certificate2>? presenting, Action<HandshakeInfo>? onHandshake,
+        Func<TrustBundle> bundle, SpiffeIdAuthorizer serverAuthorizer, X509Svid? presenting, Action<HandshakeInfo>? onHandshake,
         bool requireHostName = false)
     {
-        var presented = new ConditionalWeakTable<object, X509Certificate2>();
         var options = new SslClientAuthenticationOptions
         {
             // Resuming a session would skip presenting the current SVID and checking the server against the current bundle.
@@ -33,27 +32,23 @@ internal static class SvidTls
 #pragma warning disable CA5359 // Not "accept everything": the SVID validator decides, see ValidateServer.
             // requireHostName: the URL's host must also be a DNS or IP name of the server's certificate (SslStream's
             // own check against the request's host), for a server that any SVID of the trust domain must not pass as.
-            RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
                 (!requireHostName || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0)
-                && ValidateServer(sender, certificate, chain, bundle(), serverAuthorizer, presented, onHandshake),
+                && ValidateServer(certificate, chain, bundle(), serverAuthorizer, presenting?.Certificate, onHandshake),
 #pragma warning restore CA5359
         };
         if (presenting is not null)
         {
-            // Called for every new connection, so a renewed SVID is presented by the next one. (ClientCertificateContext
-            // would be fixed when the connection pool is made, which outlives any certificate.)
-            options.LocalCertificateSelectionCallback = (sender, _, _, _, _) =>
-            {
-                var certificate = presenting();
-                presented.AddOrUpdate(sender, certificate);
-                return certificate;
-            };
+            // A context rather than a selection callback: SslStream sends a context's intermediates, and builds the context
+            // of a selected certificate without them (a peer trusting only the root would refuse us). offline: nothing is
+            // downloaded to complete the chain.
+            options.ClientCertificateContext = SslStreamCertificateContext.Create(presenting.Certificate, presenting.Intermediates, offline: true);
         }
         return options;
     }
 
-    private static bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, TrustBundle bundle,
-        SpiffeIdAuthorizer authorizer, ConditionalWeakTable<object, X509Certificate2> presented, Action<HandshakeInfo>? onHandshake)
+    private static bool ValidateServer(X509Certificate? certificate, X509Chain? chain, TrustBundle bundle,
+        SpiffeIdAuthorizer authorizer, X509Certificate2? ours, Action<HandshakeInfo>? onHandshake)
     {
         if (certificate is not X509Certificate2 server)
         {
@@ -68,7 +63,6 @@ internal static class SvidTls
         }
         if (onHandshake is not null)
         {
-            var ours = presented.TryGetValue(sender, out var selected) ? selected : (sender as SslStream)?.LocalCertificate;
             onHandshake(new HandshakeInfo(result.Id!, SerialOf(server), ours is null ? null : SerialOf(ours)));
         }
         return true;
