@@ -275,7 +275,12 @@ public sealed class SigilMtlsTests : IDisposable
             "s_client", "-connect", $"127.0.0.1:{server.Port}", "-servername", SigilWorld.ServerDnsName,
             "-cert", client.Cert, "-key", client.Key, "-CAfile", client.CaCert, "-verify_return_error", "-verify_hostname", SigilWorld.ServerDnsName,
         ], stdin: "");
-        Assert.True(result.ExitCode == 0, $"openssl s_client exited {result.ExitCode}: {result.Stderr.Trim()}");
+        // s_client sends close_notify at once (empty stdin); Kestrel, which got no request, may close the socket without
+        // answering it, and s_client then reports an unexpected EOF after a handshake that succeeded. A refused handshake
+        // shows as an alert instead, and fails here.
+        var closedWithoutNotify = result.ExitCode == 1 && result.Stderr.Contains("unexpected eof while reading", StringComparison.Ordinal)
+            && !result.Stderr.Contains("alert", StringComparison.Ordinal);
+        Assert.True(result.ExitCode == 0 || closedWithoutNotify, $"openssl s_client exited {result.ExitCode}: {result.Stderr.Trim()}");
         Assert.Contains("Verify return code: 0 (ok)", result.Stdout, StringComparison.Ordinal);
         var begin = result.Stdout.IndexOf("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal);
         var end = result.Stdout.IndexOf("-----END CERTIFICATE-----", begin, StringComparison.Ordinal) + "-----END CERTIFICATE-----".Length;
