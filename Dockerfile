@@ -1,11 +1,12 @@
-# Build: the SDK image restores and publishes the one program.
+# Build: the SDK image restores and publishes the program, without the local control plane (an emulator no cluster needs).
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY crds/ crds/
 COPY operator/ operator/
 RUN dotnet publish operator/Sigil.csproj -c Release -o /app --nologo \
-    -p:UseAppHost=false -p:DebugType=none -p:GenerateDocumentationFile=false
+    -p:UseAppHost=false -p:DebugType=none -p:GenerateDocumentationFile=false \
+    -p:IncludeLocalControlPlane=false
 
 # Run: the chiseled ASP.NET runtime has no shell and no package manager, and runs as a non-root user.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime

@@ -1,3 +1,4 @@
+#if LOCAL_CONTROL_PLANE
 using System.CommandLine;
 using System.Net;
 using Sigil.LocalControlPlane;
@@ -97,3 +98,27 @@ internal static class LocalCommand
         Console.WriteLine($"  curl --cacert ca.crt {issuer}/keys");
     }
 }
+#else
+using System.CommandLine;
+
+namespace Sigil.Cli;
+
+/// <summary>
+/// The production build leaves the emulator out (Dockerfile, <c>IncludeLocalControlPlane=false</c>); <c>sigil local</c>
+/// then says where to find it rather than being an unknown command.
+/// </summary>
+internal static class LocalCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("local", "Not in this build: the production image leaves the local control plane out.");
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(_ =>
+        {
+            Console.Error.WriteLine("sigil: this build has no local control plane (the production image leaves it out); run `dotnet run --project operator -- local` from a clone of the repository");
+            return 2;
+        });
+        return command;
+    }
+}
+#endif

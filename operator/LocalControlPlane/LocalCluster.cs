@@ -75,7 +75,7 @@ internal sealed class LocalCluster : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, Sigil.Observability.EmbeddedLifetime>();
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, Hosting.EmbeddedLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;

@@ -48,7 +48,8 @@ internal static class Json
         return node as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
     }
 
-    public static string Timestamp(DateTimeOffset t) => Api.Timestamps.Format(t);
+    /// <summary>As kube-apiserver writes times: RFC 3339, UTC, to the second (<c>2026-11-27T19:25:22Z</c>).</summary>
+    public static string Timestamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Follows a dotted path (<c>metadata.name</c>, <c>involvedObject.kind</c>) to a scalar's text.</summary>
     public static string? PathText(JsonNode? node, string dottedPath)

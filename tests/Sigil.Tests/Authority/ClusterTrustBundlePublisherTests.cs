@@ -3,7 +3,6 @@ using k8s.Autorest;
 using k8s.Models;
 using Sigil.Authority;
 using Sigil.LocalControlPlane;
-using Sigil.Tests.LocalControlPlane;
 using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Authority;
@@ -28,7 +27,7 @@ public sealed class ClusterTrustBundlePublisherTests
         await using var cluster = await LocalCluster.StartAsync();
         var logs = new CapturedLogs();
         using var publisher = Publisher(cluster, logs);
-        var pem = ClusterTrustBundleTests.CaPem();
+        var pem = TestCas.CaPem();
 
         await publisher.PublishAsync("cluster.local", pem, CancellationToken.None);
 
@@ -46,7 +45,7 @@ public sealed class ClusterTrustBundlePublisherTests
     {
         await using var cluster = await LocalCluster.StartAsync();
         var logs = new CapturedLogs();
-        var pem = ClusterTrustBundleTests.CaPem();
+        var pem = TestCas.CaPem();
         using (var publisher = Publisher(cluster, logs))
         {
             await publisher.PublishAsync("cluster.local", pem, CancellationToken.None);
@@ -70,8 +69,8 @@ public sealed class ClusterTrustBundlePublisherTests
     {
         await using var cluster = await LocalCluster.StartAsync();
         using var publisher = Publisher(cluster, new CapturedLogs());
-        var active = ClusterTrustBundleTests.CaPem("active");
-        var withPrepared = active + ClusterTrustBundleTests.CaPem("prepared");
+        var active = TestCas.CaPem("active");
+        var withPrepared = active + TestCas.CaPem("prepared");
         await publisher.PublishAsync("cluster.local", active, CancellationToken.None);
         var uid = (await ReadAsync(cluster)).Metadata.Uid;
 
@@ -90,8 +89,8 @@ public sealed class ClusterTrustBundlePublisherTests
     {
         await using var cluster = await LocalCluster.StartAsync();
         using var publisher = Publisher(cluster, new CapturedLogs());
-        var local = ClusterTrustBundleTests.CaPem("local");
-        var prod = ClusterTrustBundleTests.CaPem("prod");
+        var local = TestCas.CaPem("local");
+        var prod = TestCas.CaPem("prod");
 
         await publisher.PublishAsync("cluster.local", local, CancellationToken.None);
         await publisher.PublishAsync("prod.example.org", prod, CancellationToken.None);
@@ -104,7 +103,7 @@ public sealed class ClusterTrustBundlePublisherTests
     public async Task A_bundle_of_that_name_that_Sigil_did_not_create_is_left_alone_and_logged_once()
     {
         await using var cluster = await LocalCluster.StartAsync();
-        var theirs = ClusterTrustBundleTests.CaPem("theirs");
+        var theirs = TestCas.CaPem("theirs");
         await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(new V1beta1ClusterTrustBundle
         {
             Metadata = new V1ObjectMeta { Name = "sigil-cluster.local", Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "someone-else" } },
@@ -113,8 +112,8 @@ public sealed class ClusterTrustBundlePublisherTests
         var logs = new CapturedLogs();
         using var publisher = Publisher(cluster, logs);
 
-        await publisher.PublishAsync("cluster.local", ClusterTrustBundleTests.CaPem("ours"), CancellationToken.None);
-        await publisher.PublishAsync("cluster.local", ClusterTrustBundleTests.CaPem("ours rotated"), CancellationToken.None);
+        await publisher.PublishAsync("cluster.local", TestCas.CaPem("ours"), CancellationToken.None);
+        await publisher.PublishAsync("cluster.local", TestCas.CaPem("ours rotated"), CancellationToken.None);
 
         Assert.Equal(theirs, (await ReadAsync(cluster)).Spec.TrustBundle);
         Assert.Equal(1, cluster.Requests.Writes(Resource));
@@ -128,8 +127,8 @@ public sealed class ClusterTrustBundlePublisherTests
         var logs = new CapturedLogs();
         using var publisher = Publisher(cluster, logs);
 
-        await publisher.PublishAsync("cluster.local", ClusterTrustBundleTests.CaPem("one"), CancellationToken.None);
-        await publisher.PublishAsync("cluster.local", ClusterTrustBundleTests.CaPem("two"), CancellationToken.None);
+        await publisher.PublishAsync("cluster.local", TestCas.CaPem("one"), CancellationToken.None);
+        await publisher.PublishAsync("cluster.local", TestCas.CaPem("two"), CancellationToken.None);
 
         Assert.Equal(0, cluster.Requests.Count(resource: Resource));
         Assert.Null(publisher.ServedVersion);
@@ -142,7 +141,7 @@ public sealed class ClusterTrustBundlePublisherTests
     {
         await using var cluster = await LocalCluster.StartAsync();
         using var publisher = Publisher(cluster, new CapturedLogs());
-        var pem = ClusterTrustBundleTests.CaPem();
+        var pem = TestCas.CaPem();
         cluster.Faults.FailNext(1, 500, r => r.Verb == "create" && r.Resource == Resource);
 
         await Assert.ThrowsAsync<HttpOperationException>(() => publisher.PublishAsync("cluster.local", pem, CancellationToken.None));

@@ -15,19 +15,27 @@ public sealed partial class DockerfileTests
     private static string FinalStage => Dockerfile[Dockerfile.LastIndexOf("\nFROM ", StringComparison.Ordinal)..];
 
     [Fact]
-    public async Task The_entrypoint_assembly_is_in_the_publish_output()
+    public async Task The_image_publishes_the_entrypoint_without_the_local_control_plane()
     {
         var output = Directory.CreateTempSubdirectory("sigil-publish-").FullName;
         try
         {
+            // The Dockerfile's own publish flags, so the test publishes what the image would hold.
+            var flags = PublishFlags().Matches(Dockerfile).Select(m => m.Value).ToList();
             var publish = await ProcessRunner.RunAsync("dotnet", ["publish", Path.Combine(Repository.Root, "operator", "Sigil.csproj"), "-c", "Release", "-o", output,
-                "--nologo", "-p:UseAppHost=false", "-p:DebugType=none"], timeout: TimeSpan.FromMinutes(5));
+                "--nologo", .. flags], timeout: TimeSpan.FromMinutes(5));
             var entrypoint = EntrypointAssembly().Match(FinalStage).Groups["dll"].Value;
-
             Assert.True(publish.ExitCode == 0, publish.Output);
+            var local = await ProcessRunner.RunAsync("dotnet", [Path.Combine(output, entrypoint), "local"], timeout: TimeSpan.FromMinutes(1));
+
+            Assert.Contains("-p:IncludeLocalControlPlane=false", flags);
             Assert.Equal("sigil.dll", entrypoint);
             Assert.True(File.Exists(Path.Combine(output, entrypoint)));
             Assert.True(File.Exists(Path.Combine(output, "sigil.runtimeconfig.json")));
+            Assert.False(File.Exists(Path.Combine(output, "Sigil.LocalControlPlane.dll")), "the production publish leaves the emulator out");
+            Assert.DoesNotContain("Sigil.LocalControlPlane", File.ReadAllText(Path.Combine(output, "sigil.deps.json")), StringComparison.Ordinal);
+            Assert.Equal(2, local.ExitCode);
+            Assert.Contains("no local control plane", local.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -71,6 +79,9 @@ public sealed partial class DockerfileTests
         Assert.Contains(".git/", ignored);
         Assert.Contains("tests/", ignored);
     }
+
+    [GeneratedRegex(@"-p:\w+=\w+")]
+    private static partial Regex PublishFlags();
 
     [GeneratedRegex("""ENTRYPOINT \["dotnet", "/app/(?<dll>[^"]+)"\]""")]
     private static partial Regex EntrypointAssembly();

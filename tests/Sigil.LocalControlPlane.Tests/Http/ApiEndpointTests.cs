@@ -5,7 +5,7 @@ using k8s.Models;
 using Sigil.LocalControlPlane;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane.Http;
+namespace Sigil.LocalControlPlane.Tests.Http;
 
 /// <summary>Transport, auth, discovery, request counting and fault injection of the local control plane.</summary>
 public sealed class ApiEndpointTests

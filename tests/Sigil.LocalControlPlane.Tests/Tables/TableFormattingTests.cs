@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Sigil.LocalControlPlane.Tables;
 
-namespace Sigil.Tests.LocalControlPlane.Tables;
+namespace Sigil.LocalControlPlane.Tests.Tables;
 
 public sealed class TableFormattingTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Sigil.LocalControlPlane.Patching;
 using Sigil.LocalControlPlane.Semantics;
 
-namespace Sigil.Tests.LocalControlPlane.Patching;
+namespace Sigil.LocalControlPlane.Tests.Patching;
 
 public sealed class JsonPatchTests
 {

@@ -1,7 +1,7 @@
 using k8s;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane;
+namespace Sigil.LocalControlPlane.Tests;
 
 /// <summary>
 /// The flows users run with real, unmodified kubectl (1.32 from the PATH, 1.34 from the tool cache),

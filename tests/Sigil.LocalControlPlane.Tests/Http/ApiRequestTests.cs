@@ -1,6 +1,6 @@
 using Sigil.LocalControlPlane.Http;
 
-namespace Sigil.Tests.LocalControlPlane.Http;
+namespace Sigil.LocalControlPlane.Tests.Http;
 
 public sealed class ApiRequestTests
 {

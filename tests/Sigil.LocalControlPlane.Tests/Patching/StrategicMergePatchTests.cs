@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using Sigil.LocalControlPlane.Patching;
 
-namespace Sigil.Tests.LocalControlPlane.Patching;
+namespace Sigil.LocalControlPlane.Tests.Patching;
 
 public sealed class StrategicMergePatchTests
 {

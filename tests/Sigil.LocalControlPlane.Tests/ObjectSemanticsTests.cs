@@ -5,7 +5,7 @@ using k8s;
 using k8s.Models;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane;
+namespace Sigil.LocalControlPlane.Tests;
 
 /// <summary>kube-apiserver object semantics, through KubernetesClient, on every configured cluster kind.</summary>
 public sealed class ObjectSemanticsTests

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane;
+namespace Sigil.LocalControlPlane.Tests;
 
 /// <summary>CRDs: served versions, structural-schema validation, defaults, pruning, tables, discovery.</summary>
 public sealed class CustomResourceTests

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Sigil.LocalControlPlane.Selection;
 using Sigil.LocalControlPlane.Semantics;
 
-namespace Sigil.Tests.LocalControlPlane.Selection;
+namespace Sigil.LocalControlPlane.Tests.Selection;
 
 public sealed class SelectorTests
 {

@@ -3,7 +3,7 @@ using Sigil.LocalControlPlane.Http;
 using Sigil.LocalControlPlane.Semantics;
 using Sigil.LocalControlPlane.Storage;
 
-namespace Sigil.Tests.LocalControlPlane.Http;
+namespace Sigil.LocalControlPlane.Tests.Http;
 
 /// <summary>
 /// May this user do this? Written from the attacker's side: a user name that only looks like a ServiceAccount,

@@ -3,7 +3,7 @@ using System.Text;
 using Sigil.LocalControlPlane;
 using Sigil.LocalControlPlane.Hosting;
 
-namespace Sigil.Tests.LocalControlPlane.Hosting;
+namespace Sigil.LocalControlPlane.Tests.Hosting;
 
 /// <summary>
 /// The kubeconfig holds the admin bearer token: another user of the machine must never read it, neither

@@ -6,7 +6,7 @@ using k8s.Models;
 using Sigil.LocalControlPlane;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane;
+namespace Sigil.LocalControlPlane.Tests;
 
 /// <summary>
 /// certificates.k8s.io ClusterTrustBundle as the emulator serves it: cluster-scoped, v1beta1 (preferred) and v1alpha1
@@ -14,15 +14,6 @@ namespace Sigil.Tests.LocalControlPlane;
 /// </summary>
 public sealed class ClusterTrustBundleTests
 {
-    internal static string CaPem(string commonName = "Test CA")
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return certificate.ExportCertificatePem() + "\n";
-    }
-
     private static string PrivateKeyPem()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -41,7 +32,7 @@ public sealed class ClusterTrustBundleTests
     public async Task A_ClusterTrustBundle_created_through_the_typed_v1beta1_client_is_cluster_scoped_and_read_back_in_v1alpha1()
     {
         await using var cluster = await LocalCluster.StartAsync();
-        var pem = CaPem();
+        var pem = TestCas.CaPem();
 
         var created = await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle("example-bundle", pem));
         var alpha = await cluster.Client.CustomObjects.GetClusterCustomObjectAsync("certificates.k8s.io", "v1alpha1", "clustertrustbundles", "example-bundle");
@@ -92,7 +83,7 @@ public sealed class ClusterTrustBundleTests
             "empty" => "",
             "not-pem" => "hello",
             "with-key" => PrivateKeyPem(),
-            _ => CaPem(),
+            _ => TestCas.CaPem(),
         };
 
         var (code, status) = await ApiErrors.CatchAsync(() => cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle(name, pem, signerName)));
@@ -105,7 +96,7 @@ public sealed class ClusterTrustBundleTests
     public async Task A_signer_bundle_named_after_its_signer_is_accepted_and_its_signerName_cannot_change()
     {
         await using var cluster = await LocalCluster.StartAsync();
-        var created = await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle("example.com:signer:one", CaPem(), "example.com/signer"));
+        var created = await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle("example.com:signer:one", TestCas.CaPem(), "example.com/signer"));
 
         created.Spec.SignerName = "example.com/other";
         var (code, status) = await ApiErrors.CatchAsync(() => cluster.Client.CertificatesV1beta1.ReplaceClusterTrustBundleAsync(created, created.Metadata.Name));
@@ -134,9 +125,9 @@ public sealed class ClusterTrustBundleTests
         // Local only: real clusters serve the kind only with the (off by default) beta API enabled.
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         using var kubectl = await Kubectl.ForAsync(version, cluster);
-        var pem = CaPem();
+        var pem = TestCas.CaPem();
         await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle("sigil-cluster.local", pem));
-        await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle("example.com:signer:one", CaPem(), "example.com/signer"));
+        await cluster.Client.CertificatesV1beta1.CreateClusterTrustBundleAsync(Bundle("example.com:signer:one", TestCas.CaPem(), "example.com/signer"));
 
         var resources = await kubectl.OkAsync("api-resources", "--api-group", "certificates.k8s.io");
         var table = await kubectl.OkAsync("get", "clustertrustbundles");

@@ -1,7 +1,7 @@
 using k8s;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane;
+namespace Sigil.LocalControlPlane.Tests;
 
 /// <summary>A chart's whole life with real helm: install, upgrade with changed values, uninstall.</summary>
 public sealed class HelmTests
@@ -14,7 +14,7 @@ public sealed class HelmTests
         { ClusterKind.K3s, "3" },
     };
 
-    private static string Chart => Path.Combine(AppContext.BaseDirectory, "LocalControlPlane", "Charts", "demo");
+    private static string Chart => Path.Combine(AppContext.BaseDirectory, "Charts", "demo");
 
     [Theory]
     [MemberData(nameof(Targets))]

@@ -2,7 +2,7 @@ using System.Text;
 using Sigil.LocalControlPlane.Http;
 using Sigil.LocalControlPlane.Semantics;
 
-namespace Sigil.Tests.LocalControlPlane.Http;
+namespace Sigil.LocalControlPlane.Tests.Http;
 
 public sealed class ProtobufBodiesTests
 {

@@ -5,7 +5,7 @@ using k8s.Models;
 using Sigil.LocalControlPlane;
 using Sigil.Tests.Support;
 
-namespace Sigil.Tests.LocalControlPlane;
+namespace Sigil.LocalControlPlane.Tests;
 
 /// <summary>Watch semantics: the stream every informer and <c>kubectl get -w</c> stands on.</summary>
 public sealed class WatchTests
