@@ -60,9 +60,9 @@ public sealed class ProtobufBodiesTests
     }
 
     [Fact]
-    public void A_kind_it_cannot_read_is_a_415_that_says_to_send_JSON()
+    public void A_kind_it_has_no_definition_of_is_a_415_that_says_to_send_JSON()
     {
-        var error = Assert.Throws<ApiException>(() => ProtobufBodies.Decode(Envelope("apps/v1", "Deployment", Field(1, Field(1, "d")))));
+        var error = Assert.Throws<ApiException>(() => ProtobufBodies.Decode(Envelope("sigil.dev/v1alpha1", "ServiceIdentity", Field(1, Field(1, "d")))));
 
         Assert.Equal(415, error.Code);
         Assert.Contains("send application/json", error.Message, StringComparison.Ordinal);
