@@ -33,7 +33,15 @@ internal static class BuiltInResources
         // Two views of one store, v1beta1 first (the preferred version), as a 1.33+ cluster with the beta API on serves them.
         ClusterTrustBundles("v1beta1"),
         ClusterTrustBundles("v1alpha1"),
+        AccessReview("selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
+        AccessReview("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
+        AccessReview("subjectaccessreviews", "SubjectAccessReview", false),
+        AccessReview("localsubjectaccessreviews", "LocalSubjectAccessReview", true),
     ];
+
+    /// <summary>Create-only kinds that are answered, never stored (Authorization/AccessReviews.cs).</summary>
+    private static ResourceType AccessReview(string plural, string kind, bool namespaced) =>
+        new("authorization.k8s.io", "v1", plural, kind.ToLowerInvariant(), kind, namespaced, plural) { Verbs = ["create"] };
 
     private static ResourceType Core(string plural, string kind, bool namespaced, string[]? shortNames = null, string[]? categories = null) =>
         new("", "v1", plural, kind.ToLowerInvariant(), kind, namespaced, plural)
