@@ -33,6 +33,11 @@ internal static class BuiltInResources
         // Two views of one store, v1beta1 first (the preferred version), as a 1.33+ cluster with the beta API on serves them.
         ClusterTrustBundles("v1beta1"),
         ClusterTrustBundles("v1alpha1"),
+        // Kubernetes 1.35's beta (Semantics/PodCertificateRequestRules.cs); 1.34 served only v1alpha1, behind a gate.
+        new("certificates.k8s.io", "v1beta1", "podcertificaterequests", "podcertificaterequest", "PodCertificateRequest", true, "podcertificaterequests")
+        {
+            HasStatus = true,
+        },
         AccessReview("selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
         AccessReview("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
         AccessReview("subjectaccessreviews", "SubjectAccessReview", false),
