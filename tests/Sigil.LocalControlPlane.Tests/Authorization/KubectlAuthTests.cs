@@ -128,6 +128,8 @@ public sealed class KubectlAuthTests
         var after = await deployer.RunAsync("auth", "can-i", "create", "deployments", "-n", ns);
         var otherNamespace = await deployer.RunAsync("auth", "can-i", "create", "deployments", "-n", "default");
         var list = await deployer.OkAsync("auth", "can-i", "--list", "-n", ns);
+        var discovery = await deployer.RunAsync("auth", "can-i", "get", "/version");
+        var metrics = await deployer.RunAsync("auth", "can-i", "get", "/metrics");
 
         Assert.Equal(1, before.ExitCode);
         Assert.Equal("no", before.Stdout.Trim());
@@ -138,6 +140,8 @@ public sealed class KubectlAuthTests
         Assert.Matches(@"selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]", list);
         Assert.Matches(@"\[/version\]\s+\[\]\s+\[get\]", list);
         Assert.DoesNotContain("secrets", list, StringComparison.Ordinal);
+        Assert.Equal("yes", discovery.Stdout.Trim());
+        Assert.Equal("no", metrics.Stdout.Trim());
     }
 
     [Theory]
