@@ -5,7 +5,7 @@ using Sigil.LocalControlPlane.Semantics;
 namespace Sigil.LocalControlPlane.Authorization;
 
 /// <summary>
-/// Reads the access reviews kubectl's typed client sends as protobuf (<c>k8s\0</c> + runtime.Unknown), with field
+/// Reads the access reviews (and the SelfSubjectReview of <c>kubectl auth whoami</c>) kubectl's typed client sends as protobuf (<c>k8s\0</c> + runtime.Unknown), with field
 /// numbers from k8s.io/api authorization/v1 generated.proto. Kept apart from Http/ProtobufBodies.cs on purpose: the
 /// review kinds are never stored, and this decoder knows only them.
 /// </summary>
@@ -22,6 +22,7 @@ internal static class AccessReviewProtobuf
         ["SubjectAccessReview"] = Review("SubjectAccessReviewSpec"),
         ["LocalSubjectAccessReview"] = Review("SubjectAccessReviewSpec"),
         ["SelfSubjectRulesReview"] = Review("SelfSubjectRulesReviewSpec"),
+        ["SelfSubjectReview"] = new() { [1] = new("metadata", Kind.Message, "ObjectMeta") },
         ["SelfSubjectAccessReviewSpec"] = new()
         {
             [1] = new("resourceAttributes", Kind.Message, "ResourceAttributes"), [2] = new("nonResourceAttributes", Kind.Message, "NonResourceAttributes"),

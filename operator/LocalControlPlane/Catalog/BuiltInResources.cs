@@ -42,9 +42,10 @@ internal static class BuiltInResources
         AccessReview("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
         AccessReview("subjectaccessreviews", "SubjectAccessReview", false),
         AccessReview("localsubjectaccessreviews", "LocalSubjectAccessReview", true),
+        new("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, "selfsubjectreviews") { Verbs = ["create"] },
     ];
 
-    /// <summary>Create-only kinds that are answered, never stored (Authorization/AccessReviews.cs).</summary>
+    /// <summary>Create-only kinds that are answered, never stored (Authorization/AccessReviews.cs, SelfSubjectReviews.cs).</summary>
     private static ResourceType AccessReview(string plural, string kind, bool namespaced) =>
         new("authorization.k8s.io", "v1", plural, kind.ToLowerInvariant(), kind, namespaced, plural) { Verbs = ["create"] };
 

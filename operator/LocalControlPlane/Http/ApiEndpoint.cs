@@ -153,7 +153,7 @@ internal sealed class ApiEndpoint(
         {
             throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
-        if (type.Group == AccessReviews.Group)
+        if (type.Group is AccessReviews.Group or SelfSubjectReviews.Group)
         {
             await ServeAccessReviewAsync(context, type, request, user);
             return;
@@ -219,7 +219,9 @@ internal sealed class ApiEndpoint(
         var body = ProtobufBodies.IsProtobuf(context.Request.ContentType)
             ? AccessReviewProtobuf.Decode(await ReadBytesAsync(context.Request, ct))
             : await ReadObjectAsync(context.Request, ct);
-        var answer = authorizer.Read(rbac => AccessReviews.Answer(type.Kind, request.Namespace, body, user, rbac));
+        var answer = type.Group == SelfSubjectReviews.Group
+            ? SelfSubjectReviews.Answer(body, user)
+            : authorizer.Read(rbac => AccessReviews.Answer(type.Kind, request.Namespace, body, user, rbac));
         await WriteJsonAsync(context.Response, 201, answer, ct);
     }
 

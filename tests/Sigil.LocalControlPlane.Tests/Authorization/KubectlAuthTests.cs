@@ -159,6 +159,19 @@ public sealed class KubectlAuthTests
         Assert.Matches(@"\*\.\*\s+\[\]\s+\[\]\s+\[\*\]", list);
     }
 
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task Whoami_as_a_ServiceAccount_names_it_and_its_token_groups(ClusterKind kind, string version)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        using var kubectl = await Kubectl.ForAsync(version, cluster);
+        var ns = await cluster.CreateNamespaceAsync();
+
+        var whoami = await kubectl.OkAsync("auth", "whoami", "--as", $"system:serviceaccount:{ns}:reader", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}");
+
+        Assert.Equal($"system:serviceaccount:{ns}:reader [\"system:serviceaccounts\",\"system:serviceaccounts:{ns}\",\"system:authenticated\"]", whoami);
+    }
+
     /// <summary>
     /// kubectl itself reports only "Forbidden: unknown" here, against kube-apiserver too: the refusal hits its discovery
     /// requests, whose client does not decode Status bodies. The wording is checked on the raw answer.
