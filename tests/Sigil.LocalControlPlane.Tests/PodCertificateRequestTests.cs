@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using k8s;
 using Sigil.LocalControlPlane;
@@ -251,6 +253,81 @@ public sealed class PodCertificateRequestTests
 
         Assert.True(code == HttpStatusCode.OK, body.ToJsonString());
         Assert.Equal("UnsupportedKeyType", body["status"]!["conditions"]![0]!["reason"]!.ToString());
+    }
+
+    /// <summary>A stub PKCS#10 request as kubelet 1.36 makes one: empty subject, signed by the key it carries.</summary>
+    private static (JsonObject Spec, byte[] Spki) StubRequestSpec(string keyKind)
+    {
+        using AsymmetricAlgorithm key = keyKind == "RSA 2048" || keyKind.StartsWith("RSA", StringComparison.Ordinal)
+            ? RSA.Create(keyKind == "RSA 2048" ? 2048 : 3072)
+            : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = key is RSA rsa
+            ? new CertificateRequest(new X500DistinguishedName(""), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest(new X500DistinguishedName(""), (ECDsa)key, HashAlgorithmName.SHA256);
+        var spec = PodCertificateRequestFixture.For("ECDSA P-256").Spec();
+        spec.Remove("pkixPublicKey");
+        spec.Remove("proofOfPossession");
+        spec["stubPKCS10Request"] = Convert.ToBase64String(request.CreateSigningRequest());
+        return (spec, key.ExportSubjectPublicKeyInfo());
+    }
+
+    [Theory]
+    [InlineData("ECDSA P-256")]
+    [InlineData("RSA 3072")]
+    public async Task A_stub_PKCS10_request_stands_in_for_the_key_and_its_proof_and_the_certificate_goes_to_its_key(string keyKind)
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var ns = await cluster.CreateNamespaceAsync();
+        var (spec, spki) = StubRequestSpec(keyKind);
+        var fixture = PodCertificateRequestFixture.For("ECDSA P-256");
+        var now = NowToTheSecond();
+
+        var (created, body) = await cluster.Api.SendAsync(HttpMethod.Post, Path(ns), fixture.Request("web-0-abc", ns, spec));
+        var (toAnotherKey, _) = await cluster.Api.SendAsync(HttpMethod.Patch, Path(ns, "web-0-abc", "status"),
+            new JsonObject { ["status"] = Issued(fixture, now, TimeSpan.FromHours(2), TimeSpan.FromHours(1)) }, "application/merge-patch+json");
+        var (issued, issuedBody) = await cluster.Api.SendAsync(HttpMethod.Patch, Path(ns, "web-0-abc", "status"),
+            new JsonObject { ["status"] = Issued(fixture, now, TimeSpan.FromHours(2), TimeSpan.FromHours(1), toKey: spki) }, "application/merge-patch+json");
+
+        Assert.True(created == HttpStatusCode.Created, body.ToJsonString());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, toAnotherKey);
+        Assert.True(issued == HttpStatusCode.OK, issuedBody.ToJsonString());
+    }
+
+    public static TheoryData<string, string> InvalidStubRequests => new()
+    {
+        { "a stub request next to a pkixPublicKey", "spec.pkixPublicKey" },
+        { "a stub request whose signature does not verify", "spec.stubPKCS10Request" },
+        { "a stub request that is not PKCS#10", "spec.stubPKCS10Request" },
+        { "a stub request for an RSA 2048 key", "spec.stubPKCS10Request" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidStubRequests))]
+    public async Task Stub_PKCS10_requests_are_refused_naming_the_field(string why, string field)
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var ns = await cluster.CreateNamespaceAsync();
+        var fixture = PodCertificateRequestFixture.For("ECDSA P-256");
+        var (spec, _) = StubRequestSpec(why == "a stub request for an RSA 2048 key" ? "RSA 2048" : "ECDSA P-256");
+        switch (why)
+        {
+            case "a stub request next to a pkixPublicKey":
+                spec["pkixPublicKey"] = Convert.ToBase64String(fixture.Spki);
+                break;
+            case "a stub request whose signature does not verify":
+                var der = Convert.FromBase64String(spec["stubPKCS10Request"]!.ToString());
+                der[^3] ^= 0x01;
+                spec["stubPKCS10Request"] = Convert.ToBase64String(der);
+                break;
+            case "a stub request that is not PKCS#10":
+                spec["stubPKCS10Request"] = Convert.ToBase64String(fixture.Spki);
+                break;
+        }
+
+        var (status, body) = await cluster.Api.SendAsync(HttpMethod.Post, Path(ns), fixture.Request("bad", ns, spec));
+
+        Assert.True(status == HttpStatusCode.UnprocessableEntity, $"{why}: {(int)status} {body.ToJsonString()}");
+        Assert.Contains(body["details"]!["causes"]!.AsArray(), c => c?["field"]?.ToString() == field);
     }
 
     [Fact]

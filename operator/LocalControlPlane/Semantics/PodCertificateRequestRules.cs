@@ -87,7 +87,61 @@ internal static partial class PodCertificateRequestRules
         return causes;
     }
 
-    private static IEnumerable<FieldCause> KeyProblems(JsonObject spec)
+    private static IEnumerable<FieldCause> KeyProblems(JsonObject spec) =>
+        string.IsNullOrEmpty(spec.Str("stubPKCS10Request")) ? PkixKeyProblems(spec) : StubRequestProblems(spec);
+
+    /// <summary>
+    /// Kubernetes 1.36's replacement for pkixPublicKey and proofOfPossession: a DER PKCS#10 request whose own signature
+    /// proves possession. Only types.go describes it here (the deprecated fields must then be empty, the key is of the
+    /// same kinds); its upstream validation code was not at hand, so the wording of these refusals is this emulator's.
+    /// </summary>
+    private static IEnumerable<FieldCause> StubRequestProblems(JsonObject spec)
+    {
+        const string path = "spec.stubPKCS10Request";
+        foreach (var deprecated in new[] { "pkixPublicKey", "proofOfPossession" })
+        {
+            if (!string.IsNullOrEmpty(spec.Str(deprecated)))
+            {
+                yield return FieldCause.Invalid($"spec.{deprecated}", $"Invalid value: \"<value omitted>\": must be empty when {path} is set");
+            }
+        }
+        if (Bytes(spec, "stubPKCS10Request") is not { Length: <= MaxPkixPublicKeySize } der)
+        {
+            yield return FieldCause.Invalid(path, $"Invalid value: \"<value omitted>\": must be a base64 DER PKCS#10 request of at most {MaxPkixPublicKeySize} bytes");
+            yield break;
+        }
+        if (StubRequestPublicKey(der) is not { } spki)
+        {
+            yield return FieldCause.Invalid(path, "Invalid value: \"<value omitted>\": must be a valid DER-encoded PKCS#10 certificate request signed by its subject key");
+            yield break;
+        }
+        if (SubjectPublicKey.Parse(spki) is not { Problem: null })
+        {
+            yield return FieldCause.Invalid(path, $"Invalid value: \"<value omitted>\": {SubjectPublicKey.Parse(spki)?.Problem ?? "its subject public key must be a valid PKIX public key"}");
+        }
+    }
+
+    /// <summary>The subject public key of a PKCS#10 request whose signature verifies with it, or null.</summary>
+    private static byte[]? StubRequestPublicKey(byte[] der)
+    {
+        try
+        {
+            var request = new Org.BouncyCastle.Pkcs.Pkcs10CertificationRequest(der);
+            return request.Verify() ? request.GetCertificationRequestInfo().SubjectPublicKeyInfo.GetDerEncoded() : null;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or Org.BouncyCastle.Security.SecurityUtilityException or Org.BouncyCastle.Crypto.CryptoException or InvalidCastException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The key the certificate must be issued to: the stub request's subject key, or pkixPublicKey.</summary>
+    private static byte[] RequestedPublicKey(JsonObject spec) =>
+        !string.IsNullOrEmpty(spec.Str("stubPKCS10Request")) && Bytes(spec, "stubPKCS10Request") is { } der
+            ? StubRequestPublicKey(der) ?? []
+            : Bytes(spec, "pkixPublicKey") ?? [];
+
+    private static IEnumerable<FieldCause> PkixKeyProblems(JsonObject spec)
     {
         if (Bytes(spec, "pkixPublicKey") is not { } key)
         {
@@ -207,7 +261,7 @@ internal static partial class PodCertificateRequestRules
             return [FieldCause.Invalid(chainPath, "Invalid value: \"<value omitted>\": leaf certificate does not parse as valid X.509")];
         }
         var causes = DnsNameProblems(leaf);
-        var requested = Bytes(obj["spec"] as JsonObject ?? [], "pkixPublicKey") ?? [];
+        var requested = RequestedPublicKey(obj["spec"] as JsonObject ?? []);
         if (!leaf.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(requested))
         {
             causes.Add(FieldCause.Invalid(chainPath, "Invalid value: \"<value omitted>\": leaf certificate was not issued to the requested public key"));
