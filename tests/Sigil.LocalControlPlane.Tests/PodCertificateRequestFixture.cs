@@ -32,9 +32,10 @@ internal sealed class PodCertificateRequestFixture
 
     public static TheoryData<string> KeyKinds => ["ECDSA P-256", "ECDSA P-384", "ECDSA P-521", "RSA 3072, PSS with a hash-length salt", "RSA 4096, PSS with Go's longest salt", "Ed25519"];
 
-    public static PodCertificateRequestFixture For(string keyKind, string podUid = PodUid)
+    /// <summary>A key of <paramref name="keyKind"/> and its signature over <paramref name="signedUid"/> (the spec's podUID unless a test says otherwise).</summary>
+    public static PodCertificateRequestFixture For(string keyKind, string signedUid = PodUid)
     {
-        var message = Encoding.ASCII.GetBytes(podUid);
+        var message = Encoding.ASCII.GetBytes(signedUid);
         switch (keyKind)
         {
             case "ECDSA P-256" or "ECDSA P-384" or "ECDSA P-521" or "ECDSA P-224":

@@ -62,6 +62,8 @@ public sealed class PodCertificateRequestTests
         { "an RSA 2048 key", "spec.pkixPublicKey" },
         { "an ECDSA P-224 key", "spec.pkixPublicKey" },
         { "a proof made with another key", "spec.proofOfPossession" },
+        { "an Ed25519 proof made with another key", "spec.proofOfPossession" },
+        { "an RSA proof over another pod's UID", "spec.proofOfPossession" },
         { "a proof over another pod's UID", "spec.proofOfPossession" },
         { "a proof that is not base64", "spec.proofOfPossession" },
         { "an unverifiedUserAnnotations key without a domain", "spec.unverifiedUserAnnotations" },
@@ -73,12 +75,15 @@ public sealed class PodCertificateRequestTests
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
         var ns = await cluster.CreateNamespaceAsync();
+        // The key signed another UID than the spec's podUID: a proof that is valid, but for another pod.
         var fixture = PodCertificateRequestFixture.For(why switch
         {
             "an RSA 2048 key" => "RSA 2048",
             "an ECDSA P-224 key" => "ECDSA P-224",
+            "an Ed25519 proof made with another key" => "Ed25519",
+            "an RSA proof over another pod's UID" => "RSA 3072, PSS with a hash-length salt",
             _ => "ECDSA P-256",
-        });
+        }, signedUid: why.Contains("another pod's UID", StringComparison.Ordinal) ? "another-pod" : PodCertificateRequestFixture.PodUid);
         var spec = fixture.Spec();
         switch (why)
         {
@@ -106,8 +111,8 @@ public sealed class PodCertificateRequestTests
             case "a pkixPublicKey that is not PKIX": spec["pkixPublicKey"] = Convert.ToBase64String("not a key"u8.ToArray()); break;
             case "a pkixPublicKey with trailing bytes": spec["pkixPublicKey"] = Convert.ToBase64String([.. fixture.Spki, 0]); break;
             case "a proof made with another key": spec["proofOfPossession"] = Convert.ToBase64String(PodCertificateRequestFixture.For("ECDSA P-256").Proof); break;
-            case "a proof over another pod's UID": spec["proofOfPossession"] = Convert.ToBase64String(PodCertificateRequestFixture.For("ECDSA P-256", "another-pod").Proof); break;
             case "a proof that is not base64": spec["proofOfPossession"] = "%%%"; break;
+            case "an Ed25519 proof made with another key": spec["proofOfPossession"] = Convert.ToBase64String(PodCertificateRequestFixture.For("Ed25519").Proof); break;
             case "an unverifiedUserAnnotations key without a domain": spec["unverifiedUserAnnotations"] = new JsonObject { ["team"] = "payments" }; break;
         }
         if (why == "a proof made with another key")
