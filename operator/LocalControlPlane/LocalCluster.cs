@@ -61,7 +61,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var certificates = ServingCertificates.Create(options.Time);
         var tokens = new ConcurrentDictionary<string, string> { [NewToken()] = "admin" };
         var store = new ObjectStore(options.WatchHistoryCapacity);
-        var catalog = new ResourceCatalog(options.ServesClusterTrustBundles);
+        var catalog = new ResourceCatalog(options.ServesClusterTrustBundles, options.ServesPodCertificateRequests);
         var objects = new ObjectService(store, catalog, options.Time);
         var requests = new RequestLog();
         var faults = new FaultInjector(store);

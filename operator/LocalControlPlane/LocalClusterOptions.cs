@@ -22,4 +22,11 @@ internal sealed record LocalClusterOptions
     /// API (before 1.33, or with the beta API disabled, which is the default), as most real clusters still are.
     /// </summary>
     public bool ServesClusterTrustBundles { get; init; } = true;
+
+    /// <summary>
+    /// Whether certificates.k8s.io/v1beta1 PodCertificateRequests are served. A separate switch from ClusterTrustBundles
+    /// because kube-apiserver gates them separately (the PodCertificateRequest feature gate and its own runtime-config
+    /// entry): a cluster can have trust bundles without pod certificates. Off, the emulator is a cluster without it.
+    /// </summary>
+    public bool ServesPodCertificateRequests { get; init; } = true;
 }

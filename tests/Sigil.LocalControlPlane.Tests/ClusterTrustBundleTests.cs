@@ -108,7 +108,8 @@ public sealed class ClusterTrustBundleTests
     [Fact]
     public async Task A_cluster_started_without_ClusterTrustBundles_does_not_serve_them()
     {
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ServesClusterTrustBundles = false });
+        // Pod certificates off too: with either on, the certificates.k8s.io group is served.
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions { ServesClusterTrustBundles = false, ServesPodCertificateRequests = false });
 
         var groups = await cluster.Client.Apis.GetAPIVersionsAsync();
         var (code, _) = await ApiErrors.CatchAsync(() => cluster.Client.CertificatesV1beta1.ListClusterTrustBundleAsync());

@@ -33,7 +33,21 @@ internal static class BuiltInResources
         // Two views of one store, v1beta1 first (the preferred version), as a 1.33+ cluster with the beta API on serves them.
         ClusterTrustBundles("v1beta1"),
         ClusterTrustBundles("v1alpha1"),
+        // Kubernetes 1.35's beta (Semantics/PodCertificateRequestRules.cs); 1.34 served only v1alpha1, behind a gate.
+        new("certificates.k8s.io", "v1beta1", "podcertificaterequests", "podcertificaterequest", "PodCertificateRequest", true, "podcertificaterequests")
+        {
+            HasStatus = true,
+        },
+        AccessReview("selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
+        AccessReview("selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
+        AccessReview("subjectaccessreviews", "SubjectAccessReview", false),
+        AccessReview("localsubjectaccessreviews", "LocalSubjectAccessReview", true),
+        new("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", false, "selfsubjectreviews") { Verbs = ["create"] },
     ];
+
+    /// <summary>Create-only kinds that are answered, never stored (Authorization/AccessReviews.cs, SelfSubjectReviews.cs).</summary>
+    private static ResourceType AccessReview(string plural, string kind, bool namespaced) =>
+        new("authorization.k8s.io", "v1", plural, kind.ToLowerInvariant(), kind, namespaced, plural) { Verbs = ["create"] };
 
     private static ResourceType Core(string plural, string kind, bool namespaced, string[]? shortNames = null, string[]? categories = null) =>
         new("", "v1", plural, kind.ToLowerInvariant(), kind, namespaced, plural)

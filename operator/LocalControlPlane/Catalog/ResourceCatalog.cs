@@ -6,10 +6,13 @@ namespace Sigil.LocalControlPlane.Catalog;
 /// Which resources are served right now: the built-ins plus whatever established CRDs add.
 /// Readers take an immutable snapshot, so discovery never sees a half-registered CRD.
 /// </summary>
-internal sealed class ResourceCatalog(bool servesClusterTrustBundles = true)
+internal sealed class ResourceCatalog(bool servesClusterTrustBundles = true, bool servesPodCertificateRequests = true)
 {
     private readonly ImmutableList<ResourceType> _builtIns =
-        [.. BuiltInResources.All.Where(r => servesClusterTrustBundles || r.StorageKey != "clustertrustbundles")];
+    [
+        .. BuiltInResources.All.Where(r => (servesClusterTrustBundles || r.StorageKey != "clustertrustbundles")
+            && (servesPodCertificateRequests || r.StorageKey != "podcertificaterequests")),
+    ];
     private ImmutableDictionary<string, ImmutableList<ResourceType>> _custom = ImmutableDictionary<string, ImmutableList<ResourceType>>.Empty;
 
     public IReadOnlyList<ResourceType> All => [.. _builtIns, .. _custom.Values.SelectMany(v => v)];

@@ -25,6 +25,8 @@ internal sealed record ResourceType(
     /// <summary>The openAPIV3Schema of a CRD version; null for built-ins, which are not validated.</summary>
     public JsonObject? Schema { get; init; }
     public JsonArray? PrinterColumns { get; init; }
+    /// <summary>What discovery says may be done; create-only kinds (access reviews) narrow it.</summary>
+    public IReadOnlyList<string> Verbs { get; init; } = AllVerbs;
 
     public string ListKind => Kind + "List";
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";

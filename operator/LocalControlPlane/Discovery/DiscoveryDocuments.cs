@@ -56,7 +56,7 @@ internal static class DiscoveryDocuments
                 ["singularName"] = r.Singular,
                 ["namespaced"] = r.Namespaced,
                 ["kind"] = r.Kind,
-                ["verbs"] = new JsonArray(ResourceType.AllVerbs.Select(v => (JsonNode?)v).ToArray()),
+                ["verbs"] = new JsonArray(r.Verbs.Select(v => (JsonNode?)v).ToArray()),
                 ["shortNames"] = r.ShortNames.Count > 0 ? new JsonArray(r.ShortNames.Select(s => (JsonNode?)s).ToArray()) : null,
                 ["categories"] = r.Categories.Count > 0 ? new JsonArray(r.Categories.Select(s => (JsonNode?)s).ToArray()) : null,
             });

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Sigil.LocalControlPlane.Authorization;
 using Sigil.LocalControlPlane.Catalog;
 using Sigil.LocalControlPlane.Discovery;
 using Sigil.LocalControlPlane.Selection;
@@ -30,19 +31,18 @@ internal sealed class ApiEndpoint(
         var ct = context.RequestAborted;
         try
         {
-            var user = Authenticate(context.Request);
+            var user = Impersonate(context.Request, Authenticate(context.Request));
             var query = context.Request.Query;
             var path = context.Request.Path.Value ?? "/";
             var watch = query["watch"] is { Count: > 0 } w && w[0] is "true" or "1";
             var request = ApiRequest.Parse(context.Request.Method, path, watch);
             var record = request is null
-                ? new RecordedRequest(user, context.Request.Method.ToLowerInvariant(), "", path, null, null, null)
-                : new RecordedRequest(user, request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name);
+                ? new RecordedRequest(user.Name, context.Request.Method.ToLowerInvariant(), "", path, null, null, null)
+                : new RecordedRequest(user.Name, request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name);
             log.Add(record);
-            if (request is not null)
-            {
-                authorizer.Authorize(record);
-            }
+            authorizer.Authorize(user, request is null
+                ? AccessAttributes.NonResource(record.Verb, path)
+                : new AccessAttributes(record.Verb, record.Group, record.Resource, record.Subresource, record.Namespace, record.Name));
 
             var (delay, failWith) = faults.Decide(record);
             if (delay > TimeSpan.Zero)
@@ -59,7 +59,7 @@ internal sealed class ApiEndpoint(
                 await ServeNonResourceAsync(context, path);
                 return;
             }
-            await ServeResourceAsync(context, request, watch);
+            await ServeResourceAsync(context, request, watch, user);
         }
         catch (ApiException e)
         {
@@ -82,7 +82,7 @@ internal sealed class ApiEndpoint(
         }
     }
 
-    private string Authenticate(HttpRequest request)
+    private UserInfo Authenticate(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -92,11 +92,26 @@ internal sealed class ApiEndpoint(
             {
                 if (CryptographicOperations.FixedTimeEquals(presented, Encoding.UTF8.GetBytes(token)))
                 {
-                    return user;
+                    return UserInfo.ForToken(user);
                 }
             }
         }
         throw new ApiException(401, "Unauthorized", "Unauthorized");
+    }
+
+    /// <summary>Who the request acts as: the authenticated user, or whom its Impersonate-* headers name if RBAC lets the user impersonate them.</summary>
+    private UserInfo Impersonate(HttpRequest request, UserInfo requester)
+    {
+        var wanted = Impersonation.Parse(request.Headers.Select(h => KeyValuePair.Create(h.Key, (IReadOnlyList<string>)[.. h.Value.OfType<string>()])));
+        if (wanted is null)
+        {
+            return requester;
+        }
+        foreach (var permission in Impersonation.RequiredPermissions(wanted))
+        {
+            authorizer.Authorize(requester, permission);
+        }
+        return Impersonation.ActAs(wanted);
     }
 
     private async Task ServeNonResourceAsync(HttpContext context, string path)
@@ -128,7 +143,7 @@ internal sealed class ApiEndpoint(
         await WriteJsonAsync(context.Response, 200, document, ct);
     }
 
-    private async Task ServeResourceAsync(HttpContext context, ApiRequest request, bool watch)
+    private async Task ServeResourceAsync(HttpContext context, ApiRequest request, bool watch, UserInfo user)
     {
         var ct = context.RequestAborted;
         var query = context.Request.Query;
@@ -137,6 +152,11 @@ internal sealed class ApiEndpoint(
         if ((request.Namespace is not null && !type.Namespaced) || (request.Namespace is null && type.Namespaced && request.Name is not null))
         {
             throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+        }
+        if (type.Group is AccessReviews.Group or SelfSubjectReviews.Group)
+        {
+            await ServeAccessReviewAsync(context, type, request, user);
+            return;
         }
         var ns = type.Namespaced ? request.Namespace : "";
         var labels = LabelSelector.Parse(query["labelSelector"]);
@@ -187,6 +207,22 @@ internal sealed class ApiEndpoint(
             default:
                 throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource");
         }
+    }
+
+    private async Task ServeAccessReviewAsync(HttpContext context, ResourceType type, ApiRequest request, UserInfo user)
+    {
+        var ct = context.RequestAborted;
+        if (request.Verb != "create" || request.Name is not null)
+        {
+            throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {type.GroupResource} can only be created");
+        }
+        var body = ProtobufBodies.IsProtobuf(context.Request.ContentType)
+            ? AccessReviewProtobuf.Decode(await ReadBytesAsync(context.Request, ct))
+            : await ReadObjectAsync(context.Request, ct);
+        var answer = type.Group == SelfSubjectReviews.Group
+            ? SelfSubjectReviews.Answer(body, user)
+            : authorizer.Read(rbac => AccessReviews.Answer(type.Kind, request.Namespace, body, user, rbac));
+        await WriteJsonAsync(context.Response, 201, answer, ct);
     }
 
     private async Task StreamWatchAsync(HttpContext context, ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, bool asTable, CancellationToken ct)

@@ -1,95 +1,63 @@
 using System.Text.Json.Nodes;
+using Sigil.LocalControlPlane.Authorization;
 using Sigil.LocalControlPlane.Semantics;
 using Sigil.LocalControlPlane.Storage;
 
 namespace Sigil.LocalControlPlane.Http;
 
 /// <summary>
-/// Kubernetes RBAC for ServiceAccount users (<c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c>): a resource
-/// request is allowed only if a RoleBinding in its namespace or a ClusterRoleBinding binds the account to a
-/// rule that names the verb, API group, resource (with subresource) and, if the rule lists any, the
-/// object's name. A user that looks like a ServiceAccount but is not a well-formed one is denied everything.
-/// Other users (the admin token) are unrestricted, like system:masters; discovery is open
-/// to every authenticated user, as system:discovery grants.
+/// Enforces <see cref="RbacPolicy"/> on requests: ServiceAccount users (<c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c>)
+/// and impersonated users are held to the Roles, ClusterRoles and bindings in the store; a user that looks like a
+/// ServiceAccount but is not a well-formed one is denied everything. Other token users (the admin token) are in
+/// system:masters and unrestricted; discovery is open to every authenticated user, as system:discovery grants.
+/// A refusal is kube-apiserver's 403 Forbidden, worded as it words it.
 /// </summary>
 internal sealed class RbacAuthorizer(ObjectStore store)
 {
-    private const string ServiceAccountPrefix = "system:serviceaccount:";
+    /// <summary>Authorizes a resource request by the bearer-token user it names.</summary>
+    public void Authorize(RecordedRequest request) =>
+        Authorize(UserInfo.ForToken(request.User), new AccessAttributes(request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name));
 
-    public void Authorize(RecordedRequest request)
+    public void Authorize(UserInfo user, AccessAttributes attributes)
     {
-        // Anything resembling the prefix (other case, leading blanks) claims to be a ServiceAccount: it must never
-        // fall through to the unrestricted users, nor, parsed leniently, match a binding by accident.
-        if (!request.User.TrimStart().StartsWith(ServiceAccountPrefix, StringComparison.OrdinalIgnoreCase))
+        var decision = Decide(user, attributes);
+        if (!decision.Allowed)
         {
-            return;
+            throw Forbidden(user, attributes, decision.Reason);
         }
-        if (ParseServiceAccount(request.User) is not (var accountNamespace, var accountName))
-        {
-            throw new ApiException(403, "Forbidden",
-                $"User \"{request.User}\" is not a valid ServiceAccount user: expected system:serviceaccount:<namespace>:<name> with a DNS label and a DNS subdomain");
-        }
-        if (Allowed(request, accountNamespace, accountName))
-        {
-            return;
-        }
-        var resource = request.Subresource is null ? request.Resource : $"{request.Resource}/{request.Subresource}";
-        var where = request.Namespace is null ? "at the cluster scope" : $"in the namespace \"{request.Namespace}\"";
-        throw new ApiException(403, "Forbidden",
-            $"{resource}{(request.Name is null ? "" : $" \"{request.Name}\"")} is forbidden: User \"{request.User}\" cannot {request.Verb} resource \"{resource}\" in API group \"{request.Group}\" {where}");
     }
 
-    private bool Allowed(RecordedRequest request, string accountNamespace, string accountName) => store.Read(tx =>
+    public AccessDecision Decide(UserInfo user, AccessAttributes attributes) => Read(rbac => RbacPolicy.Decide(user, attributes, rbac));
+
+    /// <summary>Runs <paramref name="read"/> against one consistent view of the RBAC objects.</summary>
+    public T Read<T>(Func<IRbacObjects, T> read) => store.Read(tx => read(new StoreRbacObjects(tx)));
+
+    /// <summary>kube-apiserver's forbidden Status (NewForbidden with its authorizer message), plus the reason when there is one.</summary>
+    public static ApiException Forbidden(UserInfo user, AccessAttributes attributes, string reason)
     {
-        bool Binds(JsonObject binding) => (binding["subjects"] as JsonArray ?? []).Any(s =>
-            s.Str("kind") == "ServiceAccount" && s.Str("name") == accountName && (s.Str("namespace") ?? "") == accountNamespace);
-
-        IEnumerable<JsonNode?> RulesOf(JsonObject binding, string bindingNamespace)
+        var because = reason.Length > 0 ? $": {reason}" : "";
+        if (attributes.Path is { } path)
         {
-            var roleRef = binding["roleRef"];
-            var role = roleRef.Str("kind") == "ClusterRole"
-                ? tx.Get("clusterroles", "", roleRef.Str("name") ?? "")
-                : tx.Get("roles", bindingNamespace, roleRef.Str("name") ?? "");
-            return role?["rules"] as JsonArray ?? [];
+            return new ApiException(403, "Forbidden", $"forbidden: User \"{user.Name}\" cannot {attributes.Verb} path \"{path}\"{because}");
         }
-
-        var rules = tx.List("clusterrolebindings", null).Where(Binds).SelectMany(b => RulesOf(b, "")).ToList();
-        if (request.Namespace is { } ns)
+        var resource = attributes.CombinedResource;
+        var where = string.IsNullOrEmpty(attributes.Namespace) ? "at the cluster scope" : $"in the namespace \"{attributes.Namespace}\"";
+        var qualified = attributes.Group.Length == 0 ? resource : $"{resource}.{attributes.Group}";
+        var subject = string.IsNullOrEmpty(attributes.Name) ? qualified : $"{qualified} \"{attributes.Name}\"";
+        var details = new JsonObject { ["name"] = attributes.Name ?? "", ["kind"] = resource };
+        if (attributes.Group.Length > 0)
         {
-            rules.AddRange(tx.List("rolebindings", ns).Where(Binds).SelectMany(b => RulesOf(b, ns)));
+            details["group"] = attributes.Group;
         }
-        return rules.OfType<JsonObject>().Any(rule => Matches(rule, request));
-    });
-
-    /// <summary>
-    /// The namespace and name of <c>system:serviceaccount:&lt;namespace&gt;:&lt;name&gt;</c>, or null unless the
-    /// namespace is a DNS-1123 label and the name a DNS-1123 subdomain, as kube-apiserver requires of both.
-    /// </summary>
-    public static (string Namespace, string Name)? ParseServiceAccount(string user)
-    {
-        if (!user.StartsWith(ServiceAccountPrefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-        var parts = user[ServiceAccountPrefix.Length..].Split(':');
-        return parts is [var ns, var name] && IsDnsLabel(ns) && name.Length <= 253 && name.Split('.').All(IsDnsLabel)
-            ? (ns, name)
-            : null;
+        return new ApiException(403, "Forbidden",
+            $"{subject} is forbidden: User \"{user.Name}\" cannot {attributes.Verb} resource \"{resource}\" in API group \"{attributes.Group}\" {where}{because}", details);
     }
 
-    private static bool IsDnsLabel(string text) =>
-        text.Length is > 0 and <= 63
-        && text.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-')
-        && text[0] != '-' && text[^1] != '-';
-
-    private static bool Matches(JsonObject rule, RecordedRequest request)
+    private sealed class StoreRbacObjects(ObjectStore.IStoreView tx) : IRbacObjects
     {
-        static bool Lists(JsonNode? list, string value) => (list as JsonArray ?? []).Any(v => Json.ScalarText(v) is { } s && (s == "*" || s == value));
-        var resource = request.Subresource is null ? request.Resource : $"{request.Resource}/{request.Subresource}";
-        var names = rule["resourceNames"] as JsonArray;
-        return Lists(rule["verbs"], request.Verb)
-            && Lists(rule["apiGroups"], request.Group)
-            && Lists(rule["resources"], resource)
-            && (names is null || names.Count == 0 || (request.Name is not null && Lists(names, request.Name)));
+        public IEnumerable<JsonObject> ClusterRoleBindings() => tx.List("clusterrolebindings", null);
+        public IEnumerable<JsonObject> RoleBindings(string ns) => tx.List("rolebindings", ns);
+        public JsonObject? ClusterRole(string name) => tx.Get("clusterroles", "", name);
+        public JsonObject? Role(string ns, string name) => tx.Get("roles", ns, name);
     }
 }

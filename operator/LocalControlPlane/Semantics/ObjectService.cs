@@ -377,6 +377,14 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
                     throw ApiException.Invalid(type.KindGroup, obj.Name(), bundleCauses);
                 }
                 break;
+            case "podcertificaterequests":
+                PodCertificateRequestRules.ApplyDefaults(obj);
+                var requestCauses = PodCertificateRequestRules.Validate(obj, current, time.GetUtcNow());
+                if (requestCauses.Count > 0)
+                {
+                    throw ApiException.Invalid(type.KindGroup, obj.Name(), requestCauses);
+                }
+                break;
             case "customresourcedefinitions":
                 var causes = CrdRegistration.Validate(obj);
                 if (causes.Count > 0)

@@ -15,6 +15,15 @@ internal sealed class Kubectl(string binary, string kubeconfigPath) : IDisposabl
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "no such kubectl in the tool cache"),
     };
 
+    /// <summary>kubectl with another user's kubeconfig (from <c>LocalCluster.AddUserAsync</c>).</summary>
+    public static async Task<Kubectl> ForAsync(string version, string kubeconfigPath) => version switch
+    {
+        "1.32" => new Kubectl(ToolCache.Kubectl132, kubeconfigPath),
+        "1.34" => new Kubectl(await ToolCache.Kubectl134Async(), kubeconfigPath),
+        "1.35" => new Kubectl(await ToolCache.Kubectl135Async(), kubeconfigPath),
+        _ => throw new ArgumentOutOfRangeException(nameof(version), version, "no such kubectl in the tool cache"),
+    };
+
     private IEnumerable<string> Arguments(IEnumerable<string> args) => ["--kubeconfig", kubeconfigPath, "--cache-dir", _cacheDir, .. args];
 
     public Task<ProcessResult> RunAsync(params string[] args) => ProcessRunner.RunAsync(binary, Arguments(args));
