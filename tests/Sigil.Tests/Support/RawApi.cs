@@ -33,6 +33,17 @@ internal sealed class RawApi(string kubeconfigPath)
         return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text) as JsonObject ?? []);
     }
 
+    /// <summary>Sends a body as given (YAML, say), for what a JsonNode cannot carry.</summary>
+    public async Task<(HttpStatusCode Status, JsonObject Body)> SendTextAsync(HttpMethod method, string path, string body, string contentType)
+    {
+        using var request = Request(method, path, null, true);
+        request.Content = new StringContent(body, Encoding.UTF8);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        using var response = await Client.HttpClient.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text) as JsonObject ?? []);
+    }
+
     public Task<(HttpStatusCode Status, JsonObject Body)> GetAsync(string path, string? accept = null) => SendAsync(HttpMethod.Get, path, accept: accept);
 
     /// <summary>Streams the events of a watch request until the server ends it or <paramref name="ct"/> fires.</summary>
