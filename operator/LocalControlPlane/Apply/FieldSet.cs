@@ -27,49 +27,40 @@ internal sealed class FieldSet
 
     public FieldSet? Child(PathElement element) => _children.GetValueOrDefault(element);
 
-    public static FieldSet Of(IEnumerable<IReadOnlyList<PathElement>> paths) =>
-        paths.Aggregate(Empty, (set, path) => set.With(path));
-
-    public FieldSet With(IReadOnlyList<PathElement> path) => With(path, 0);
-
-    private FieldSet With(IReadOnlyList<PathElement> path, int depth)
+    /// <summary>The set of <paramref name="paths"/>, built in place (an object's fields can number in the thousands).</summary>
+    public static FieldSet Of(IEnumerable<IReadOnlyList<PathElement>> paths)
     {
-        if (depth == path.Count)
+        var root = new Builder();
+        foreach (var path in paths)
         {
-            return IsMember ? this : new FieldSet(true, _children);
+            var node = root;
+            foreach (var element in path)
+            {
+                if (!node.Children.TryGetValue(element, out var child))
+                {
+                    node.Children[element] = child = new Builder();
+                }
+                node = child;
+            }
+            node.Member = path.Count > 0 || node.Member;
         }
-        var children = new SortedDictionary<PathElement, FieldSet>(_children);
-        children[path[depth]] = (Child(path[depth]) ?? Empty).With(path, depth + 1);
-        return new FieldSet(IsMember, children);
+        return root.Build();
     }
 
-    public bool Has(IReadOnlyList<PathElement> path)
+    private sealed class Builder
     {
-        var node = this;
-        foreach (var element in path)
-        {
-            node = node.Child(element);
-            if (node is null)
-            {
-                return false;
-            }
-        }
-        return node.IsMember;
-    }
+        public bool Member;
+        public readonly SortedDictionary<PathElement, Builder> Children = [];
 
-    /// <summary>The members at or below <paramref name="path"/>, with their full paths.</summary>
-    public FieldSet? Below(IReadOnlyList<PathElement> path)
-    {
-        var node = this;
-        foreach (var element in path)
+        public FieldSet Build()
         {
-            node = node.Child(element);
-            if (node is null)
+            var children = new SortedDictionary<PathElement, FieldSet>();
+            foreach (var (element, child) in Children)
             {
-                return null;
+                children[element] = child.Build();
             }
+            return new FieldSet(Member, children);
         }
-        return node;
     }
 
     public FieldSet Union(FieldSet other) => Combine(other, (a, b) => a || b, keepLeftOnly: true, keepRightOnly: true);

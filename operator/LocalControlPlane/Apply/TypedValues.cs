@@ -299,18 +299,4 @@ internal static class TypedValues
             }
         }
     }
-
-    /// <summary>Only the parts of <paramref name="value"/> under the paths in <paramref name="keep"/> (for status applies).</summary>
-    public static JsonObject Restrict(JsonObject value, IEnumerable<string> keep)
-    {
-        var result = new JsonObject();
-        foreach (var name in keep)
-        {
-            if (value.TryGetPropertyValue(name, out var child))
-            {
-                result[name] = child?.DeepClone();
-            }
-        }
-        return result;
-    }
 }
