@@ -30,6 +30,11 @@ internal static class FieldOwnership
     public static JsonArray Update(OwnershipScope scope, JsonObject? live, JsonObject updated, string manager)
     {
         var managed = live is null && updated.Metadata()["managedFields"] is null ? [] : IncomingOrLive(scope, live, updated);
+        if (live is not null && managed.Count == 0)
+        {
+            // kube-apiserver's skipNonApplied: an object nobody tracks stays untracked until someone applies to it.
+            return [];
+        }
         var comparison = TypedValues.Compare(WithoutManagedFields(live ?? EmptyLike(scope, updated)), WithoutManagedFields(updated), scope.Schema);
         var changed = Owned(scope, comparison.Changed);
         var removed = Owned(scope, comparison.Removed);

@@ -103,11 +103,11 @@ public sealed class FieldOwnershipTests
 
     public static TheoryData<string, string, string[]> ClientManagedFields => new()
     {
-        { "valid entries are taken as given", """[{"manager":"given","operation":"Apply","apiVersion":"apps/v1","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:paused":{}}}}]""", ["given"] },
-        { "[{}] clears them", "[{}]", [] },
-        { "an empty list keeps the live ones", "[]", ["creator"] },
-        { "entries that are not FieldsV1 keep the live ones", """[{"manager":"x","operation":"Apply","fieldsType":"FieldsV2"}]""", ["creator"] },
-        { "an unknown operation keeps the live ones", """[{"manager":"x","operation":"Patch","fieldsType":"FieldsV1","fieldsV1":{}}]""", ["creator"] },
+        { "valid entries are taken as given", """[{"manager":"given","operation":"Apply","apiVersion":"apps/v1","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{"f:paused":{}}}}]""", ["given", "editor"] },
+        { "[{}] clears them, and the write that cleared them is not tracked either", "[{}]", [] },
+        { "an empty list keeps the live ones", "[]", ["creator", "editor"] },
+        { "entries that are not FieldsV1 keep the live ones", """[{"manager":"x","operation":"Apply","fieldsType":"FieldsV2"}]""", ["creator", "editor"] },
+        { "an unknown operation keeps the live ones", """[{"manager":"x","operation":"Patch","fieldsType":"FieldsV1","fieldsV1":{}}]""", ["creator", "editor"] },
     };
 
     [Theory]
@@ -115,12 +115,22 @@ public sealed class FieldOwnershipTests
     public void ManagedFields_a_client_sends_in_an_update(string sentence, string sent, string[] expectedManagers)
     {
         var live = CreatedBy("creator", Deployment("""{"replicas":1}"""));
-        var updated = live.Clone();
+        var updated = Deployment("""{"replicas":2}""");
         updated.Metadata()["managedFields"] = JsonNode.Parse(sent);
 
         var managed = FieldOwnership.Update(Scope(ApplySchemas.Deployment), live, updated, "editor");
 
         Assert.True(expectedManagers.SequenceEqual(managed.Select(e => e.Str("manager")!)), $"{sentence}: {managed.ToJsonString()}");
+    }
+
+    [Fact]
+    public void An_update_to_an_object_nobody_tracks_leaves_it_untracked()
+    {
+        var live = Deployment("""{"replicas":1}""");
+
+        var managed = FieldOwnership.Update(Scope(ApplySchemas.Deployment), live, Deployment("""{"replicas":2}"""), "scaler");
+
+        Assert.Empty(managed);
     }
 
     [Fact]
