@@ -146,7 +146,7 @@ internal sealed class ApiEndpoint(
             DryRun: query["dryRun"].Count > 0,
             FieldValidation: query["fieldValidation"].FirstOrDefault() is { Length: > 0 } fv ? fv : "Warn",
             FieldManager: PatchOptionsRules.ManagerName(Nonempty(query["fieldManager"]), context.Request.Headers.UserAgent.ToString()),
-            Force: query["force"].FirstOrDefault() == "true");
+            Force: query["force"].FirstOrDefault() is "true" or "True" or "TRUE" or "t" or "T" or "1");
         var asTable = context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
 
         switch (request.Verb)
