@@ -52,9 +52,11 @@ internal static class FieldOwnership
     /// <summary>
     /// Applies <paramref name="config"/> (the manager's whole intent) to <paramref name="live"/> (null: create):
     /// the merged object, with its managedFields, or the conflicts with other managers when not forced.
+    /// The manager owns the fields of <paramref name="ownedConfig"/> when given (the configuration without the
+    /// fields a CRD's schema prunes, which the object will not keep).
     /// </summary>
     public static (JsonObject? Merged, IReadOnlyList<ApplyConflict> Conflicts) Apply(
-        OwnershipScope scope, JsonObject? live, JsonObject config, string manager, bool force)
+        OwnershipScope scope, JsonObject? live, JsonObject config, string manager, bool force, JsonObject? ownedConfig = null)
     {
         var before = WithoutManagedFields(live ?? EmptyLike(scope, config));
         var managed = ManagedFieldsEntry.Decode(live?.Metadata()["managedFields"]) ?? [];
@@ -65,7 +67,7 @@ internal static class FieldOwnership
                 Owned(scope, TypedValues.ToFieldSet(before, scope.Schema))));
         }
 
-        var applied = Owned(scope, TypedValues.ToFieldSet(WithoutManagedFields(config), scope.Schema));
+        var applied = Owned(scope, TypedValues.ToFieldSet(WithoutManagedFields(ownedConfig ?? config), scope.Schema));
         var me = new ManagedFieldsEntry(manager, ManagedFieldsEntry.Apply, scope.ApiVersion, null, scope.Subresource, applied);
         var previous = managed.FirstOrDefault(e => e.IsSameOwner(me));
         var others = managed.Where(e => !e.IsSameOwner(me)).ToList();

@@ -340,7 +340,12 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             {
                 throw ApiException.NotFound(type.GroupResource, name);
             }
-            var (merged, conflicts) = FieldOwnership.Apply(scope, current is null ? null : ToView(type, current), config, manager, options.Force);
+            var owned = config.Clone();
+            if (type.Schema is { } schema)
+            {
+                StructuralSchema.Prune(owned, schema);
+            }
+            var (merged, conflicts) = FieldOwnership.Apply(scope, current is null ? null : ToView(type, current), config, manager, options.Force, owned);
             if (merged is null)
             {
                 throw FieldOwnership.ConflictError(conflicts);

@@ -219,4 +219,23 @@ public sealed class ServerSideApplyApiTests
         Assert.Contains("bogus", (string?)body["message"], StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, missing);
     }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task An_applied_field_the_schema_does_not_declare_is_dropped_and_owned_by_nobody(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        var ns = await cluster.CreateNamespaceAsync();
+        var gadgets = await Gadgets.InstallAsync(cluster);
+        var config = JsonNode.Parse($$$"""
+            {"apiVersion":"{{{gadgets.Group}}}/v1","kind":"Gadget","metadata":{"name":"g1","namespace":"{{{ns}}}"},"spec":{"audiences":["a"],"bogus":1}}
+            """);
+
+        var (status, body) = await cluster.Api.SendAsync(HttpMethod.Patch, gadgets.Path(ns, "g1") + "?fieldManager=x", config, ApplyPatch);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Null(body["spec"]!["bogus"]);
+        var entry = Assert.Single(body["metadata"]!["managedFields"]!.AsArray())!;
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"f:spec":{"f:audiences":{"v:\"a\"":{}}}}"""), entry["fieldsV1"]), entry.ToJsonString());
+    }
 }
