@@ -85,6 +85,11 @@ internal static class FieldOwnership
             .SelectMany(e => e.Fields.Intersect(changed).Paths().Select(p => new ApplyConflict(e, p)))
             .OrderBy(c => c.Owner.Describe(), StringComparer.Ordinal)
             .ToList();
+        if (conflicts.Count > 0 && manager == "kubectl" && live is not null)
+        {
+            var excused = UnchangedSinceClientSideApply(scope, before);
+            conflicts = conflicts.Where(c => !excused.Intersect(FieldSet.Of([c.Path])).Paths().Any()).ToList();
+        }
         if (conflicts.Count > 0 && !force)
         {
             return (null, conflicts);
@@ -98,8 +103,70 @@ internal static class FieldOwnership
         {
             merged.Metadata()["managedFields"] = encoded;
         }
+        SyncLastApplied(merged, config, manager);
         return (merged, []);
     }
+
+    /// <summary>
+    /// kube-apiserver's lastAppliedUpdater: when kubectl applies server-side to an object that also has client-side
+    /// apply's annotation, the annotation becomes this configuration, so a later client-side apply diffs against it.
+    /// Other managers opt out.
+    /// </summary>
+    private static void SyncLastApplied(JsonObject merged, JsonObject config, string manager)
+    {
+        if (manager != "kubectl" || merged.Metadata()["annotations"] is not JsonObject annotations
+            || annotations.Str(LastAppliedAnnotation) is not { Length: > 0 })
+        {
+            return;
+        }
+        var lastApplied = WithoutManagedFields(config);
+        if (lastApplied.Metadata()["annotations"] is JsonObject own)
+        {
+            own.Remove(LastAppliedAnnotation);
+            if (own.Count == 0)
+            {
+                lastApplied.Metadata().Remove("annotations");
+            }
+        }
+        // As Go's encoding/json writes a map: keys in order, no spaces.
+        annotations[LastAppliedAnnotation] = SortedKeys(lastApplied)!.ToJsonString(Json.Compact);
+    }
+
+    /// <summary>
+    /// kube-apiserver's lastAppliedManager: kubectl moving an object from client-side to server-side apply does not
+    /// conflict over fields its last client-side apply set that still have the values it set.
+    /// </summary>
+    private static FieldSet UnchangedSinceClientSideApply(OwnershipScope scope, JsonObject live)
+    {
+        if (live.Metadata()["annotations"].Str(LastAppliedAnnotation) is not { Length: > 0 } text)
+        {
+            return FieldSet.Empty;
+        }
+        JsonObject? lastApplied;
+        try
+        {
+            lastApplied = JsonNode.Parse(text) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return FieldSet.Empty;
+        }
+        if (lastApplied is null || lastApplied.Str("apiVersion") != scope.ApiVersion)
+        {
+            return FieldSet.Empty;
+        }
+        var changed = TypedValues.Compare(lastApplied, live, scope.Schema);
+        return TypedValues.ToFieldSet(lastApplied, scope.Schema).Except(changed.Changed).Except(changed.Removed);
+    }
+
+    private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    private static JsonNode? SortedKeys(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, SortedKeys(p.Value)))),
+        JsonArray a => new JsonArray(a.Select(SortedKeys).ToArray()),
+        _ => node?.DeepClone(),
+    };
 
     /// <summary>kube-apiserver's 409 for apply conflicts, word for word.</summary>
     public static ApiException ConflictError(IReadOnlyList<ApplyConflict> conflicts)

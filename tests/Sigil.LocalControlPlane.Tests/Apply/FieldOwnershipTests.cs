@@ -220,6 +220,47 @@ public sealed class FieldOwnershipTests
         Assert.True(JsonNode.DeepEquals(first, again), again!.ToJsonString());
     }
 
+    [Theory]
+    [InlineData("kubectl", true)]
+    [InlineData("helm", false)]
+    public void Kubectl_applying_server_side_keeps_client_side_applys_annotation_up_to_date(string manager, bool synced)
+    {
+        const string key = "kubectl.kubernetes.io/last-applied-configuration";
+        var live = CreatedBy("kubectl-client-side-apply", Deployment("""{"replicas":2}"""));
+        live.Metadata()["annotations"] = new JsonObject { [key] = "{\"old\":true}" };
+
+        var after = AppliedBy(manager, live, Deployment("""{"replicas":2}"""), force: true);
+
+        var expected = synced
+            ? """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"labels":{"app":"web"},"name":"web","namespace":"ns","uid":"u1"},"spec":{"replicas":2}}"""
+            : """{"old":true}""";
+        Assert.Equal(expected, after.Metadata()["annotations"].Str(key));
+    }
+
+    [Theory]
+    [InlineData("the value client-side apply set is unchanged", 2, null)]
+    [InlineData("someone changed it since", 5, "conflict with \"scaler\" using apps/v1: .spec.replicas")]
+    public void Kubectl_moving_to_server_side_apply_does_not_conflict_over_what_its_client_side_apply_set(string sentence, int liveReplicas, string? conflict)
+    {
+        var live = CreatedBy("scaler", Deployment($$"""{"replicas":{{liveReplicas}}}"""));
+        live.Metadata()["annotations"] = new JsonObject
+        {
+            ["kubectl.kubernetes.io/last-applied-configuration"] = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2}}""",
+        };
+
+        var (merged, conflicts) = FieldOwnership.Apply(Scope(ApplySchemas.Deployment), live, Deployment("""{"replicas":3}"""), "kubectl", force: false);
+
+        if (conflict is null)
+        {
+            Assert.True(merged is not null, sentence);
+            Assert.Equal(3, (int)merged["spec"]!["replicas"]!);
+        }
+        else
+        {
+            Assert.Contains(conflict, FieldOwnership.ConflictError(conflicts).Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_status_apply_owns_only_status_and_records_the_subresource()
     {
