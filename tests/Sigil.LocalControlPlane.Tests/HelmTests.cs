@@ -3,7 +3,7 @@ using Sigil.Tests.Support;
 
 namespace Sigil.LocalControlPlane.Tests;
 
-/// <summary>A chart's whole life with real helm: install, upgrade with changed values, uninstall.</summary>
+/// <summary>A chart's whole life with real helm (helm 4 with its default, server-side apply): install, upgrade with changed values, uninstall.</summary>
 public sealed class HelmTests
 {
     public static TheoryData<ClusterKind, string> Targets => new()
@@ -23,11 +23,10 @@ public sealed class HelmTests
         await using var cluster = await TestCluster.StartAsync(kind);
         using var helm = await Helm.ForAsync(helmVersion, cluster);
         var ns = await cluster.CreateNamespaceAsync();
-        string[] applyMode = helm.NeedsClientSideApply ? ["--server-side=false"] : [];
 
-        var installed = await helm.OkAsync(["install", "demo", Chart, "-n", ns, .. applyMode]);
+        var installed = await helm.OkAsync(["install", "demo", Chart, "-n", ns]);
         var before = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("demo-web", ns);
-        await helm.OkAsync(["upgrade", "demo", Chart, "-n", ns, "--set", "image.tag=1.27", "--set", "env.B=3", "--set", "greeting=hi", .. applyMode]);
+        await helm.OkAsync(["upgrade", "demo", Chart, "-n", ns, "--set", "image.tag=1.27", "--set", "env.B=3", "--set", "greeting=hi"]);
         var after = await cluster.Client.AppsV1.ReadNamespacedDeploymentAsync("demo-web", ns);
         var config = await cluster.Client.CoreV1.ReadNamespacedConfigMapAsync("demo-config", ns);
         var history = await helm.OkAsync("history", "demo", "-n", ns);
@@ -45,6 +44,8 @@ public sealed class HelmTests
         Assert.Equal(2, after.Metadata.Generation);
         Assert.Equal("hi", config.Data["greeting"]);
         Assert.Contains("Upgrade complete", history, StringComparison.Ordinal);
+        // Helm 4 applies server-side by default, so its writes are Apply operations; helm 3 patches client-side.
+        Assert.Equal(helmVersion == "4", after.Metadata.ManagedFields.Any(m => m.Operation == "Apply"));
 
         await helm.OkAsync("uninstall", "demo", "-n", ns);
 

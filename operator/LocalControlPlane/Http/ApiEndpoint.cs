@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Sigil.LocalControlPlane.Apply;
 using Sigil.LocalControlPlane.Authorization;
 using Sigil.LocalControlPlane.Catalog;
 using Sigil.LocalControlPlane.Discovery;
@@ -163,7 +164,9 @@ internal sealed class ApiEndpoint(
         var fields = FieldSelector.Parse(query["fieldSelector"]);
         var writeOptions = new WriteOptions(
             DryRun: query["dryRun"].Count > 0,
-            FieldValidation: query["fieldValidation"].FirstOrDefault() is { Length: > 0 } fv ? fv : "Warn");
+            FieldValidation: query["fieldValidation"].FirstOrDefault() is { Length: > 0 } fv ? fv : "Warn",
+            FieldManager: PatchOptionsRules.ManagerName(Nonempty(query["fieldManager"]), context.Request.Headers.UserAgent.ToString()),
+            Force: query["force"].FirstOrDefault() is "true" or "True" or "TRUE" or "t" or "T" or "1");
         var asTable = context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
 
         switch (request.Verb)
@@ -193,7 +196,11 @@ internal sealed class ApiEndpoint(
                 return;
             case "patch":
                 var contentType = context.Request.ContentType?.Split(';')[0].Trim() ?? "";
-                var patched = objects.Patch(type, ns!, request.Name!, contentType, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions);
+                var isApply = contentType == PatchOptionsRules.ApplyPatchType;
+                PatchOptionsRules.Validate("PatchOptions", isApply, isPatch: true, Nonempty(query["fieldManager"]), query["force"].Count > 0);
+                var patched = isApply
+                    ? objects.Apply(type, ns!, request.Name!, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions)
+                    : objects.Patch(type, ns!, request.Name!, contentType, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions);
                 await WriteResultAsync(context, type, patched, ct);
                 return;
             case "delete":

@@ -42,6 +42,9 @@ internal static class StrategicMergePatch
 
     public static JsonObject Apply(JsonObject target, JsonObject patch) => MergeObject(target.Clone(), patch, []);
 
+    /// <summary>Whether the list of scalars named <paramref name="field"/> merges as a set (server-side apply's list-type set).</summary>
+    internal static bool IsMergedScalarList(string field) => MergedScalarLists.Contains(field);
+
     private static JsonObject MergeObject(JsonObject target, JsonObject patch, List<string> path)
     {
         var directive = patch.Str("$patch");
@@ -174,7 +177,8 @@ internal static class StrategicMergePatch
         return new JsonArray(ordered.ToArray());
     }
 
-    private static string? MergeKeyFor(List<string> path)
+    /// <summary>The merge key of the list at <paramref name="path"/> (field names from the root), if it has one.</summary>
+    internal static string? MergeKeyFor(IReadOnlyList<string> path)
     {
         var field = path[^1];
         var parent = path.Count > 1 ? path[^2] : null;

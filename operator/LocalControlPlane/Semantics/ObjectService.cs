@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Sigil.LocalControlPlane.Apply;
 using Sigil.LocalControlPlane.Catalog;
 using Sigil.LocalControlPlane.Patching;
 using Sigil.LocalControlPlane.Schema;
@@ -10,7 +11,10 @@ using Sigil.LocalControlPlane.Storage;
 
 namespace Sigil.LocalControlPlane.Semantics;
 
-internal sealed record WriteOptions(bool DryRun = false, string FieldValidation = "Warn");
+/// <param name="FieldManager">Who writes, for managedFields; null: the write is not tracked (the emulator's own writes).</param>
+/// <param name="Force">An apply takes fields other managers own instead of failing with a conflict.</param>
+/// <param name="IsApply">The body is a server-side apply's result, whose managedFields are already decided.</param>
+internal sealed record WriteOptions(bool DryRun = false, string FieldValidation = "Warn", string? FieldManager = null, bool Force = false, bool IsApply = false);
 
 internal sealed record DeleteOptions(string Propagation = "Background", string? PreconditionUid = null, string? PreconditionResourceVersion = null);
 
@@ -99,6 +103,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         }
         ApplyKindRules(type, obj, null);
         PrepareCustom(type, obj, options, warnings);
+        RecordManagedFields(type, null, obj, null, options);
 
         var stored = tx.Put(type.StorageKey, obj);
         if (!options.DryRun)
@@ -222,7 +227,6 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         var view = type is { Group: "events.k8s.io" } ? EventViews.ToEventsV1(stored) : stored.Clone();
         view["apiVersion"] = type.ApiVersion;
         view["kind"] = type.Kind;
-        view.Metadata().Remove("managedFields");
         return view;
     }
 
@@ -237,6 +241,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     private WriteResult Commit(ObjectStore.ITransaction tx, ResourceType type, JsonObject current, JsonObject desired, string? subresource, WriteOptions options)
     {
         var warnings = new List<string>();
+        var appliedManagedFields = desired.Metadata()["managedFields"]?.DeepClone();
         if (subresource == "status")
         {
             var status = desired["status"]?.DeepClone();
@@ -272,6 +277,11 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         }
         ApplyKindRules(type, desired, current);
         PrepareCustom(type, desired, options, warnings);
+        if (options.IsApply)
+        {
+            metadata["managedFields"] = appliedManagedFields;
+        }
+        RecordManagedFields(type, current, desired, subresource, options);
         if (type.TracksGeneration && !JsonNode.DeepEquals(Spec(current), Spec(desired)))
         {
             metadata["generation"] = (long)(currentMetadata["generation"] is { } g ? Json.Number(g) : 0) + 1;
@@ -302,12 +312,94 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             case "application/merge-patch+json" or "application/json-patch+json":
             case "application/strategic-merge-patch+json" when type.IsBuiltIn:
                 return;
-            case "application/apply-patch+yaml":
-                throw ApiException.UnsupportedMediaType(
-                    "server-side apply is not supported by the sigil local control plane; use client-side apply (kubectl apply's default, helm 4's --server-side=false) or a merge patch");
             default:
                 throw ApiException.UnsupportedMediaType(
                     $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json{(type.IsBuiltIn ? ", application/strategic-merge-patch+json" : "")}");
+        }
+    }
+
+    /// <summary>
+    /// Server-side apply (PATCH with application/apply-patch+yaml): merges the manager's configuration into the
+    /// live object, or creates it (201) when there is none, and fails with kube-apiserver's conflict when it would
+    /// change fields another manager owns, unless forced.
+    /// </summary>
+    public WriteResult Apply(ResourceType type, string ns, string name, string configText, string? subresource, WriteOptions options) =>
+        store.Write(tx =>
+        {
+            var config = ApplyConfiguration.Parse(configText);
+            RequireApplicable(type, ns, name, config);
+            var manager = options.FieldManager ?? "";
+            var scope = new OwnershipScope(ApplySchema.For(type), type.ApiVersion, subresource, type.HasStatus, Json.Timestamp(time.GetUtcNow()), type.IsBuiltIn);
+            var current = tx.Get(type.StorageKey, ns, name);
+            var expected = config.Metadata().Str("resourceVersion");
+            if (!string.IsNullOrEmpty(expected) && expected != current?.Metadata().Str("resourceVersion"))
+            {
+                throw current is null ? ApiException.NotFound(type.GroupResource, name) : ApiException.Conflict(type.GroupResource, name);
+            }
+            if (current is null && subresource is not null)
+            {
+                throw ApiException.NotFound(type.GroupResource, name);
+            }
+            var owned = config.Clone();
+            if (type.Schema is { } schema)
+            {
+                StructuralSchema.Prune(owned, schema);
+            }
+            var (merged, conflicts) = FieldOwnership.Apply(scope, current is null ? null : ToView(type, current), config, manager, options.Force, owned);
+            if (merged is null)
+            {
+                throw FieldOwnership.ConflictError(conflicts);
+            }
+            var applyOptions = options with { IsApply = true };
+            return current is null
+                ? Create(type, ns, merged, applyOptions)
+                : Commit(tx, type, current, FromView(type, merged), subresource, applyOptions);
+        }, options.DryRun);
+
+    /// <summary>An applied configuration names the object it is sent to, and leaves managedFields to the server.</summary>
+    private static void RequireApplicable(ResourceType type, string ns, string name, JsonObject config)
+    {
+        if (config.Str("apiVersion") is { } apiVersion && apiVersion != type.ApiVersion || config.Str("kind") is { } kind && kind != type.Kind)
+        {
+            throw ApiException.BadRequest(
+                $"the apply configuration's apiVersion and kind ({config.Str("apiVersion")}, {config.Str("kind")}) do not match the request ({type.ApiVersion}, {type.Kind})");
+        }
+        var metadata = config.Metadata();
+        if (metadata.Str("name") is { Length: > 0 } bodyName && bodyName != name)
+        {
+            throw ApiException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        }
+        if (type.Namespaced && metadata.Str("namespace") is { Length: > 0 } bodyNamespace && bodyNamespace != ns)
+        {
+            throw ApiException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        }
+        if (metadata["managedFields"] is not null)
+        {
+            throw ApiException.BadRequest("metadata.managedFields must be nil");
+        }
+        metadata["name"] = name;
+    }
+
+    /// <summary>managedFields after a create, update or non-apply patch (kube-apiserver's Update operation).</summary>
+    private void RecordManagedFields(ResourceType type, JsonObject? current, JsonObject desired, string? subresource, WriteOptions options)
+    {
+        if (options.IsApply)
+        {
+            return;
+        }
+        var metadata = desired.Metadata();
+        if (options.FieldManager is not { } manager)
+        {
+            metadata["managedFields"] = current?.Metadata()["managedFields"]?.DeepClone();
+        }
+        else
+        {
+            var scope = new OwnershipScope(ApplySchema.For(type), type.ApiVersion, subresource, type.HasStatus, Json.Timestamp(time.GetUtcNow()), type.IsBuiltIn);
+            metadata["managedFields"] = FieldOwnership.Update(scope, current, desired, manager);
+        }
+        if (metadata["managedFields"] is not JsonArray { Count: > 0 })
+        {
+            metadata.Remove("managedFields");
         }
     }
 

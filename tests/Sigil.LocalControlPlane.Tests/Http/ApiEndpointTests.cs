@@ -140,17 +140,6 @@ public sealed class ApiEndpointTests
     }
 
     [Fact]
-    public async Task Server_side_apply_is_refused_with_a_clear_415()
-    {
-        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
-
-        var (status, body) = await cluster.Api.SendAsync(HttpMethod.Patch, "/api/v1/namespaces/default", JsonNode.Parse("{}"), "application/apply-patch+yaml");
-
-        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
-        Assert.Contains("server-side apply is not supported", (string?)body["message"], StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Strategic_merge_patch_is_refused_for_custom_resources_as_on_a_real_cluster()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);

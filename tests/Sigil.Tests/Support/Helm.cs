@@ -13,9 +13,6 @@ internal sealed class Helm(string binary, string kubeconfigPath) : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(version), version, "no such helm in the tool cache"),
     };
 
-    /// <summary>Helm 4 applies server-side by default, which the local control plane refuses (see README).</summary>
-    public bool NeedsClientSideApply => binary.Contains("v34", StringComparison.Ordinal);
-
     public async Task<string> OkAsync(params string[] args)
     {
         var result = await RunAsync(args);

@@ -33,6 +33,10 @@ internal sealed class RawApi(string kubeconfigPath)
         return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text) as JsonObject ?? []);
     }
 
+    /// <summary>Sends a body as given (YAML, say), for what a JsonNode cannot carry.</summary>
+    public Task<(HttpStatusCode Status, JsonObject Body)> SendTextAsync(HttpMethod method, string path, string body, string contentType) =>
+        SendBytesAsync(method, path, Encoding.UTF8.GetBytes(body), contentType);
+
     /// <summary>Sends a body as it is (protobuf, or anything malformed) with the given content type.</summary>
     public async Task<(HttpStatusCode Status, JsonObject Body)> SendBytesAsync(HttpMethod method, string path, byte[] body, string contentType)
     {
