@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Sigil.LocalControlPlane.Catalog;
-using Sigil.LocalControlPlane.Patching;
+using Sigil.LocalControlPlane.KubeTypes;
 using Sigil.LocalControlPlane.Semantics;
 
 namespace Sigil.LocalControlPlane.Apply;
@@ -24,14 +24,18 @@ internal sealed record ListSemantics(ListType Type, IReadOnlyList<string> Keys)
 /// <summary>
 /// The one seam through which server-side apply learns the shape of a resource type: at each node, which
 /// fields are declared (struct fields) rather than map keys, whether a map is atomic, and a list's type and
-/// keys. Custom resources answer from their CRD's openAPIV3Schema; built-in kinds, for now, from the merge
-/// keys strategic merge patch knows (those lists are map lists, other lists atomic). Pointing built-ins at
-/// schemas generated from Kubernetes' types means replacing <see cref="BuiltIn"/> here and nothing else.
+/// keys. Custom resources answer from their CRD's openAPIV3Schema; built-in kinds from the OpenAPI schemas built
+/// from Kubernetes' own generated.proto (<see cref="KubeOpenApiSchemas"/>), as kube-apiserver's structured-merge-diff
+/// does from its OpenAPI: <c>x-kubernetes-list-type</c> and keys where the Go types mark them, else a list with patch
+/// strategy <c>merge</c> is a map by its patch merge key (a set without one), else atomic.
 /// </summary>
 internal abstract class ApplySchema
 {
     public static ApplySchema For(ResourceType type) =>
-        type.Schema is { } schema ? new CustomResource(schema, IsRoot: true) : new BuiltIn([]);
+        type.Schema is { } schema ? new Described(schema, null, IsRoot: true)
+        : KubeTypeDescriptors.Instance.FindKind(type.Group, type.Version, type.Kind) is { } message
+            ? new Described(KubeOpenApiSchemas.SchemaOf(message), null, IsRoot: false)
+            : Untyped.Instance;
 
     /// <summary>The shape of the value under <paramref name="name"/> when this node is an object.</summary>
     public abstract ApplySchema Field(string name);
@@ -46,57 +50,63 @@ internal abstract class ApplySchema
 
     public abstract ListSemantics List { get; }
 
-    /// <summary>Built-in kinds by field path, with strategic merge patch's merge keys standing in for their schemas.</summary>
-    private sealed class BuiltIn(IReadOnlyList<string> path) : ApplySchema
+    /// <summary>
+    /// A node of an OpenAPI v3 schema. A field that refers to a component (<c>allOf: [{$ref}]</c>, as the built-in
+    /// schemas do) keeps its own extensions (list type, map type) and takes the rest from the component.
+    /// </summary>
+    private sealed class Described : ApplySchema
     {
-        // Fields whose values are maps with arbitrary keys (map[string]... in the Go types).
-        private static readonly HashSet<string> Maps =
-            ["labels", "annotations", "data", "binaryData", "stringData", "matchLabels", "nodeSelector", "limits", "requests", "capacity", "allocatable"];
+        private readonly JsonObject _own;
+        private readonly JsonObject? _referenced;
+        private readonly bool _isRoot;
 
-        public override ApplySchema Field(string name) => new BuiltIn([.. path, name]);
-
-        public override ApplySchema Items => this;
-
-        public override bool Declares(string name) => path.Count == 0 || !Maps.Contains(path[^1]);
-
-        // LabelSelector is +structType=atomic, and Service's selector +mapType=atomic.
-        public override bool IsAtomicMap => path is [.., "spec", "selector"];
-
-        public override ListSemantics List => path.Count == 0 ? ListSemantics.Atomic
-            : StrategicMergePatch.MergeKeyFor(path) is { } key ? ListSemantics.MapBy(key)
-            : StrategicMergePatch.IsMergedScalarList(path[^1]) ? ListSemantics.Set
-            : ListSemantics.Atomic;
-    }
-
-    /// <summary>A CRD version's openAPIV3Schema node; metadata is always ObjectMeta, as in kube-apiserver.</summary>
-    private sealed class CustomResource(JsonObject schema, bool IsRoot = false) : ApplySchema
-    {
-        public override ApplySchema Field(string name)
+        public Described(JsonObject own, JsonObject? referenced, bool IsRoot)
         {
-            if (IsRoot && name == "metadata")
-            {
-                return new BuiltIn(["metadata"]);
-            }
-            if (schema["properties"]?[name] is JsonObject property)
-            {
-                return new CustomResource(property);
-            }
-            return schema["additionalProperties"] is JsonObject additional ? new CustomResource(additional) : Untyped.Instance;
+            _own = own;
+            _referenced = referenced ?? (own["allOf"] is JsonArray { Count: 1 } allOf && allOf[0]?["$ref"] is JsonValue reference
+                ? KubeOpenApiSchemas.Component(reference.ToString()) : null);
+            _isRoot = IsRoot;
         }
 
-        public override ApplySchema Items => schema["items"] is JsonObject items ? new CustomResource(items) : Untyped.Instance;
+        private JsonNode? Get(string key) => _own[key] ?? _referenced?[key];
 
-        public override bool Declares(string name) => schema["properties"] is JsonObject properties && properties.ContainsKey(name);
-
-        public override bool IsAtomicMap => schema.Str("x-kubernetes-map-type") == "atomic";
-
-        public override ListSemantics List => schema.Str("x-kubernetes-list-type") switch
+        public override ApplySchema Field(string name)
         {
-            "set" => ListSemantics.Set,
-            "map" => new ListSemantics(ListType.Map,
-                (schema["x-kubernetes-list-map-keys"] as JsonArray)?.Select(Json.ScalarText).OfType<string>().ToArray() ?? []),
-            _ => ListSemantics.Atomic,
-        };
+            if (_isRoot && name == "metadata")
+            {
+                // metadata is always ObjectMeta, as in kube-apiserver, whatever a CRD's schema says of it.
+                return new Described(KubeOpenApiSchemas.ObjectMeta, null, IsRoot: false);
+            }
+            if (Get("properties")?[name] is JsonObject property)
+            {
+                return new Described(property, null, IsRoot: false);
+            }
+            return Get("additionalProperties") is JsonObject additional ? new Described(additional, null, IsRoot: false) : Untyped.Instance;
+        }
+
+        public override ApplySchema Items => Get("items") is JsonObject items ? new Described(items, null, IsRoot: false) : Untyped.Instance;
+
+        public override bool Declares(string name) => Get("properties") is JsonObject properties && properties.ContainsKey(name);
+
+        public override bool IsAtomicMap => (Get("x-kubernetes-map-type") as JsonValue)?.ToString() == "atomic";
+
+        public override ListSemantics List
+        {
+            get
+            {
+                var keys = (Get("x-kubernetes-list-map-keys") as JsonArray)?.Select(Json.ScalarText).OfType<string>().ToArray() ?? [];
+                return (Get("x-kubernetes-list-type") as JsonValue)?.ToString() switch
+                {
+                    "set" => ListSemantics.Set,
+                    "map" => new ListSemantics(ListType.Map, keys),
+                    "atomic" => ListSemantics.Atomic,
+                    // No list type: the strategic-merge markers decide, as structured-merge-diff reads them.
+                    _ => (Get("x-kubernetes-patch-strategy") as JsonValue)?.ToString()?.Split(',').Contains("merge") == true
+                        ? (Get("x-kubernetes-patch-merge-key") as JsonValue)?.ToString() is { } key ? ListSemantics.MapBy(key) : ListSemantics.Set
+                        : ListSemantics.Atomic,
+                };
+            }
+        }
     }
 
     /// <summary>Where nothing is known (preserved unknown fields): objects merge key by key, lists are atomic.</summary>

@@ -73,6 +73,17 @@ internal static class KubeOpenApiSchemas
             .Where(f => f.FieldType == FieldType.Message)
             .Select(f => f.MessageType);
 
+    private static readonly Lazy<Dictionary<string, MessageDescriptor>> Components = new(() =>
+        KubeTypeDescriptors.Instance.Messages.Values.DistinctBy(ComponentName).ToDictionary(ComponentName, StringComparer.Ordinal));
+
+    /// <summary>The schema a <c>$ref</c> (<c>#/components/schemas/io.k8s...</c>) names, shared: clone it before changing it.</summary>
+    public static JsonObject? Component(string reference) =>
+        reference.StartsWith(RefPrefix, StringComparison.Ordinal) && Components.Value.TryGetValue(reference[RefPrefix.Length..], out var message)
+            ? SchemaOf(message) : null;
+
+    /// <summary>ObjectMeta's schema, which every kind's <c>metadata</c> is.</summary>
+    public static JsonObject ObjectMeta => SchemaOf(KubeTypeDescriptors.Instance.Messages[$"{KubeTypeDescriptors.MetaPackage}.ObjectMeta"]);
+
     /// <summary>One message's schema, shared and cached: clone it before changing it.</summary>
     public static JsonObject SchemaOf(MessageDescriptor message)
     {

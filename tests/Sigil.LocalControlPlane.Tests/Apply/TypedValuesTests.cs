@@ -12,8 +12,11 @@ public sealed class TypedValuesTests
     {
         { "a scalar field is a leaf", "Deployment", """{"spec":{"replicas":2}}""", """{"f:spec":{"f:replicas":{}}}""" },
         { "an empty object is a member itself", "Deployment", """{"spec":{"strategy":{}}}""", """{"f:spec":{"f:strategy":{}}}""" },
-        { "a built-in's containers are a map list keyed by name", "Deployment", """{"spec":{"containers":[{"name":"app","image":"x"}]}}""",
-            """{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}""" },
+        { "a built-in's containers are a map list keyed by name", "Deployment", """{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"x"}]}}}}""",
+            """{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:image":{},"f:name":{}}}}}}}""" },
+        { "a built-in's container ports are keyed by port and protocol, as the Go types mark them", "Deployment",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"app","ports":[{"containerPort":80,"protocol":"TCP"}]}]}}}}""",
+            """{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},"f:name":{},"f:ports":{"k:{\"containerPort\":80,\"protocol\":\"TCP\"}":{".":{},"f:containerPort":{},"f:protocol":{}}}}}}}}}""" },
         { "a built-in's label selector is atomic", "Deployment", """{"spec":{"selector":{"matchLabels":{"a":"b"}}}}""", """{"f:spec":{"f:selector":{}}}""" },
         { "a built-in's other lists are atomic", "Deployment", """{"spec":{"template":{"spec":{"containers":[{"name":"a","args":["x","y"]}]}}}}""",
             """{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"a\"}":{".":{},"f:args":{},"f:name":{}}}}}}}""" },
@@ -52,8 +55,9 @@ public sealed class TypedValuesTests
         { "granular maps merge key by key", "Gadget", """{"spec":{"limits":{"a":{"max":1}}}}""", """{"spec":{"limits":{"b":{"max":2}}}}""",
             """{"spec":{"limits":{"a":{"max":1},"b":{"max":2}}}}""" },
         { "a built-in's env merges by name", "Deployment",
-            """{"spec":{"containers":[{"name":"app","env":[{"name":"A","value":"1"}]}]}}""", """{"spec":{"containers":[{"name":"app","env":[{"name":"B","value":"2"}]}]}}""",
-            """{"spec":{"containers":[{"name":"app","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]}}""" },
+            """{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"A","value":"1"}]}]}}}}""",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"B","value":"2"}]}]}}}}""",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}]}}}}""" },
     };
 
     [Theory]
