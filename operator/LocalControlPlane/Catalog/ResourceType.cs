@@ -25,6 +25,8 @@ internal sealed record ResourceType(
     /// <summary>The openAPIV3Schema of a CRD version; null for built-ins, which are not validated.</summary>
     public JsonObject? Schema { get; init; }
     public JsonArray? PrinterColumns { get; init; }
+    /// <summary>The CRD version's x-kubernetes-validations, compiled once when the CRD is written; null when it has none.</summary>
+    public ValidationRules.RuleNode? ValidationRules { get; init; }
 
     public string ListKind => Kind + "List";
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
