@@ -73,13 +73,53 @@ internal static partial class CelValues
                 }
                 result[key] = visible;
             }
-            else if (properties?[key] is JsonObject propertySchema)
+            else if (properties?[key] is JsonObject propertySchema && Escape(key) is { } escaped)
             {
-                result[key] = From(value, propertySchema, propertySchema["x-kubernetes-embedded-resource"]?.GetValueKind() == JsonValueKind.True);
+                result[escaped] = From(value, propertySchema, propertySchema["x-kubernetes-embedded-resource"]?.GetValueKind() == JsonValueKind.True);
             }
         }
         return result;
     }
+
+    private static readonly HashSet<string> ReservedWords =
+    [
+        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if", "import",
+        "let", "loop", "package", "namespace", "return", "var", "void", "while",
+    ];
+
+    /// <summary>
+    /// kube-apiserver's property-name escaping: a property named <c>namespace</c> is <c>self.__namespace__</c>,
+    /// <c>x-y</c> is <c>self.x__dash__y</c>; a name that cannot be escaped (a leading digit, other symbols) is not visible.
+    /// </summary>
+    internal static string? Escape(string name)
+    {
+        if (name.Length == 0 || char.IsAsciiDigit(name[0]))
+        {
+            return null;
+        }
+        if (ReservedWords.Contains(name))
+        {
+            return $"__{name}__";
+        }
+        var escapable = true;
+        var escaped = Escapable().Replace(name, m =>
+        {
+            switch (m.Value)
+            {
+                case "__": return "__underscores__";
+                case ".": return "__dot__";
+                case "-": return "__dash__";
+                case "/": return "__slash__";
+                default:
+                    escapable = false;
+                    return "";
+            }
+        });
+        return escapable ? escaped : null;
+    }
+
+    [GeneratedRegex("(__|[^a-zA-Z0-9_])")]
+    private static partial Regex Escapable();
 
     private static object? Untyped(JsonNode? node) => node switch
     {

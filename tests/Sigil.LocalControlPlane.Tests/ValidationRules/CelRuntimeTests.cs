@@ -60,6 +60,28 @@ public sealed class CelRuntimeTests
         Assert.True(result is true, $"{because}: {expression} gave {result ?? "null"}");
     }
 
+    [Theory]
+    [InlineData("namespace", "__namespace__")]
+    [InlineData("x-y", "x__dash__y")]
+    [InlineData("a.b/c", "a__dot__b__slash__c")]
+    [InlineData("a__b", "a__underscores__b")]
+    [InlineData("plain_name", "plain_name")]
+    [InlineData("1st", null)]
+    [InlineData("a b", null)]
+    public void Property_names_are_escaped_as_kube_apiserver_escapes_them(string name, string? escaped) =>
+        Assert.Equal(escaped, CelValues.Escape(name));
+
+    [Fact]
+    public void A_property_named_after_a_CEL_keyword_is_reached_by_its_escaped_name()
+    {
+        var schema = (JsonObject)JsonNode.Parse("""{"type": "object", "properties": {"namespace": {"type": "string"}, "max-size": {"type": "integer"}}}""")!;
+        var self = CelValues.From(JsonNode.Parse("""{"namespace": "prod", "max-size": 3}"""), schema, isResourceRoot: false);
+
+        var result = CelRuntime.Compile("self.__namespace__ == 'prod' && self.max__dash__size == 3")(new Dictionary<string, object?> { ["self"] = self });
+
+        Assert.Equal(true, result);
+    }
+
     public static TheoryData<string, long> GoDurations => new()
     {
         { "1h30m", 90L * 60 * 1000 },
