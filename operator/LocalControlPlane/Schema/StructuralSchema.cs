@@ -254,6 +254,10 @@ internal static class StructuralSchema
         {
             causes.Add(FieldCause.Invalid(field, $"Invalid value: {quoted}: {field} in body must be of type date-time: {quoted}"));
         }
+        if (schema.Str("format") == "duration" && !ValidationRules.CelValues.TryParseGoDuration(text, out _))
+        {
+            causes.Add(FieldCause.Invalid(field, $"Invalid value: {quoted}: {field} in body must be of type duration: {quoted}"));
+        }
     }
 
     private static void ValidateNumber(double number, string text, JsonObject schema, string field, List<FieldCause> causes)

@@ -134,11 +134,32 @@ internal static partial class CelValues
 
     private static object FromString(string text, string? format) => format switch
     {
-        "duration" => Duration.FromTimeSpan(ParseGoDuration(text)),
-        "date-time" or "date" => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
-        "byte" => ByteString.FromBase64(text),
+        // A value the schema's format check refused never gets here; should one, it stays a string rather than fail the write.
+        "duration" when TryParseGoDuration(text, out var duration) => Duration.FromTimeSpan(duration),
+        "date-time" or "date" when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) => time,
+        "byte" when TryBase64(text) is { } bytes => bytes,
         _ => text,
     };
+
+    private static ByteString? TryBase64(string text)
+    {
+        var buffer = new byte[text.Length];
+        return Convert.TryFromBase64String(text, buffer, out var written) ? ByteString.CopyFrom(buffer, 0, written) : null;
+    }
+
+    internal static bool TryParseGoDuration(string text, out TimeSpan duration)
+    {
+        try
+        {
+            duration = ParseGoDuration(text);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            duration = default;
+            return false;
+        }
+    }
 
     /// <summary>Go's time.ParseDuration, which is what a format: duration string means to kube-apiserver.</summary>
     internal static TimeSpan ParseGoDuration(string text)

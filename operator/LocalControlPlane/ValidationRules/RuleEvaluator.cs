@@ -73,11 +73,12 @@ internal static partial class RuleEvaluator
             {
                 continue;
             }
-            variables ??= Variables(node, value, old, hasOld);
             var field = path.Length == 0 ? RootPath : path;
             object? result;
             try
             {
+                // Converting can fail too (a format: duration string that is not one); that is this rule's error, not a 500.
+                variables ??= Variables(node, value, old, hasOld);
                 result = rule.Program(variables);
             }
             catch (Exception e) when (e is not OutOfMemoryException)

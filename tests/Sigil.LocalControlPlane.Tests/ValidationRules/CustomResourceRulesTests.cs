@@ -99,4 +99,19 @@ public sealed class CustomResourceRulesTests
         Assert.Equal(["spec.min", "<nil>"], fields);
         Assert.Contains("some validation rules were not checked because the object was invalid", (string?)body["message"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_format_duration_field_that_is_not_a_duration_is_refused_by_the_schema_before_any_rule()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var ns = await cluster.CreateNamespaceAsync();
+        var (path, apiVersion) = await Gadgets.InstallAsync(cluster, ns);
+        var spec = """{"min": 1, "max": 2, "window": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z", "length": "soon"}}""";
+
+        var (status, body) = await cluster.Api.SendAsync(HttpMethod.Post, path, Gadgets.New("gizmo", spec, apiVersion: apiVersion));
+
+        Assert.True(status == (HttpStatusCode)422, body.ToJsonString());
+        Assert.Contains("spec.window.length: Invalid value: \"soon\": spec.window.length in body must be of type duration: \"soon\"", (string?)body["message"], StringComparison.Ordinal);
+        Assert.Contains("some validation rules were not checked", (string?)body["message"], StringComparison.Ordinal);
+    }
 }
