@@ -17,7 +17,7 @@ internal static class CelRuntime
     public static readonly FrozenSet<string> GlobalFunctions = FrozenSet.ToFrozenSet(
     [
         "has", "size", "int", "uint", "double", "bool", "string", "bytes", "duration", "timestamp", "type", "dyn",
-        "matches", "url", "isURL",
+        "matches", "url", "isURL", "quantity", "isQuantity",
     ]);
 
     /// <summary>Functions called as <c>x.f()</c>, the receiver being the first argument.</summary>
@@ -27,6 +27,7 @@ internal static class CelRuntime
         "charAt", "indexOf", "lastIndexOf", "join", "replace", "split", "substring", "trim", "lowerAscii", "upperAscii",
         "isSorted", "sum", "min", "max", "find", "findAll",
         "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath", "getQuery",
+        "sign", "isInteger", "asInteger", "asApproximateFloat", "add", "sub", "compareTo", "isLessThan", "isGreaterThan",
         "getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth", "getDayOfWeek", "getDate",
         "getHours", "getMinutes", "getSeconds", "getMilliseconds",
     ]);
@@ -48,6 +49,7 @@ internal static class CelRuntime
         var environment = new CelEnvironment(null, null);
         environment.RegisterStringExtensionFunctions();
         KubernetesCelLibrary.Register(environment);
+        KubernetesQuantity.Register(environment);
         return environment;
     }
 }

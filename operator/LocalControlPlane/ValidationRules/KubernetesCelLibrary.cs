@@ -10,7 +10,7 @@ namespace Sigil.LocalControlPlane.ValidationRules;
 /// <summary>
 /// What kube-apiserver's CEL environment adds to standard CEL, as far as the Cel library can host it: the strings
 /// extension (lowerAscii, replace and split with a limit), the Kubernetes list library (isSorted, sum, min, max,
-/// indexOf), the regex library (find, findAll) and the URL library. It also puts back two standard semantics the
+/// indexOf), the regex library (find, findAll) and the URL library (the quantity library is <see cref="KubernetesQuantity"/>). It also puts back two standard semantics the
 /// library bends for protobuf messages: <c>has()</c> tests that a field is present (an empty string or list is still
 /// present), and <c>size()</c> is an int64.
 /// </summary>

@@ -33,8 +33,8 @@ public sealed class RuleCompilerTests
     {
         { "optional field selection needs optional types", """{"rule": "self.?a.orValue(0) >= 0"}""", "spec",
             ".properties[spec].x-kubernetes-validations[0].rule", "optional field selection ('.?a') (kube-apiserver can" },
-        { "the quantity library is not implemented", """{"rule": "quantity('1Gi').isGreaterThan(quantity('1Mi'))"}""", "spec",
-            ".properties[spec].x-kubernetes-validations[0].rule", "the sigil local control plane cannot evaluate function isGreaterThan(), function quantity()" },
+        { "the IP and CIDR libraries are not implemented", """{"rule": "ip('10.0.0.1').family() == 4 && cidr('10.0.0.0/8').containsIP(ip('10.0.0.1'))"}""", "spec",
+            ".properties[spec].x-kubernetes-validations[0].rule", "the sigil local control plane cannot evaluate function family(), function ip(), function containsIP(), function cidr()" },
         { "two-variable comprehensions are not in the library", """{"rule": "self.tags.all(i, t, t != '')"}""", "spec",
             ".properties[spec].x-kubernetes-validations[0].rule", "cannot evaluate the two-variable comprehension all(i, v, ...)" },
         { "map with a filter is not in the library", """{"rule": "self.tags.map(t, t != '', t).size() >= 0"}""", "spec",
