@@ -78,6 +78,8 @@ internal static class RuleCompiler
             Items = items,
             ChildrenCorrelate = childrenCorrelate,
             ListMapKeys = mapKeys,
+            HasTransitionRules = rules.Any(r => r.UsesOldSelf) || properties.Values.Any(p => p.HasTransitionRules)
+                || additional?.HasTransitionRules == true || items?.HasTransitionRules == true,
         };
     }
 

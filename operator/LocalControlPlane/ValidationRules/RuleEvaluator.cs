@@ -26,8 +26,9 @@ internal static partial class RuleEvaluator
 
     private static void Visit(RuleNode node, JsonNode? value, JsonNode? old, bool hasOld, string path, List<FieldCause> causes)
     {
-        if (value is null)
+        if (value is null || hasOld && !node.HasTransitionRules && JsonNode.DeepEquals(value, old))
         {
+            // Nothing to do under an unchanged value but transition rules (ratcheting): a status write re-runs no spec rule.
             return;
         }
         if (node.Rules.Count > 0)
@@ -103,15 +104,33 @@ internal static partial class RuleEvaluator
 
     private static Dictionary<string, object?> Variables(RuleNode node, JsonNode value, JsonNode? old, bool hasOld)
     {
-        var variables = new Dictionary<string, object?>(StringComparer.Ordinal)
-        {
-            ["self"] = CelValues.From(value, node.Schema, node.IsResourceRoot),
-        };
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal);
+        AddWithPaths(variables, "self", CelValues.From(value, node.Schema, node.IsResourceRoot));
         if (hasOld)
         {
-            variables["oldSelf"] = CelValues.From(old, node.Schema, node.IsResourceRoot);
+            AddWithPaths(variables, "oldSelf", CelValues.From(old, node.Schema, node.IsResourceRoot));
         }
         return variables;
+    }
+
+    /// <summary>
+    /// Binds the variable and, for speed, every field path under it (<c>self.x509.ttl</c>): the library looks a
+    /// selection's whole text up as a variable before it selects, and its selection scans every protobuf descriptor it
+    /// knows. Absent fields get no entry, so has() and "no such key" behave as without this.
+    /// </summary>
+    private static void AddWithPaths(Dictionary<string, object?> variables, string name, object? value)
+    {
+        variables[name] = value;
+        if (value is Dictionary<string, object?> fields)
+        {
+            foreach (var (key, child) in fields)
+            {
+                if (key.Length > 0 && (char.IsAsciiLetter(key[0]) || key[0] == '_') && key.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+                {
+                    AddWithPaths(variables, $"{name}.{key}", child);
+                }
+            }
+        }
     }
 
     /// <summary>messageExpression's result when it gives a usable one line, else the message, else "failed rule: ...".</summary>

@@ -47,5 +47,8 @@ internal sealed class RuleNode
     /// <summary>For x-kubernetes-list-type: map, the keys that find an item's old value; otherwise items never correlate.</summary>
     public IReadOnlyList<string>? ListMapKeys { get; init; }
 
+    /// <summary>A rule here or below names oldSelf, so an unchanged value must still be walked.</summary>
+    public bool HasTransitionRules { get; init; }
+
     public string TypeName => Schema["type"]?.GetValue<string>() ?? "";
 }
