@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Sigil.LocalControlPlane.Semantics;
+using Sigil.LocalControlPlane.ValidationRules;
 
 namespace Sigil.LocalControlPlane.Catalog;
 
@@ -41,6 +42,13 @@ internal static class CrdRegistration
         {
             causes.Add(FieldCause.Invalid("spec.versions", "Invalid value: must have exactly one version marked as storage version"));
         }
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (versions[i]["schema"]?["openAPIV3Schema"] is JsonObject schema)
+            {
+                causes.AddRange(RuleCompiler.Compile(schema, $"spec.versions[{i}].schema.openAPIV3Schema").Causes);
+            }
+        }
         if (group is not null && plural is not null && crd.Name() != $"{plural}.{group}")
         {
             causes.Add(FieldCause.Invalid("metadata.name", $"Invalid value: \"{crd.Name()}\": must be spec.names.plural+\".\"+spec.group"));
@@ -66,6 +74,7 @@ internal static class CrdRegistration
                 IsBuiltIn = false,
                 Schema = v["schema"]?["openAPIV3Schema"] as JsonObject ?? new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true },
                 PrinterColumns = v["additionalPrinterColumns"] as JsonArray,
+                ValidationRules = v["schema"]?["openAPIV3Schema"] is JsonObject schema ? RuleCompiler.Compile(schema, "").Root : null,
             })
             .ToList();
     }

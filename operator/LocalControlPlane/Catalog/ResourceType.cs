@@ -27,6 +27,8 @@ internal sealed record ResourceType(
     public JsonArray? PrinterColumns { get; init; }
     /// <summary>What discovery says may be done; create-only kinds (access reviews) narrow it.</summary>
     public IReadOnlyList<string> Verbs { get; init; } = AllVerbs;
+    /// <summary>The CRD version's x-kubernetes-validations, compiled once when the CRD is written; null when it has none.</summary>
+    public ValidationRules.RuleNode? ValidationRules { get; init; }
 
     public string ListKind => Kind + "List";
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";

@@ -9,8 +9,8 @@ namespace Sigil.LocalControlPlane.Schema;
 /// <summary>
 /// What kube-apiserver does with a CRD version's openAPIV3Schema on every write: apply defaults, prune
 /// fields the schema does not declare, then validate. Error texts follow kube-apiserver's so that users
-/// and tests see the same field paths. CEL rules (x-kubernetes-validations) are not evaluated;
-/// x-kubernetes-list-type: set is (duplicates are rejected).
+/// and tests see the same field paths. CEL rules (x-kubernetes-validations) are evaluated after this, by
+/// ValidationRules/; x-kubernetes-list-type: set is checked here (duplicates are rejected).
 /// </summary>
 internal static class StructuralSchema
 {
@@ -253,6 +253,10 @@ internal static class StructuralSchema
         if (schema.Str("format") == "date-time" && !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _))
         {
             causes.Add(FieldCause.Invalid(field, $"Invalid value: {quoted}: {field} in body must be of type date-time: {quoted}"));
+        }
+        if (schema.Str("format") == "duration" && !ValidationRules.CelValues.TryParseGoDuration(text, out _))
+        {
+            causes.Add(FieldCause.Invalid(field, $"Invalid value: {quoted}: {field} in body must be of type duration: {quoted}"));
         }
     }
 

@@ -8,6 +8,7 @@ using Sigil.LocalControlPlane.Patching;
 using Sigil.LocalControlPlane.Schema;
 using Sigil.LocalControlPlane.Selection;
 using Sigil.LocalControlPlane.Storage;
+using Sigil.LocalControlPlane.ValidationRules;
 
 namespace Sigil.LocalControlPlane.Semantics;
 
@@ -276,7 +277,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             }
         }
         ApplyKindRules(type, desired, current);
-        PrepareCustom(type, desired, options, warnings);
+        PrepareCustom(type, desired, options, warnings, current);
         if (options.IsApply)
         {
             metadata["managedFields"] = appliedManagedFields;
@@ -412,7 +413,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     }
 
     /// <summary>Defaults, pruning and validation against a CRD version's schema (custom resources only).</summary>
-    private static void PrepareCustom(ResourceType type, JsonObject obj, WriteOptions options, List<string> warnings)
+    private static void PrepareCustom(ResourceType type, JsonObject obj, WriteOptions options, List<string> warnings, JsonObject? current = null)
     {
         if (type.Schema is not { } schema)
         {
@@ -429,6 +430,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             warnings.AddRange(pruned.Select(p => $"unknown field \"{p}\""));
         }
         var causes = StructuralSchema.Validate(obj, schema);
+        causes.AddRange(CustomResourceRules.Check(type, obj, current, causes));
         if (causes.Count > 0)
         {
             throw ApiException.Invalid(type.KindGroup, obj.Name(), causes);
