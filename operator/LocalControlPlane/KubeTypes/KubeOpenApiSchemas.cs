@@ -54,6 +54,12 @@ internal static class KubeOpenApiSchemas
             var schema = SchemaOf(message).DeepClone().AsObject();
             if (gvks.TryGetValue(message.FullName, out var kinds))
             {
+                // A served kind with no list (the access reviews) is still a kind: it embeds TypeMeta too.
+                if (schema["properties"] is JsonObject properties && !properties.ContainsKey("apiVersion"))
+                {
+                    properties.Insert(0, "apiVersion", new JsonObject { ["description"] = ApiVersionDescription, ["type"] = "string" });
+                    properties.Insert(1, "kind", new JsonObject { ["description"] = KindDescription, ["type"] = "string" });
+                }
                 schema["x-kubernetes-group-version-kind"] = new JsonArray([.. kinds.Distinct().Select(k =>
                     (JsonNode)new JsonObject { ["group"] = k.Group, ["kind"] = k.Kind, ["version"] = k.Version })]);
             }
