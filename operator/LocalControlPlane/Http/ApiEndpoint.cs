@@ -224,7 +224,7 @@ internal sealed class ApiEndpoint(
             throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {type.GroupResource} can only be created");
         }
         var body = ProtobufBodies.IsProtobuf(context.Request.ContentType)
-            ? AccessReviewProtobuf.Decode(await ReadBytesAsync(context.Request, ct))
+            ? ProtobufBodies.Decode(await ReadBytesAsync(context.Request, ct))
             : await ReadObjectAsync(context.Request, ct);
         var answer = type.Group == SelfSubjectReviews.Group
             ? SelfSubjectReviews.Answer(body, user)
