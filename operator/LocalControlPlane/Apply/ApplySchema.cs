@@ -51,6 +51,12 @@ internal abstract class ApplySchema
     public abstract ListSemantics List { get; }
 
     /// <summary>
+    /// Strategic merge patch's reading of a list (<c>x-kubernetes-patch-strategy</c> with <c>merge</c>): whether it merges
+    /// rather than being replaced, and the key its objects merge by (none for a list of scalars, which merges as a set).
+    /// </summary>
+    public abstract (bool Merges, string? MergeKey) Patch { get; }
+
+    /// <summary>
     /// A node of an OpenAPI v3 schema. A field that refers to a component (<c>allOf: [{$ref}]</c>, as the built-in
     /// schemas do) keeps its own extensions (list type, map type) and takes the rest from the component.
     /// </summary>
@@ -90,6 +96,11 @@ internal abstract class ApplySchema
 
         public override bool IsAtomicMap => (Get("x-kubernetes-map-type") as JsonValue)?.ToString() == "atomic";
 
+        public override (bool Merges, string? MergeKey) Patch =>
+            (PatchStrategyMerges, (Get("x-kubernetes-patch-merge-key") as JsonValue)?.ToString());
+
+        private bool PatchStrategyMerges => (Get("x-kubernetes-patch-strategy") as JsonValue)?.ToString()?.Split(',').Contains("merge") == true;
+
         public override ListSemantics List
         {
             get
@@ -101,7 +112,7 @@ internal abstract class ApplySchema
                     "map" => new ListSemantics(ListType.Map, keys),
                     "atomic" => ListSemantics.Atomic,
                     // No list type: the strategic-merge markers decide, as structured-merge-diff reads them.
-                    _ => (Get("x-kubernetes-patch-strategy") as JsonValue)?.ToString()?.Split(',').Contains("merge") == true
+                    _ => PatchStrategyMerges
                         ? (Get("x-kubernetes-patch-merge-key") as JsonValue)?.ToString() is { } key ? ListSemantics.MapBy(key) : ListSemantics.Set
                         : ListSemantics.Atomic,
                 };
@@ -123,5 +134,7 @@ internal abstract class ApplySchema
         public override bool IsAtomicMap => false;
 
         public override ListSemantics List => ListSemantics.Atomic;
+
+        public override (bool Merges, string? MergeKey) Patch => (false, null);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Sigil.LocalControlPlane.Apply;
 using Sigil.LocalControlPlane.Semantics;
 
 namespace Sigil.LocalControlPlane.Patching;
@@ -7,45 +8,18 @@ namespace Sigil.LocalControlPlane.Patching;
 /// Strategic merge patch for built-in kinds, as far as <c>kubectl apply</c>, <c>kubectl patch</c> and
 /// <c>helm upgrade</c> use it: lists of containers, env, ports, volumes and mounts merge by their keys,
 /// and the <c>$patch</c>, <c>$setElementOrder</c>, <c>$deleteFromPrimitiveList</c> and <c>$retainKeys</c>
-/// directives are honoured. Merge keys come from the Kubernetes types' patchMergeKey tags, looked up by
-/// the field's path, since the emulator stores JSON rather than Go types.
+/// directives are honoured. Which lists merge, and by which key, comes from the Kubernetes types' own
+/// <c>+patchStrategy</c> and <c>+patchMergeKey</c> markers, read from the schemas built from generated.proto.
 /// </summary>
 internal static class StrategicMergePatch
 {
     private const string SetElementOrder = "$setElementOrder/";
     private const string DeleteFromPrimitiveList = "$deleteFromPrimitiveList/";
 
-    // (parent field, field) -> merge key. A null parent matches any parent.
-    private static readonly (string? Parent, string Field, string Key)[] MergeKeys =
-    [
-        (null, "containers", "name"),
-        (null, "initContainers", "name"),
-        (null, "ephemeralContainers", "name"),
-        (null, "env", "name"),
-        ("containers", "ports", "containerPort"),
-        ("initContainers", "ports", "containerPort"),
-        ("ephemeralContainers", "ports", "containerPort"),
-        ("spec", "ports", "port"),
-        (null, "volumes", "name"),
-        (null, "volumeMounts", "mountPath"),
-        (null, "volumeDevices", "devicePath"),
-        (null, "imagePullSecrets", "name"),
-        (null, "hostAliases", "ip"),
-        (null, "ownerReferences", "uid"),
-        (null, "conditions", "type"),
-        (null, "topologySpreadConstraints", "topologyKey"),
-        (null, "resourceClaims", "name"),
-    ];
+    /// <summary>Applies <paramref name="patch"/> to a copy of <paramref name="target"/>, with list strategies from <paramref name="schema"/>.</summary>
+    public static JsonObject Apply(JsonObject target, JsonObject patch, ApplySchema schema) => MergeObject(target.Clone(), patch, schema, []);
 
-    // Lists of scalars whose patch strategy is "merge" (a set union) rather than replace.
-    private static readonly HashSet<string> MergedScalarLists = ["finalizers"];
-
-    public static JsonObject Apply(JsonObject target, JsonObject patch) => MergeObject(target.Clone(), patch, []);
-
-    /// <summary>Whether the list of scalars named <paramref name="field"/> merges as a set (server-side apply's list-type set).</summary>
-    internal static bool IsMergedScalarList(string field) => MergedScalarLists.Contains(field);
-
-    private static JsonObject MergeObject(JsonObject target, JsonObject patch, List<string> path)
+    private static JsonObject MergeObject(JsonObject target, JsonObject patch, ApplySchema schema, List<string> path)
     {
         var directive = patch.Str("$patch");
         if (directive == "replace")
@@ -83,11 +57,11 @@ internal static class StrategicMergePatch
             target[key] = (target[key], value) switch
             {
                 (JsonObject current, JsonObject p) when p.Str("$patch") == "delete" => null,
-                (JsonObject current, JsonObject p) => MergeObject(current, p, childPath),
-                (JsonArray current, JsonArray p) => MergeList(current, p, childPath),
+                (JsonObject current, JsonObject p) => MergeObject(current, p, schema.Field(key), childPath),
+                (JsonArray current, JsonArray p) => MergeList(current, p, schema.Field(key), childPath),
                 (_, JsonObject p) when p.Str("$patch") == "delete" => null,
-                (_, JsonObject p) => MergeObject([], p, childPath),
-                (_, JsonArray p) => MergeList([], p, childPath),
+                (_, JsonObject p) => MergeObject([], p, schema.Field(key), childPath),
+                (_, JsonArray p) => MergeList([], p, schema.Field(key), childPath),
                 _ => value.DeepClone(),
             };
             if (target[key] is null && value is JsonObject)
@@ -101,7 +75,7 @@ internal static class StrategicMergePatch
             var field = key[SetElementOrder.Length..];
             if (target[field] is JsonArray list && value is JsonArray order)
             {
-                target[field] = Reorder(list, order, MergeKeyFor([.. path, field]));
+                target[field] = Reorder(list, order, schema.Field(field).Patch.MergeKey);
             }
         }
 
@@ -116,16 +90,16 @@ internal static class StrategicMergePatch
         return target;
     }
 
-    private static JsonArray MergeList(JsonArray target, JsonArray patch, List<string> path)
+    private static JsonArray MergeList(JsonArray target, JsonArray patch, ApplySchema schema, List<string> path)
     {
         if (patch.Any(i => i is JsonObject o && o.Count == 1 && o.Str("$patch") == "replace"))
         {
             return new JsonArray(patch.Where(i => !(i is JsonObject o && o.Str("$patch") == "replace")).Select(i => i?.DeepClone()).ToArray());
         }
-        var mergeKey = MergeKeyFor(path);
-        if (mergeKey is null)
+        var (merges, mergeKey) = schema.Patch;
+        if (!merges || mergeKey is null)
         {
-            if (MergedScalarLists.Contains(path[^1]))
+            if (merges)
             {
                 var union = target.Select(i => i?.DeepClone()).ToList();
                 union.AddRange(patch.Where(p => !target.Any(t => JsonNode.DeepEquals(t, p))).Select(p => p?.DeepClone()));
@@ -149,11 +123,11 @@ internal static class StrategicMergePatch
             }
             if (index >= 0)
             {
-                result[index] = MergeObject((JsonObject)result[index]!, item, path);
+                result[index] = MergeObject((JsonObject)result[index]!, item, schema.Items, path);
             }
             else
             {
-                result.Add(MergeObject([], item, path));
+                result.Add(MergeObject([], item, schema.Items, path));
             }
         }
         return new JsonArray(result.ToArray());
@@ -175,13 +149,5 @@ internal static class StrategicMergePatch
         }
         ordered.AddRange(remaining);
         return new JsonArray(ordered.ToArray());
-    }
-
-    /// <summary>The merge key of the list at <paramref name="path"/> (field names from the root), if it has one.</summary>
-    internal static string? MergeKeyFor(IReadOnlyList<string> path)
-    {
-        var field = path[^1];
-        var parent = path.Count > 1 ? path[^2] : null;
-        return MergeKeys.FirstOrDefault(m => m.Field == field && (m.Parent is null || m.Parent == parent)).Key;
     }
 }

@@ -146,7 +146,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             {
                 "application/merge-patch+json" => JsonMergePatch.Apply(view, Json.ParseObject(patchText)),
                 "application/json-patch+json" => JsonPatch.Apply(view, ParseArray(patchText)),
-                _ => StrategicMergePatch.Apply(view, Json.ParseObject(patchText)),
+                _ => StrategicMergePatch.Apply(view, Json.ParseObject(patchText), ApplySchema.For(type)),
             } as JsonObject ?? throw ApiException.BadRequest("the patch must produce a JSON object");
 
             var patchedMetadata = patched.Metadata();

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Sigil.LocalControlPlane.Apply;
 using Sigil.LocalControlPlane.Patching;
+using Sigil.LocalControlPlane.Tests.Apply;
 
 namespace Sigil.LocalControlPlane.Tests.Patching;
 
@@ -60,10 +62,21 @@ public sealed class StrategicMergePatchTests
     [MemberData(nameof(Cases))]
     public void Strategic_merge_patch_follows_the_Kubernetes_patch_strategy(string because, string patch, string path, string expected)
     {
-        var result = StrategicMergePatch.Apply((JsonObject)JsonNode.Parse(Deployment)!, (JsonObject)JsonNode.Parse(patch)!);
+        var result = StrategicMergePatch.Apply((JsonObject)JsonNode.Parse(Deployment)!, (JsonObject)JsonNode.Parse(patch)!, ApplySchema.For(ApplySchemas.Deployment));
 
         var actual = Select(result, path);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"{because}: got {actual?.ToJsonString() ?? "null"}");
+    }
+
+    [Fact]
+    public void A_list_merges_by_the_key_its_Go_type_marks_even_one_no_table_ever_listed()
+    {
+        var deployment = JsonNode.Parse("""{"spec":{"template":{"spec":{"schedulingGates":[{"name":"a"}]}}}}""")!.AsObject();
+        var patch = JsonNode.Parse("""{"spec":{"template":{"spec":{"schedulingGates":[{"name":"b"}]}}}}""")!.AsObject();
+
+        var result = StrategicMergePatch.Apply(deployment, patch, ApplySchema.For(ApplySchemas.Deployment));
+
+        Assert.Equal("""[{"name":"a"},{"name":"b"}]""", result["spec"]!["template"]!["spec"]!["schedulingGates"]!.ToJsonString());
     }
 
     private static JsonNode? Select(JsonNode root, string path)
