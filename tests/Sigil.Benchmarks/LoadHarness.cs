@@ -104,7 +104,7 @@ internal static class LoadHarness
             {
                 throw new InvalidOperationException(operatorProcess.HasExited
                     ? $"the operator exited with {operatorProcess.ExitCode}: {await errors}"
-                    : $"only {ready} of {count} identities became Ready within {Limit(count).TotalSeconds} s; {await NotReadyAsync(cluster.Client, identities)}");
+                    : $"only {ready} of {count} identities became Ready within {Limit(count).TotalSeconds} s; {await NotReadyAsync(cluster.Client, identities, count)}");
             }
 
             // The events of the last issuances may still be on their way: settle, then count writes while nothing is due.
@@ -147,9 +147,9 @@ internal static class LoadHarness
     private static TimeSpan Limit(int count) => TimeSpan.FromSeconds(60 + count / 20.0);
 
     /// <summary>What the API says of the first identities the harness's cache does not see Ready.</summary>
-    private static async Task<string> NotReadyAsync(IKubernetes client, Informer<ServiceIdentity> identities)
+    private static async Task<string> NotReadyAsync(IKubernetes client, Informer<ServiceIdentity> identities, int count)
     {
-        var names = Enumerable.Range(0, int.MaxValue).Select(i => $"svc-{i}").Take(identities.Count + 1)
+        var names = Enumerable.Range(0, count).Select(i => $"svc-{i}")
             .Where(n => identities.Get("load", n)?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") != true).Take(3).ToList();
         var described = new List<string>();
         foreach (var name in names)
@@ -181,7 +181,9 @@ internal static class LoadHarness
             start.Environment[name["OPERATOR_".Length..]] = value;
         }
         var process = Process.Start(start)!;
-        _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+        // SIGIL_OPERATOR_LOG=path keeps the operator's log (JSON lines) for a run that needs explaining.
+        var log = Environment.GetEnvironmentVariable("SIGIL_OPERATOR_LOG") is { Length: > 0 } path ? File.Create(path) : Stream.Null;
+        _ = process.StandardOutput.BaseStream.CopyToAsync(log).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
         return (process, metricsPort, process.StandardError.ReadToEndAsync());
     }
 
