@@ -109,8 +109,9 @@ internal static class LoadHarness
 
             // The events of the last issuances may still be on their way: settle, then count writes while nothing is due.
             await Task.Delay(settle, ct);
-            // Every write but the harness's own creates: Secrets, status, events, the namespace's trust bundle.
-            var operatorWrites = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch"
+            // Every write in the identities' namespace but the harness's own creates: Secrets, status, events, the namespace's
+            // trust bundle (the operator's own CA and key Secrets, written once at start, are not the identities').
+            var operatorWrites = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && r.Namespace == "load"
                 && !(r.Resource == "serviceidentities" && r.Subresource is null));
             cluster.Requests.Clear();
             await Task.Delay(TimeSpan.FromSeconds(3), ct);
