@@ -51,6 +51,9 @@ internal static class LoadHarness
     /// <summary>`sigil local`'s rate limit, which the harness gives the operator unless told otherwise.</summary>
     public static readonly (double Qps, int Burst) LocalRateLimit = (Cli.OperatorFlags.LocalKubeApiQps, Cli.OperatorFlags.LocalKubeApiBurst);
 
+    /// <summary>The runtime variables the Dockerfile sets for the operator that its runtimeconfig cannot (OPERATOR_DOTNET_X overrides).</summary>
+    public static readonly (string Name, string Value)[] ImageEnvironment = [("DOTNET_GCgen0size", "0x2000000")];
+
     /// <summary>`load 1000,10000 [--kube-api-qps Q] [--kube-api-burst B] [--settle-seconds S]`: one run per size, each on a fresh cluster.</summary>
     public static async Task RunAsync(string[] args)
     {
@@ -63,7 +66,7 @@ internal static class LoadHarness
         var operatorEnvironment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => ((string)e.Key).StartsWith("OPERATOR_DOTNET_", StringComparison.Ordinal)).Select(e => $"{((string)e.Key)["OPERATOR_".Length..]}={e.Value}");
         Console.WriteLine($"load harness: operator `sigil run` as its own process, --kube-api-qps {qps} --kube-api-burst {burst}, "
-            + $"{Environment.ProcessorCount} cores, operator environment: {string.Join(' ', operatorEnvironment.DefaultIfEmpty("(none)"))}");
+            + $"{Environment.ProcessorCount} cores, operator environment: {string.Join(' ', ImageEnvironment.Select(e => $"{e.Name}={e.Value}").Concat(operatorEnvironment))}");
         Console.WriteLine("  wall-clock figures depend on what else runs (loadavg); CPU seconds and memory much less so");
         foreach (var size in sizes)
         {
@@ -175,6 +178,11 @@ internal static class LoadHarness
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // What the image sets beyond the runtimeconfig (Dockerfile ENV), so the figures are the image's.
+        foreach (var (name, value) in ImageEnvironment)
+        {
+            start.Environment[name] = value;
+        }
         // OPERATOR_DOTNET_X=v sets DOTNET_X=v for the operator only (GC settings), not for this emulator process.
         foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("OPERATOR_DOTNET_", StringComparison.Ordinal)))
