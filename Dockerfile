@@ -12,8 +12,11 @@ RUN dotnet publish operator/Sigil.csproj -c Release -o /app --nologo \
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime
 WORKDIR /app
 COPY --from=build /app ./
+# A 32 MB gen0 budget: the load harness measured the peak while issuing 10,000 identities at 264 MiB with it, 290 MiB without
+# (GC settings with a runtimeconfig knob are in operator/Sigil.csproj; this one has only the variable).
 ENV DOTNET_EnableDiagnostics=0 \
-    DOTNET_gcServer=0
+    DOTNET_gcServer=0 \
+    DOTNET_GCgen0size=0x2000000
 # Metrics, health and the token issuer (the chart's metrics.port, healthPort and issuer.port defaults).
 EXPOSE 8080 8081 8443
 USER 65532:65532

@@ -20,6 +20,7 @@ internal static class LocalCommand
             noOperator,
             port,
         };
+        flags.UseLocalRateLimit();
         flags.AddTo(command);
         flags.Kubeconfig.Description = "Where to write the emulator's kubeconfig, which the operator then uses (default: .sigil/kubeconfig).";
         // Metrics, health and the issuer on loopback only: this runs on a laptop, not behind a pod network. The issuer's URL

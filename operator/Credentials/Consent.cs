@@ -41,6 +41,9 @@ internal static class Consent
         return callers.Concat(receivers).Where(i => i.Metadata.Uid != identity.Metadata.Uid);
     }
 
+    /// <summary>Whether the identity names any audience, i.e. can be the caller of another.</summary>
+    public static bool NamesAudiences(ServiceIdentity identity) => identity.Spec.ApiKeys is { Count: > 0 } || identity.Spec.Jwt?.Audiences is { Count: > 0 };
+
     /// <summary>Every audience the identity's API keys and JWT-SVIDs name.</summary>
     private static IEnumerable<string> Audiences(ServiceIdentity identity) =>
         (identity.Spec.ApiKeys ?? []).Select(k => k.Audience).Concat((identity.Spec.Jwt?.Audiences ?? []).Select(a => a.Audience));

@@ -68,7 +68,7 @@ internal sealed class MonitoringServer : IAsyncDisposable
             return;
         }
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        await metrics.ExportAsync(context.Response.Body, context.RequestAborted);
     };
 
     public async ValueTask DisposeAsync()

@@ -12,16 +12,17 @@ internal sealed class SigilMetrics
         // Process and GC figures (dotnet_total_memory_bytes, process_working_set_bytes, ...) for capacity planning.
         DotNetStats.Register(Registry);
         var factory = Metrics.WithCustomRegistry(Registry);
-        CertificateExpiration = factory.CreateGauge("sigil_certificate_expiration_timestamp_seconds",
-            "When the identity's current X.509-SVID expires (notAfter), as a Unix timestamp.", "namespace", "name");
-        CertificateRenewal = factory.CreateGauge("sigil_certificate_renewal_timestamp_seconds",
-            "When Sigil will renew the identity's X.509-SVID, as a Unix timestamp.", "namespace", "name");
-        ApiKeyNextRotation = factory.CreateGauge("sigil_apikey_next_rotation_timestamp_seconds",
-            "When Sigil will next rotate an API key, as a Unix timestamp.", "namespace", "name", "kind", "key");
-        JwtRenewal = factory.CreateGauge("sigil_jwt_renewal_timestamp_seconds",
-            "When Sigil will next renew the identity's JWT-SVIDs, as a Unix timestamp.", "namespace", "name");
-        Rotations = factory.CreateCounter("sigil_rotations_total", "Credentials issued or rotated.", "namespace", "name", "kind");
-        IssuanceErrors = factory.CreateCounter("sigil_issuance_errors_total", "Reconcile passes that failed and will be retried.", "namespace", "name");
+        // Per-identity families are kept compactly and written after the registry's (IdentitySeries).
+        CertificateExpiration = new("sigil_certificate_expiration_timestamp_seconds",
+            "When the identity's current X.509-SVID expires (notAfter), as a Unix timestamp.", "gauge", "namespace", "name");
+        CertificateRenewal = new("sigil_certificate_renewal_timestamp_seconds",
+            "When Sigil will renew the identity's X.509-SVID, as a Unix timestamp.", "gauge", "namespace", "name");
+        ApiKeyNextRotation = new("sigil_apikey_next_rotation_timestamp_seconds",
+            "When Sigil will next rotate an API key, as a Unix timestamp.", "gauge", "namespace", "name", "kind", "key");
+        JwtRenewal = new("sigil_jwt_renewal_timestamp_seconds",
+            "When Sigil will next renew the identity's JWT-SVIDs, as a Unix timestamp.", "gauge", "namespace", "name");
+        Rotations = new("sigil_rotations_total", "Credentials issued or rotated.", "counter", "namespace", "name", "kind");
+        IssuanceErrors = new("sigil_issuance_errors_total", "Reconcile passes that failed and will be retried.", "counter", "namespace", "name");
         ReconcileDuration = factory.CreateHistogram("sigil_reconcile_duration_seconds", "How long one reconcile pass took.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         QueueDepth = factory.CreateGauge("sigil_reconcile_queue_depth", "Identities waiting to be reconciled.");
@@ -36,8 +37,8 @@ internal sealed class SigilMetrics
             "Access tokens the token endpoint issued, by client authentication method.", "method");
         TokenErrors = factory.CreateCounter("sigil_token_errors_total",
             "Token requests the token endpoint refused, by RFC 6749 error code (too_many_requests for rate limits).", "error");
-        IdentityReady = factory.CreateGauge("sigil_identity_ready",
-            "1 while the identity's Ready condition is True, 0 while it is False (any reason), as of its last pass.", "namespace", "name");
+        IdentityReady = new("sigil_identity_ready",
+            "1 while the identity's Ready condition is True, 0 while it is False (any reason), as of its last pass.", "gauge", "namespace", "name");
         Leader = factory.CreateGauge("sigil_leader",
             "1 while this process reconciles (it holds the leader Lease, or runs without --leader-elect), else 0.");
         // Touched, so a follower says 0 from its first scrape: an alert on "no replica says 1" must see followers as 0, not absent.
@@ -47,19 +48,19 @@ internal sealed class SigilMetrics
     }
 
     public CollectorRegistry Registry { get; }
-    public Gauge CertificateExpiration { get; }
-    public Gauge CertificateRenewal { get; }
+    public IdentitySeries CertificateExpiration { get; }
+    public IdentitySeries CertificateRenewal { get; }
     /// <summary>Written through <see cref="SetNextKeyRotation"/> and <see cref="RemoveNextKeyRotation"/>, so forgetting an identity finds every key.</summary>
-    public Gauge ApiKeyNextRotation { get; }
-    public Gauge JwtRenewal { get; }
+    public IdentitySeries ApiKeyNextRotation { get; }
+    public IdentitySeries JwtRenewal { get; }
     /// <summary>Written through <see cref="CountRotation"/>, so forgetting an identity finds every kind.</summary>
-    public Counter Rotations { get; }
-    public Counter IssuanceErrors { get; }
+    public IdentitySeries Rotations { get; }
+    public IdentitySeries IssuanceErrors { get; }
     public Histogram ReconcileDuration { get; }
     public Gauge QueueDepth { get; }
     public Gauge CaExpiration { get; }
     public Gauge JwtKeyExpiration { get; }
-    public Gauge IdentityReady { get; }
+    public IdentitySeries IdentityReady { get; }
     public Gauge Leader { get; }
     public Counter KubeApiThrottled { get; }
     public Counter CaLifecycleErrors { get; }
@@ -120,12 +121,22 @@ internal sealed class SigilMetrics
     public void ForgetIdentities()
     {
         _keySeries.Clear();
-        foreach (var metric in new Collector<Gauge.Child>[] { CertificateExpiration, CertificateRenewal, ApiKeyNextRotation, JwtRenewal, IdentityReady })
+        foreach (var family in PerIdentity)
         {
-            RemoveAll(metric);
+            family.Clear();
         }
-        RemoveAll(Rotations);
-        RemoveAll(IssuanceErrors);
+    }
+
+    private IdentitySeries[] PerIdentity => [IdentityReady, CertificateExpiration, CertificateRenewal, ApiKeyNextRotation, JwtRenewal, Rotations, IssuanceErrors];
+
+    /// <summary>/metrics: the registry's families (prometheus-net), then the per-identity ones.</summary>
+    public async Task ExportAsync(Stream output, CancellationToken ct)
+    {
+        await Registry.CollectAndExportAsTextAsync(output, ct);
+        foreach (var family in PerIdentity)
+        {
+            await family.WriteAsync(output, ct);
+        }
     }
 
     /// <summary>
@@ -144,15 +155,6 @@ internal sealed class SigilMetrics
             {
                 RemoveNextKeyRotation(ns, name, kind, key);
             }
-        }
-    }
-
-    private static void RemoveAll<TChild>(Collector<TChild> metric) where TChild : ChildBase
-    {
-        // Collected first: removing while enumerating the children would change the collection under the enumerator.
-        foreach (var labels in metric.GetAllLabelValues().ToList())
-        {
-            metric.RemoveLabelled(labels);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using k8s;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
@@ -130,11 +131,26 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
 
     private void Subscribe(Informer<ServiceIdentity> identities, Informer<V1Secret> secrets, Informer<V1ConfigMap> configMaps)
     {
+        // Identities that name an audience: only they can be callers of another. With 10,000 identities and few callers,
+        // looking for an identity's callers among them rather than among everyone keeps a round of creations linear.
+        var callers = new ConcurrentDictionary<string, ServiceIdentity>(StringComparer.Ordinal);
+        identities.OnChange((old, current) =>
+        {
+            if (current is not null && Consent.NamesAudiences(current))
+            {
+                callers[Informer<ServiceIdentity>.Key(current)] = current;
+            }
+            else
+            {
+                callers.TryRemove(Informer<ServiceIdentity>.Key((current ?? old)!), out _);
+            }
+        });
         // A pass over one identity can depend on others (callers and receivers of API keys), so their passes follow.
         void AddWithRelated(ServiceIdentity identity)
         {
             _queue?.Add(Informer<ServiceIdentity>.Key(identity));
-            foreach (var related in Consent.Related(identity, identities.Enumerate(), options.TrustDomain))
+            var candidates = Consent.NamesAudiences(identity) ? identities.Enumerate() : callers.Values;
+            foreach (var related in Consent.Related(identity, candidates, options.TrustDomain))
             {
                 _queue?.Add(Informer<ServiceIdentity>.Key(related));
             }

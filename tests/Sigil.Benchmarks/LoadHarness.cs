@@ -1,124 +1,243 @@
 using System.Diagnostics;
-using System.Text.Json;
+using System.Globalization;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sigil.Api;
 using Sigil.LocalControlPlane;
 using Sigil.Operator;
+using Sigil.Runtime;
 
 namespace Sigil.Benchmarks;
 
+/// <summary>What one load run measured, for N identities.</summary>
+internal sealed record LoadRun(
+    int Identities,
+    int Ready,
+    double ReadySeconds,
+    double RssMb,
+    double PeakRssMb,
+    double ManagedHeapMb,
+    double WritesPerIdentity,
+    int IdleWrites,
+    double OperatorCpuSeconds,
+    double EmulatorCpuSeconds,
+    double KubeApiQps,
+    int KubeApiBurst,
+    string LoadAverage)
+{
+    /// <summary>One line, name=value, in the order the README quotes them.</summary>
+    public string Line() => string.Create(CultureInfo.InvariantCulture,
+        $"identities={Identities} ready={Ready} ready_s={ReadySeconds:F1} rss_mb={RssMb:F0} peak_rss_mb={PeakRssMb:F0} managed_heap_mb={ManagedHeapMb:F0} "
+        + $"writes_per_identity={WritesPerIdentity:F2} idle_writes={IdleWrites} operator_cpu_s={OperatorCpuSeconds:F1} emulator_cpu_s={EmulatorCpuSeconds:F1} "
+        + $"kube_api_qps={KubeApiQps:F0} kube_api_burst={KubeApiBurst} loadavg={LoadAverage}");
+
+    /// <summary>Which side spent more CPU while the identities became Ready (the other waited on it, or on the rate limit).</summary>
+    public string Bottleneck() => string.Create(CultureInfo.InvariantCulture,
+        $"  cpu while issuing: operator {OperatorCpuSeconds:F1} s ({OperatorCpuSeconds * 1000 / Math.Max(1, Identities):F2} ms/identity), "
+        + $"emulator+harness {EmulatorCpuSeconds:F1} s ({EmulatorCpuSeconds * 1000 / Math.Max(1, Identities):F2} ms/identity), "
+        + $"{(OperatorCpuSeconds + EmulatorCpuSeconds) / Math.Max(0.001, ReadySeconds):F2} of {Environment.ProcessorCount} cores busy; "
+        + $"rate limit floor {2.0 * Identities / KubeApiQps:F1} s (2 writes before Ready at --kube-api-qps {KubeApiQps:F0})");
+}
+
 /// <summary>
-/// N ServiceIdentities against the local control plane with the operator in-process: prints how long until
-/// all are Ready, API writes per issuance, writes while idle, and the process's memory.
+/// N ServiceIdentities against the local control plane (in this process) with the operator as its own process
+/// (`sigil run`), so the operator's memory and CPU are read apart from the emulator's: time until all are Ready,
+/// the operator's RSS and peak RSS (VmHWM), its managed heap, API writes per identity, writes while idle, and the CPU
+/// each side spent while the identities became Ready.
 /// </summary>
 internal static class LoadHarness
 {
-    /// <summary>
-    /// The operator as its own process (`sigil run`) against the local control plane in this one, so its memory
-    /// can be read apart from the emulator's: prints its resident set once N identities are Ready.
-    /// </summary>
-    public static async Task RunOperatorProcessAsync(int count)
+    /// <summary>`sigil local`'s rate limit, which the harness gives the operator unless told otherwise.</summary>
+    public static readonly (double Qps, int Burst) LocalRateLimit = (Cli.OperatorFlags.LocalKubeApiQps, Cli.OperatorFlags.LocalKubeApiBurst);
+
+    /// <summary>The runtime variables the Dockerfile sets for the operator that its runtimeconfig cannot (OPERATOR_DOTNET_X overrides).</summary>
+    public static readonly (string Name, string Value)[] ImageEnvironment = [("DOTNET_GCgen0size", "0x2000000")];
+
+    /// <summary>`load 1000,10000 [--kube-api-qps Q] [--kube-api-burst B] [--settle-seconds S]`: one run per size, each on a fresh cluster.</summary>
+    public static async Task RunAsync(string[] args)
     {
-        await using var cluster = await LocalCluster.StartAsync();
-        await LocalSetup.InstallAsync(cluster.Client, "sigil-system", CancellationToken.None);
-        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } });
+        var sizes = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal)
+            ? args[1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
+            : [1000, 10_000];
+        var qps = Flag(args, "--kube-api-qps") is { } q ? double.Parse(q, CultureInfo.InvariantCulture) : LocalRateLimit.Qps;
+        var burst = Flag(args, "--kube-api-burst") is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : LocalRateLimit.Burst;
+        var settle = TimeSpan.FromSeconds(Flag(args, "--settle-seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : 5);
+        var operatorEnvironment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => ((string)e.Key).StartsWith("OPERATOR_DOTNET_", StringComparison.Ordinal)).Select(e => $"{((string)e.Key)["OPERATOR_".Length..]}={e.Value}");
+        Console.WriteLine($"load harness: operator `sigil run` as its own process, --kube-api-qps {qps} --kube-api-burst {burst}, "
+            + $"{Environment.ProcessorCount} cores, operator environment: {string.Join(' ', ImageEnvironment.Select(e => $"{e.Name}={e.Value}").Concat(operatorEnvironment))}");
+        Console.WriteLine("  wall-clock figures depend on what else runs (loadavg); CPU seconds and memory much less so");
+        foreach (var size in sizes)
+        {
+            var run = await MeasureAsync(size, qps, burst, settle, CancellationToken.None);
+            Console.WriteLine(run.Line());
+            Console.WriteLine(run.Bottleneck());
+        }
+    }
+
+    public static async Task<LoadRun> MeasureAsync(int count, double qps, int burst, TimeSpan settle, CancellationToken ct)
+    {
+        await using var cluster = await LocalCluster.StartAsync(ct: ct);
+        await LocalSetup.InstallAsync(cluster.Client, "sigil-system", ct);
+        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } }, cancellationToken: ct);
+        var (operatorProcess, metricsPort, errors) = StartOperator(cluster.KubeconfigPath, qps, burst);
+        using var _ = operatorProcess;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
+        {
+            // The harness sees Ready through an informer (a watch), not by listing N identities over and over, which
+            // would cost the emulator more than the operator's own traffic does.
+            var identities = new Informer<ServiceIdentity>(Sources.ServiceIdentities(cluster.Client), TimeProvider.System, NullLogger.Instance);
+            var watching = identities.RunAsync(stop.Token);
+            await identities.Synced.WaitAsync(ct);
+            await WaitAsync(() => Healthy(metricsPort), operatorProcess, TimeSpan.FromMinutes(2), ct);
+            cluster.Requests.Clear();
+
+            var operatorCpu = Cpu(operatorProcess);
+            var emulatorCpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            await CreateIdentitiesAsync(cluster.Client, count, ct);
+            var allReady = await WaitAsync(() => Task.FromResult(CountReady(identities) >= count), operatorProcess, Limit(count), ct);
+            var readyAfter = watch.Elapsed;
+            operatorCpu = Cpu(operatorProcess) - operatorCpu;
+            emulatorCpu = Process.GetCurrentProcess().TotalProcessorTime - emulatorCpu;
+            var ready = CountReady(identities);
+            if (!allReady)
+            {
+                throw new InvalidOperationException(operatorProcess.HasExited
+                    ? $"the operator exited with {operatorProcess.ExitCode}: {await errors}"
+                    : $"only {ready} of {count} identities became Ready within {Limit(count).TotalSeconds} s; {await NotReadyAsync(cluster.Client, identities, count)}");
+            }
+
+            // The events of the last issuances may still be on their way: settle, then count writes while nothing is due.
+            await Task.Delay(settle, ct);
+            // Every write in the identities' namespace but the harness's own creates: Secrets, status, events, the namespace's
+            // trust bundle (the operator's own CA and key Secrets, written once at start, are not the identities').
+            var operatorWrites = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && r.Namespace == "load"
+                && !(r.Resource == "serviceidentities" && r.Subresource is null));
+            cluster.Requests.Clear();
+            await Task.Delay(TimeSpan.FromSeconds(3), ct);
+            var idleWrites = cluster.Requests.Writes();
+
+            var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status", ct);
+            double Mb(string name) => long.Parse(status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            using var http = new HttpClient();
+            var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"), ct);
+            var heap = metrics.Split('\n').First(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal)).Split(' ')[1];
+            await stop.CancelAsync();
+            await watching;
+            return new LoadRun(count, ready, readyAfter.TotalSeconds, Mb("VmRSS"), Mb("VmHWM"),
+                double.Parse(heap, CultureInfo.InvariantCulture) / 1024 / 1024, (double)operatorWrites / count, idleWrites,
+                operatorCpu.TotalSeconds, emulatorCpu.TotalSeconds, qps, burst, File.ReadAllText("/proc/loadavg").Split(' ')[0]);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            if (int.TryParse(Environment.GetEnvironmentVariable("SIGIL_HOLD_SECONDS"), out var hold))
+            {
+                Console.WriteLine($"operator process id {operatorProcess.Id} (SIGIL_HOLD_SECONDS: up for {hold} s more, e.g. for dotnet-gcdump)");
+                await Task.Delay(TimeSpan.FromSeconds(hold), CancellationToken.None);
+            }
+            if (!operatorProcess.HasExited)
+            {
+                operatorProcess.Kill(entireProcessTree: true);
+                await operatorProcess.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Far beyond PRODUCT's targets (10 s per 1,000), so a slow machine still finishes, and a stuck run ends.</summary>
+    private static TimeSpan Limit(int count) => TimeSpan.FromSeconds(60 + count / 20.0);
+
+    /// <summary>What the API says of the first identities the harness's cache does not see Ready.</summary>
+    private static async Task<string> NotReadyAsync(IKubernetes client, Informer<ServiceIdentity> identities, int count)
+    {
+        var names = Enumerable.Range(0, count).Select(i => $"svc-{i}")
+            .Where(n => identities.Get("load", n)?.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") != true).Take(3).ToList();
+        var described = new List<string>();
+        foreach (var name in names)
+        {
+            var cached = identities.Get("load", name);
+            var stored = await client.CustomObjects.GetNamespacedCustomObjectAsync<ServiceIdentity>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, name);
+            described.Add($"{name}: cached rv {cached?.Metadata.ResourceVersion ?? "(none)"}, stored rv {stored.Metadata.ResourceVersion} conditions "
+                + string.Join(",", stored.Status?.Conditions?.Select(c => $"{c.Type}={c.Status}/{c.Reason}") ?? []));
+        }
+        return string.Join("; ", described);
+    }
+
+    private static (Process Operator, int MetricsPort, Task<string> Errors) StartOperator(string kubeconfig, double qps, int burst)
+    {
         // SIGIL_OPERATOR_DLL runs another build of the operator, e.g. `dotnet publish` output as the image holds it.
         var sigil = Environment.GetEnvironmentVariable("SIGIL_OPERATOR_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "sigil.dll");
         var metricsPort = FreePort();
-        var start = new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", cluster.KubeconfigPath,
-            "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--health-port", "0", "--log-format", "json"])
+        var start = new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", kubeconfig,
+            "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture), "--health-port", "0", "--issuer-port", "0", "--log-format", "json",
+            "--kube-api-qps", qps.ToString(CultureInfo.InvariantCulture), "--kube-api-burst", burst.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        // What the image sets beyond the runtimeconfig (Dockerfile ENV), so the figures are the image's.
+        foreach (var (name, value) in ImageEnvironment)
+        {
+            start.Environment[name] = value;
+        }
         // OPERATOR_DOTNET_X=v sets DOTNET_X=v for the operator only (GC settings), not for this emulator process.
         foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("OPERATOR_DOTNET_", StringComparison.Ordinal)))
         {
             start.Environment[name["OPERATOR_".Length..]] = value;
         }
-        using var operatorProcess = Process.Start(start)!;
-        _ = operatorProcess.StandardOutput.ReadToEndAsync();
-        var errors = operatorProcess.StandardError.ReadToEndAsync();
+        var process = Process.Start(start)!;
+        // SIGIL_OPERATOR_LOG=path keeps the operator's log (JSON lines) for a run that needs explaining.
+        var log = Environment.GetEnvironmentVariable("SIGIL_OPERATOR_LOG") is { Length: > 0 } path ? File.Create(path) : Stream.Null;
+        _ = process.StandardOutput.BaseStream.CopyToAsync(log).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
+        return (process, metricsPort, process.StandardError.ReadToEndAsync());
+    }
+
+    private static async Task<bool> Healthy(int metricsPort)
+    {
         try
         {
-            var watch = Stopwatch.StartNew();
-            await CreateIdentitiesAsync(cluster.Client, count);
-            var ready = await WaitReadyAsync(cluster.Client, count, watch, () => operatorProcess.HasExited);
-            if (operatorProcess.HasExited)
-            {
-                Console.WriteLine($"the operator exited with {operatorProcess.ExitCode}: {await errors}");
-                return;
-            }
-            var allReady = watch.Elapsed;
-            Console.WriteLine($"operator process id:         {operatorProcess.Id} (SIGIL_HOLD_SECONDS keeps it running for a heap dump)");
-            await Task.Delay(TimeSpan.FromSeconds(10));
-            var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status");
-            string Field(string name) => status.First(l => l.StartsWith(name, StringComparison.Ordinal)).Split(':')[1].Trim();
-            Console.WriteLine($"identities:                  {count} ({ready} Ready after {allReady.TotalSeconds:F1} s)");
-            Console.WriteLine($"operator process RSS:        {Field("VmRSS")} (peak {Field("VmHWM")}), 10 s after all were Ready");
             using var http = new HttpClient();
-            var metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
-            foreach (var line in metrics.Split('\n').Where(l => l.StartsWith("dotnet_total_memory_bytes", StringComparison.Ordinal) || l.StartsWith("process_working_set_bytes", StringComparison.Ordinal)))
-            {
-                Console.WriteLine($"operator {line}");
-            }
+            var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
+            return metrics.Contains("sigil_leader 1", StringComparison.Ordinal);
         }
-        finally
+        catch (HttpRequestException)
         {
-            if (int.TryParse(Environment.GetEnvironmentVariable("SIGIL_HOLD_SECONDS"), out var hold))
-            {
-                await Task.Delay(TimeSpan.FromSeconds(hold));
-            }
-            operatorProcess.Kill(entireProcessTree: true);
+            return false;
         }
     }
 
-    public static async Task RunAsync(int count)
+    /// <summary>Waits for a condition, checked every 100 ms, giving up when the operator exits or the time is up.</summary>
+    private static async Task<bool> WaitAsync(Func<Task<bool>> condition, Process operatorProcess, TimeSpan limit, CancellationToken ct)
     {
-        await using var cluster = await LocalCluster.StartAsync();
-        var options = new OperatorOptions
-        {
-            MetricsPort = 0, HealthPort = 0, BundlePropagation = TimeSpan.Zero, Workers = Environment.ProcessorCount * 2,
-            IssuerPort = 0, IssuerAddress = System.Net.IPAddress.Loopback,
-        };
-        await LocalSetup.InstallAsync(cluster.Client, options.Namespace, CancellationToken.None);
-        await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } });
-        using var stop = new CancellationTokenSource();
-        var host = new OperatorHost(options, cluster.Client, NullLoggerFactory.Instance, TimeProvider.System);
-        var running = host.RunAsync(stop.Token);
-        while (!host.Ready)
-        {
-            await Task.Delay(50);
-        }
-        cluster.Requests.Clear();
-
         var watch = Stopwatch.StartNew();
-        await CreateIdentitiesAsync(cluster.Client, count);
-        var created = watch.Elapsed;
-        var ready = await WaitReadyAsync(cluster.Client, count, watch);
-        var allReady = watch.Elapsed;
-        var operatorWrites = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && !(r.Resource == "serviceidentities" && r.Subresource is null));
-
-        cluster.Requests.Clear();
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var idleWrites = cluster.Requests.Writes();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-
-        Console.WriteLine($"identities:                  {count}");
-        Console.WriteLine($"created in:                  {created.TotalSeconds:F2} s");
-        Console.WriteLine($"all Ready after:             {allReady.TotalSeconds:F2} s ({ready} ready)");
-        Console.WriteLine($"operator API writes:         {operatorWrites} ({(double)operatorWrites / count:F2} per identity, including one trust-bundle ConfigMap)");
-        Console.WriteLine($"API writes in 3 s idle:      {idleWrites}");
-        Console.WriteLine($"managed heap after GC:       {GC.GetTotalMemory(true) / 1024 / 1024} MiB (emulator and operator share this process)");
-        Console.WriteLine($"working set:                 {Environment.WorkingSet / 1024 / 1024} MiB");
-        await stop.CancelAsync();
-        await running;
+        while (!await condition())
+        {
+            if (operatorProcess.HasExited || watch.Elapsed > limit)
+            {
+                return false;
+            }
+            await Task.Delay(100, ct);
+        }
+        return true;
     }
+
+    private static TimeSpan Cpu(Process process)
+    {
+        // utime + stime of /proc/<pid>/stat, in clock ticks (USER_HZ, 100 on Linux).
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    private static int CountReady(Informer<ServiceIdentity> identities) =>
+        identities.Enumerate().Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+
+    private static string? Flag(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
     private static int FreePort()
     {
@@ -127,24 +246,11 @@ internal static class LoadHarness
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static Task CreateIdentitiesAsync(IKubernetes client, int count) =>
-        Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+    private static Task CreateIdentitiesAsync(IKubernetes client, int count, CancellationToken ct) =>
+        Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (i, token) =>
             await client.CustomObjects.CreateNamespacedCustomObjectAsync(new ServiceIdentity
             {
                 Metadata = new V1ObjectMeta { Name = $"svc-{i}" },
                 Spec = new ServiceIdentitySpec { X509 = new X509Spec() },
-            }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: ct));
-
-    private static async Task<int> WaitReadyAsync(IKubernetes client, int count, Stopwatch watch, Func<bool>? gaveUp = null)
-    {
-        int ready;
-        do
-        {
-            await Task.Delay(100);
-            var list = await client.CustomObjects.ListNamespacedCustomObjectAsync<ServiceIdentityList>(ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural);
-            ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
-        }
-        while (ready < count && watch.Elapsed < TimeSpan.FromMinutes(10) && gaveUp?.Invoke() != true);
-        return ready;
-    }
+            }, ServiceIdentity.Group, ServiceIdentity.Version, "load", ServiceIdentity.Plural, cancellationToken: token));
 }

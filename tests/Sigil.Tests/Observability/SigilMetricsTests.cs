@@ -80,7 +80,7 @@ public sealed class SigilMetricsTests
     private static async Task<string> ExportAsync(SigilMetrics metrics)
     {
         using var stream = new MemoryStream();
-        await metrics.Registry.CollectAndExportAsTextAsync(stream);
+        await metrics.ExportAsync(stream, CancellationToken.None);
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 }

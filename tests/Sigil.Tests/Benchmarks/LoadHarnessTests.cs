@@ -1,0 +1,35 @@
+using Sigil.Benchmarks;
+
+namespace Sigil.Tests.Benchmarks;
+
+/// <summary>
+/// The load harness (`load 1000,10000` in tests/Sigil.Benchmarks) at a small size: it must finish and report every figure.
+/// The figures themselves are the benchmark's business, never asserted on here (no timing asserts), except what PRODUCT.md
+/// holds at any size: at most 3 writes per issuance, none while idle.
+/// </summary>
+public sealed class LoadHarnessTests
+{
+    [Fact]
+    public async Task The_load_harness_brings_a_few_identities_to_Ready_and_reports_every_figure()
+    {
+        const int count = 20;
+
+        var run = await LoadHarness.MeasureAsync(count, LoadHarness.LocalRateLimit.Qps, LoadHarness.LocalRateLimit.Burst,
+            TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+
+        Assert.Equal(count, run.Ready);
+        Assert.True(run.RssMb > 0 && run.PeakRssMb >= run.RssMb, $"RSS {run.RssMb} MB, peak {run.PeakRssMb} MB");
+        Assert.True(run.ManagedHeapMb > 0, $"managed heap {run.ManagedHeapMb} MB");
+        Assert.True(run.OperatorCpuSeconds > 0 && run.EmulatorCpuSeconds > 0, $"CPU: operator {run.OperatorCpuSeconds} s, emulator {run.EmulatorCpuSeconds} s");
+        // Secret, status and event per identity, and the namespace's trust-bundle ConfigMap once.
+        Assert.InRange(run.WritesPerIdentity, 2, 3 + 1.0 / count);
+        Assert.Equal(0, run.IdleWrites);
+        var line = run.Line();
+        foreach (var field in new[] { "identities=20 ", "ready=20 ", "ready_s=", "rss_mb=", "peak_rss_mb=", "managed_heap_mb=", "writes_per_identity=",
+            "idle_writes=0", "operator_cpu_s=", "emulator_cpu_s=", "kube_api_qps=", "kube_api_burst=", "loadavg=" })
+        {
+            Assert.Contains(field, line, StringComparison.Ordinal);
+        }
+        Assert.Contains("operator", run.Bottleneck(), StringComparison.Ordinal);
+    }
+}
