@@ -74,7 +74,7 @@ public sealed class RbacTests
         await cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new k8s.Models.V1ConfigMap { Metadata = new() { Name = "sigil-trust-bundle" } }, foreignBundle);
         await op.CreateAsync(foreignBundle, OperatorUnderTest.Identity("beside-a-foreign-bundle"));
         await op.WaitForAsync(foreignBundle, "beside-a-foreign-bundle", Reasons.Issued);
-        await op.CreateAsync(ns, OperatorUnderTest.Identity("invalid", new X509Spec { Ttl = "1h", RenewBefore = "3h" }));
+        await op.CreateAsync(ns, OperatorUnderTest.Identity("invalid", new X509Spec { Ttl = "1h", RenewBefore = "0s" }));
         await op.WaitForAsync(ns, "invalid", Reasons.InvalidSpec);
         foreach (var workload in new[] { "Deployment", "StatefulSet", "DaemonSet" })
         {
