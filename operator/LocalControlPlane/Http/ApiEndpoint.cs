@@ -199,7 +199,8 @@ internal sealed class ApiEndpoint(
                 var isApply = contentType == PatchOptionsRules.ApplyPatchType;
                 PatchOptionsRules.Validate("PatchOptions", isApply, isPatch: true, Nonempty(query["fieldManager"]), query["force"].Count > 0);
                 var patched = isApply
-                    ? objects.Apply(type, ns!, request.Name!, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions)
+                    ? objects.Apply(type, ns!, request.Name!, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions,
+                        authorizeCreate: () => authorizer.Authorize(user, new AccessAttributes("create", request.Group, request.Resource, request.Subresource, request.Namespace, request.Name)))
                     : objects.Patch(type, ns!, request.Name!, contentType, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions);
                 await WriteResultAsync(context, type, patched, ct);
                 return;
