@@ -224,6 +224,12 @@ internal sealed class ApiEndpoint(
         {
             throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {type.GroupResource} can only be created");
         }
+        // kube-apiserver serves namespaced kinds (LocalSubjectAccessReview) only under /namespaces/{ns}/: without one
+        // there is no route, and no namespace for the review to be confined to.
+        if (type.Namespaced && request.Namespace is null)
+        {
+            throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+        }
         var body = ProtobufBodies.IsProtobuf(context.Request.ContentType)
             ? ProtobufBodies.Decode(await ReadBytesAsync(context.Request, ct))
             : await ReadObjectAsync(context.Request, ct);
