@@ -187,10 +187,12 @@ internal sealed class ApiEndpoint(
                 await StreamWatchAsync(context, type, ns, labels, fields, asTable, ct);
                 return;
             case "create":
+                PatchOptionsRules.Validate("CreateOptions", isApply: false, isPatch: false, Nonempty(query["fieldManager"]), forceGiven: false);
                 var created = objects.Create(type, ns!, await ReadObjectAsync(context.Request, ct), writeOptions);
                 await WriteResultAsync(context, type, created, ct);
                 return;
             case "update":
+                PatchOptionsRules.Validate("UpdateOptions", isApply: false, isPatch: false, Nonempty(query["fieldManager"]), forceGiven: false);
                 var updated = objects.Update(type, ns!, request.Name!, await ReadObjectAsync(context.Request, ct), request.Subresource, writeOptions);
                 await WriteResultAsync(context, type, updated, ct);
                 return;
