@@ -10,8 +10,6 @@ internal sealed record AccessAttributes(string Verb, string Group, string Resour
     /// <summary>The URL path of a non-resource request (<c>/version</c>, <c>/healthz</c>); null for resource requests.</summary>
     public string? Path { get; init; }
 
-    public bool IsResourceRequest => Path is null;
-
     public string CombinedResource => string.IsNullOrEmpty(Subresource) ? Resource : $"{Resource}/{Subresource}";
 
     public static AccessAttributes NonResource(string verb, string path) => new(verb, "", "") { Path = path };

@@ -187,10 +187,12 @@ internal sealed class ApiEndpoint(
                 await StreamWatchAsync(context, type, ns, labels, fields, asTable, ct);
                 return;
             case "create":
+                PatchOptionsRules.Validate("CreateOptions", isApply: false, isPatch: false, Nonempty(query["fieldManager"]), forceGiven: false);
                 var created = objects.Create(type, ns!, await ReadObjectAsync(context.Request, ct), writeOptions);
                 await WriteResultAsync(context, type, created, ct);
                 return;
             case "update":
+                PatchOptionsRules.Validate("UpdateOptions", isApply: false, isPatch: false, Nonempty(query["fieldManager"]), forceGiven: false);
                 var updated = objects.Update(type, ns!, request.Name!, await ReadObjectAsync(context.Request, ct), request.Subresource, writeOptions);
                 await WriteResultAsync(context, type, updated, ct);
                 return;
@@ -199,7 +201,8 @@ internal sealed class ApiEndpoint(
                 var isApply = contentType == PatchOptionsRules.ApplyPatchType;
                 PatchOptionsRules.Validate("PatchOptions", isApply, isPatch: true, Nonempty(query["fieldManager"]), query["force"].Count > 0);
                 var patched = isApply
-                    ? objects.Apply(type, ns!, request.Name!, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions)
+                    ? objects.Apply(type, ns!, request.Name!, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions,
+                        authorizeCreate: () => authorizer.Authorize(user, new AccessAttributes("create", request.Group, request.Resource, request.Subresource, request.Namespace, request.Name)))
                     : objects.Patch(type, ns!, request.Name!, contentType, await ReadTextAsync(context.Request, ct), request.Subresource, writeOptions);
                 await WriteResultAsync(context, type, patched, ct);
                 return;
@@ -222,6 +225,12 @@ internal sealed class ApiEndpoint(
         if (request.Verb != "create" || request.Name is not null)
         {
             throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {type.GroupResource} can only be created");
+        }
+        // kube-apiserver serves namespaced kinds (LocalSubjectAccessReview) only under /namespaces/{ns}/: without one
+        // there is no route, and no namespace for the review to be confined to.
+        if (type.Namespaced && request.Namespace is null)
+        {
+            throw new ApiException(404, "NotFound", "the server could not find the requested resource");
         }
         var body = ProtobufBodies.IsProtobuf(context.Request.ContentType)
             ? ProtobufBodies.Decode(await ReadBytesAsync(context.Request, ct))

@@ -14,10 +14,6 @@ namespace Sigil.LocalControlPlane.Http;
 /// </summary>
 internal sealed class RbacAuthorizer(ObjectStore store)
 {
-    /// <summary>Authorizes a resource request by the bearer-token user it names.</summary>
-    public void Authorize(RecordedRequest request) =>
-        Authorize(UserInfo.ForToken(request.User), new AccessAttributes(request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name));
-
     public void Authorize(UserInfo user, AccessAttributes attributes)
     {
         var decision = Decide(user, attributes);

@@ -322,9 +322,11 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     /// <summary>
     /// Server-side apply (PATCH with application/apply-patch+yaml): merges the manager's configuration into the
     /// live object, or creates it (201) when there is none, and fails with kube-apiserver's conflict when it would
-    /// change fields another manager owns, unless forced.
+    /// change fields another manager owns, unless forced. An apply that creates is a create: kube-apiserver asks the
+    /// authorizer for the create verb on that path (withAuthorization in handlers/patch.go), so
+    /// <paramref name="authorizeCreate"/> runs, and may refuse, before anything is created.
     /// </summary>
-    public WriteResult Apply(ResourceType type, string ns, string name, string configText, string? subresource, WriteOptions options) =>
+    public WriteResult Apply(ResourceType type, string ns, string name, string configText, string? subresource, WriteOptions options, Action authorizeCreate) =>
         store.Write(tx =>
         {
             var config = ApplyConfiguration.Parse(configText);
@@ -352,6 +354,10 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
                 throw FieldOwnership.ConflictError(conflicts);
             }
             var applyOptions = options with { IsApply = true };
+            if (current is null)
+            {
+                authorizeCreate();
+            }
             return current is null
                 ? Create(type, ns, merged, applyOptions)
                 : Commit(tx, type, current, FromView(type, merged), subresource, applyOptions);

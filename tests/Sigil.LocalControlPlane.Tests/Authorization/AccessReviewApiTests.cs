@@ -121,6 +121,33 @@ public sealed class AccessReviewApiTests
         Assert.Contains("spec.resourceAttributes.namespace", there.Response.Content, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Without a namespace in the path there is nothing to confine the review to, so it would answer cluster-scope
+    /// questions (who may list secrets everywhere) to a namespace's admin; kube-apiserver has no such route.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestCluster.Kinds), MemberType = typeof(TestCluster))]
+    public async Task A_LocalSubjectAccessReview_without_a_namespace_in_the_path_finds_no_route(ClusterKind kind)
+    {
+        await using var cluster = await TestCluster.StartAsync(kind);
+        var review = new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "authorization.k8s.io/v1",
+            ["kind"] = "LocalSubjectAccessReview",
+            ["spec"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["user"] = "system:serviceaccount:default:reader",
+                ["resourceAttributes"] = new System.Text.Json.Nodes.JsonObject { ["verb"] = "list", ["resource"] = "secrets" },
+            },
+        };
+
+        var (status, body) = await cluster.Api.SendAsync(HttpMethod.Post, "/apis/authorization.k8s.io/v1/localsubjectaccessreviews", review);
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("Status", body["kind"]?.ToString());
+        Assert.Equal("NotFound", body["reason"]?.ToString());
+    }
+
     [Theory]
     [MemberData(nameof(TestCluster.Kinds), MemberType = typeof(TestCluster))]
     public async Task Discovery_serves_the_review_kinds_as_create_only(ClusterKind kind)

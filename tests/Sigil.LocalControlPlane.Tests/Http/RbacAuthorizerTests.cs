@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Sigil.LocalControlPlane.Authorization;
 using Sigil.LocalControlPlane.Http;
 using Sigil.LocalControlPlane.Semantics;
 using Sigil.LocalControlPlane.Storage;
@@ -13,29 +14,29 @@ namespace Sigil.LocalControlPlane.Tests.Http;
 /// </summary>
 public sealed class RbacAuthorizerTests
 {
-    private static readonly RecordedRequest GetSecretInShop = new("", "get", "", "secrets", null, "shop", "db");
+    private static readonly AccessAttributes GetSecretInShop = new("get", "", "secrets", null, "shop", "db");
 
-    private static readonly Dictionary<string, (string User, RecordedRequest Request, bool Allowed)> Table = new()
+    private static readonly Dictionary<string, (string User, AccessAttributes Request, bool Allowed)> Table = new()
     {
         ["the bound ServiceAccount may do what its Role says in the Role's namespace"] =
             ("system:serviceaccount:shop:reader", GetSecretInShop, true),
         ["a ClusterRoleBinding lets its ServiceAccount act in any namespace"] =
-            ("system:serviceaccount:ops:watcher", new("", "list", "", "configmaps", null, "shop", null), true),
+            ("system:serviceaccount:ops:watcher", new("list", "", "configmaps", null, "shop", null), true),
         ["a ClusterRoleBinding lets its ServiceAccount act at the cluster scope"] =
-            ("system:serviceaccount:ops:watcher", new("", "list", "", "configmaps", null, null, null), true),
+            ("system:serviceaccount:ops:watcher", new("list", "", "configmaps", null, null, null), true),
         ["the admin user is unrestricted"] =
-            ("admin", new("", "delete", "", "secrets", null, "kube-system", "anything"), true),
+            ("admin", new("delete", "", "secrets", null, "kube-system", "anything"), true),
 
         ["a valid ServiceAccount with no binding is denied"] =
             ("system:serviceaccount:shop:nobody", GetSecretInShop, false),
         ["a RoleBinding in shop does not reach billing"] =
             ("system:serviceaccount:shop:reader", GetSecretInShop with { Namespace = "billing" }, false),
         ["a RoleBinding in shop does not reach the cluster scope"] =
-            ("system:serviceaccount:shop:reader", new("", "list", "", "secrets", null, null, null), false),
+            ("system:serviceaccount:shop:reader", new("list", "", "secrets", null, null, null), false),
         ["a RoleBinding grants only the verbs its Role names"] =
             ("system:serviceaccount:shop:reader", GetSecretInShop with { Verb = "delete" }, false),
         ["a ClusterRoleBinding to ops/watcher does not match a watcher of another namespace"] =
-            ("system:serviceaccount:shop:watcher", new("", "list", "", "configmaps", null, "shop", null), false),
+            ("system:serviceaccount:shop:watcher", new("list", "", "configmaps", null, "shop", null), false),
 
         ["the prefix alone is denied, not taken for an unrestricted user"] =
             ("system:serviceaccount:", GetSecretInShop, false),
@@ -69,6 +70,7 @@ public sealed class RbacAuthorizerTests
 
     public static TheoryData<string> Cases => [.. Table.Keys];
 
+    /// <summary>The user a bearer token authenticates as reaches the authorizer as <see cref="UserInfo.ForToken"/> builds it.</summary>
     [Theory]
     [MemberData(nameof(Cases))]
     public void A_request_is_allowed_only_for_a_well_formed_ServiceAccount_that_a_binding_names(string because)
@@ -76,7 +78,7 @@ public sealed class RbacAuthorizerTests
         var (user, request, allowed) = Table[because];
         var authorizer = new RbacAuthorizer(Cluster());
 
-        var denial = Record.Exception(() => authorizer.Authorize(request with { User = user }));
+        var denial = Record.Exception(() => authorizer.Authorize(UserInfo.ForToken(user), request));
 
         if (allowed)
         {
@@ -95,9 +97,25 @@ public sealed class RbacAuthorizerTests
     {
         var authorizer = new RbacAuthorizer(Cluster());
 
-        var denial = Assert.IsType<ApiException>(Record.Exception(() => authorizer.Authorize(GetSecretInShop with { User = "system:serviceaccount:shop" })));
+        var denial = Assert.IsType<ApiException>(Record.Exception(() => authorizer.Authorize(UserInfo.ForToken("system:serviceaccount:shop"), GetSecretInShop)));
 
         Assert.Contains("not a valid ServiceAccount user", denial.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Impersonation hands the authorizer the user the headers name with only the groups they name: a user called
+    /// "admin" that way is not the admin token's user, and gets nothing the admin token gets.
+    /// </summary>
+    [Fact]
+    public void An_impersonated_user_named_admin_is_not_in_system_masters()
+    {
+        var authorizer = new RbacAuthorizer(Cluster());
+        var impersonated = Impersonation.ActAs(new ImpersonationRequest("admin", [], null, new Dictionary<string, IReadOnlyList<string>>()));
+
+        var denial = Assert.IsType<ApiException>(Record.Exception(() => authorizer.Authorize(impersonated, GetSecretInShop)));
+
+        Assert.Equal(403, denial.Code);
+        Assert.DoesNotContain(UserInfo.Masters, impersonated.Groups);
     }
 
     private static ObjectStore Cluster()
