@@ -26,7 +26,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     public const string LeaseName = "sigil-leader";
 
     private readonly ILogger _logger = loggers.CreateLogger("sigil");
-    private volatile WorkQueue? _queue;
+    // The queue of the leadership term under way, where the informer handlers below add keys.
+    private readonly CurrentQueue _queue = new();
     private Informer<ServiceIdentity>? _identities;
     // RunAsync owns the CA manager; these reach it while it runs.
     private Func<TrustSnapshot>? _trust;
@@ -53,7 +54,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
     public bool Ready { get; private set; }
 
     /// <summary>Identities waiting for a pass (for tests that wait until the operator is idle).</summary>
-    public int QueueDepth => _queue?.Depth ?? 0;
+    public int QueueDepth => _queue.Queue?.Depth ?? 0;
     public bool IsLeader { get; private set; }
     public int? MetricsPort { get; private set; }
     public int? HealthPort { get; private set; }
@@ -148,11 +149,11 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         // A pass over one identity can depend on others (callers and receivers of API keys), so their passes follow.
         void AddWithRelated(ServiceIdentity identity)
         {
-            _queue?.Add(Informer<ServiceIdentity>.Key(identity));
+            _queue.Add(Informer<ServiceIdentity>.Key(identity));
             var candidates = Consent.NamesAudiences(identity) ? identities.Enumerate() : callers.Values;
             foreach (var related in Consent.Related(identity, candidates, options.TrustDomain))
             {
-                _queue?.Add(Informer<ServiceIdentity>.Key(related));
+                _queue.Add(Informer<ServiceIdentity>.Key(related));
             }
         }
         identities.OnChange((old, current) =>
@@ -161,7 +162,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             // or annotations: a status write, which every pass may make, triggers only this identity's own pass.
             if (old is not null && current is not null && old.Metadata.Generation == current.Metadata.Generation)
             {
-                _queue?.Add(Informer<ServiceIdentity>.Key(current));
+                _queue.Add(Informer<ServiceIdentity>.Key(current));
                 return;
             }
             AddWithRelated((current ?? old)!);
@@ -190,7 +191,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 }
                 else
                 {
-                    _queue?.Add(Informer<ServiceIdentity>.Key(secret.Metadata.NamespaceProperty, owner));
+                    _queue.Add(Informer<ServiceIdentity>.Key(secret.Metadata.NamespaceProperty, owner));
                 }
             }
         });
@@ -202,13 +203,13 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 var ns = (current ?? old)!.Metadata.NamespaceProperty;
                 foreach (var identity in identities.Enumerate().Where(i => i.Metadata.NamespaceProperty == ns))
                 {
-                    _queue?.Add(Informer<ServiceIdentity>.Key(identity));
+                    _queue.Add(Informer<ServiceIdentity>.Key(identity));
                 }
             }
         });
         Metrics.Registry.AddBeforeCollectCallback(() =>
         {
-            Metrics.QueueDepth.Set(_queue?.Depth ?? 0);
+            Metrics.QueueDepth.Set(_queue.Queue?.Depth ?? 0);
             if (Limiter is not null)
             {
                 Metrics.KubeApiThrottled.IncTo(Limiter.Waited.TotalSeconds);
@@ -227,7 +228,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             {
                 foreach (var name in claims.ClaimantsOf(old.Metadata.NamespaceProperty, old.Metadata.Name))
                 {
-                    _queue?.Add(Informer<ServiceIdentity>.Key(old.Metadata.NamespaceProperty, name));
+                    _queue.Add(Informer<ServiceIdentity>.Key(old.Metadata.NamespaceProperty, name));
                 }
             }
         });
@@ -241,7 +242,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             }
             foreach (var sharing in new[] { old, current }.OfType<ServiceIdentity>().SelectMany(claims.SharingSecretsWith))
             {
-                _queue?.Add(Informer<ServiceIdentity>.Key(sharing));
+                _queue.Add(Informer<ServiceIdentity>.Key(sharing));
             }
         });
         // Granting (or withdrawing) names on a Namespace re-decides its identities without anyone touching them.
@@ -255,7 +256,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             var ns = (current ?? old)!.Metadata.Name;
             foreach (var identity in identities.Enumerate().Where(i => i.Metadata.NamespaceProperty == ns))
             {
-                _queue?.Add(Informer<ServiceIdentity>.Key(identity));
+                _queue.Add(Informer<ServiceIdentity>.Key(identity));
             }
         });
     }
@@ -279,11 +280,8 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             }
         }
         using var queue = new WorkQueue(time);
-        foreach (var identity in _identities!.Enumerate())
-        {
-            queue.Add(Informer<ServiceIdentity>.Key(identity));
-        }
-        _queue = queue;
+        // Every identity cached so far, and from here on each change the informers report: none falls between the two.
+        _queue.Open(queue, _identities!.Enumerate().Select(Informer<ServiceIdentity>.Key));
         // From here until the finally below this process reconciles; an alert watches that some replica always does.
         Metrics.Leader.Set(1);
         var controller = new Controller("serviceidentity", queue, Passes.Around(reconciler.ReconcileAsync, CachedResourceVersion), options.Workers, _logger);
@@ -320,7 +318,7 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             authority.TrustChanged = null;
             await stopAuthority.CancelAsync();
             await lifecycle;
-            _queue = null;
+            _queue.Close();
             queue.ShutDown();
         }
     }

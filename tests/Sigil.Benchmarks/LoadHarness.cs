@@ -202,7 +202,9 @@ internal static class LoadHarness
         {
             using var http = new HttpClient();
             var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"));
-            return metrics.Contains("sigil_leader 1", StringComparison.Ordinal);
+            // The sample line, not the HELP line ("# HELP sigil_leader 1 while this process reconciles ..."), which is there
+            // from the first scrape: matching it started the identities while the operator was still starting.
+            return metrics.Contains("\nsigil_leader 1", StringComparison.Ordinal);
         }
         catch (HttpRequestException)
         {
