@@ -50,6 +50,7 @@ internal static class CelRuntime
         environment.RegisterStringExtensionFunctions();
         KubernetesCelLibrary.Register(environment);
         KubernetesQuantity.Register(environment);
+        RuleCostMeter.Install(environment);
         return environment;
     }
 }

@@ -130,23 +130,24 @@ internal static class RuleCompiler
                 "Invalid value: true: the sigil local control plane cannot evaluate optionalOldSelf (oldSelf as an optional value); kube-apiserver can"));
         }
 
-        var program = CompileExpression(text, $"{path}.rule", correlatable, causes, out var usesOldSelf);
+        var program = CompileExpression(text, $"{path}.rule", schema, correlatable, causes, out var usesOldSelf);
         CelProgramDelegate? messageProgram = null;
         if (messageExpression is not null)
         {
-            messageProgram = CompileExpression(messageExpression, $"{path}.messageExpression", correlatable, causes, out _);
+            messageProgram = CompileExpression(messageExpression, $"{path}.messageExpression", schema, correlatable, causes, out _);
         }
         return causes.Count > before || program is null
             ? null
             : new CompiledRule(text, message, program, messageProgram, steps, reason, usesOldSelf);
     }
 
-    private static CelProgramDelegate? CompileExpression(string text, string field, bool correlatable, List<FieldCause> causes, out bool usesOldSelf)
+    private static CelProgramDelegate? CompileExpression(string text, string field, JsonObject schema, bool correlatable, List<FieldCause> causes, out bool usesOldSelf)
     {
         usesOldSelf = false;
         try
         {
-            var analysis = RuleSupport.Analyze(CelRuntime.Parse(text), ["self", "oldSelf"]);
+            var tree = CelRuntime.Parse(text);
+            var analysis = RuleSupport.Analyze(tree, ["self", "oldSelf"]);
             usesOldSelf = analysis.UsesOldSelf;
             // As kube-apiserver, one cause per expression however many problems it has.
             var limits = analysis.Problems.Where(p => p.EmulatorLimit).Select(p => p.Text).Distinct().ToList();
@@ -165,7 +166,17 @@ internal static class RuleCompiler
                 causes.Add(FieldCause.Invalid(field,
                     $"Invalid value: {Quote(text)}: oldSelf cannot be used on the uncorrelatable portion of the schema"));
             }
-            return analysis.Problems.Count == 0 ? CelRuntime.Compile(text) : null;
+            if (analysis.Problems.Count > 0)
+            {
+                return null;
+            }
+            if (RuleCost.Estimate(tree, schema) is var cost and > RuleCost.Limit)
+            {
+                // As kube-apiserver: a rule that could take seconds on a large enough object is refused before any object exists.
+                causes.Add(new FieldCause("FieldValueForbidden", field, $"{field}: Forbidden: {RuleCost.ExceedsBudget(cost)}"));
+                return null;
+            }
+            return CelRuntime.Compile(text);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

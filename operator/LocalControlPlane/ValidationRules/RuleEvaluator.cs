@@ -20,20 +20,27 @@ internal static partial class RuleEvaluator
     public static List<FieldCause> Validate(RuleNode root, JsonObject obj, JsonObject? old)
     {
         var causes = new List<FieldCause>();
-        Visit(root, obj, old, old is not null, "", causes);
+        Visit(root, obj, old, old is not null, "", causes, new CostBudget());
         return causes;
     }
 
-    private static void Visit(RuleNode node, JsonNode? value, JsonNode? old, bool hasOld, string path, List<FieldCause> causes)
+    /// <summary>What is left of the write's runtime cost budget; once spent, no further rule runs.</summary>
+    private sealed class CostBudget
     {
-        if (value is null || hasOld && !node.HasTransitionRules && JsonNode.DeepEquals(value, old))
+        public long Remaining { get; set; } = RuleCostMeter.PerRequestLimit;
+        public bool Spent { get; set; }
+    }
+
+    private static void Visit(RuleNode node, JsonNode? value, JsonNode? old, bool hasOld, string path, List<FieldCause> causes, CostBudget budget)
+    {
+        if (budget.Spent || value is null || hasOld && !node.HasTransitionRules && JsonNode.DeepEquals(value, old))
         {
             // Nothing to do under an unchanged value but transition rules (ratcheting): a status write re-runs no spec rule.
             return;
         }
         if (node.Rules.Count > 0)
         {
-            EvaluateRules(node, value, hasOld ? old : null, hasOld, path, causes);
+            EvaluateRules(node, value, hasOld ? old : null, hasOld, path, causes, budget);
         }
         switch (value)
         {
@@ -45,11 +52,11 @@ internal static partial class RuleEvaluator
                     var childHasOld = oldObj?.ContainsKey(key) == true;
                     if (node.Properties.TryGetValue(key, out var property))
                     {
-                        Visit(property, child, oldChild, childHasOld, PathStep.Append(path, new PathStep(key, IsKey: false)), causes);
+                        Visit(property, child, oldChild, childHasOld, PathStep.Append(path, new PathStep(key, IsKey: false)), causes, budget);
                     }
                     else if (node.AdditionalProperties is { } additional)
                     {
-                        Visit(additional, child, oldChild, childHasOld, PathStep.Append(path, new PathStep(key, IsKey: true)), causes);
+                        Visit(additional, child, oldChild, childHasOld, PathStep.Append(path, new PathStep(key, IsKey: true)), causes, budget);
                     }
                 }
                 break;
@@ -58,13 +65,13 @@ internal static partial class RuleEvaluator
                 for (var i = 0; i < array.Count; i++)
                 {
                     var oldItem = oldItems is null ? null : FindByKeys(oldItems, array[i], node.ListMapKeys!);
-                    Visit(items, array[i], oldItem, oldItem is not null, $"{path}[{i}]", causes);
+                    Visit(items, array[i], oldItem, oldItem is not null, $"{path}[{i}]", causes, budget);
                 }
                 break;
         }
     }
 
-    private static void EvaluateRules(RuleNode node, JsonNode value, JsonNode? old, bool hasOld, string path, List<FieldCause> causes)
+    private static void EvaluateRules(RuleNode node, JsonNode value, JsonNode? old, bool hasOld, string path, List<FieldCause> causes, CostBudget budget)
     {
         var unchanged = hasOld && JsonNode.DeepEquals(value, old);
         Dictionary<string, object?>? variables = null;
@@ -75,7 +82,9 @@ internal static partial class RuleEvaluator
                 continue;
             }
             var field = path.Length == 0 ? RootPath : path;
-            object? result;
+            object? result = null;
+            Exception? error = null;
+            var meter = RuleCostMeter.Start(budget.Remaining);
             try
             {
                 // Converting can fail too (a format: duration string that is not one); that is this rule's error, not a 500.
@@ -84,7 +93,29 @@ internal static partial class RuleEvaluator
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                causes.Add(FieldCause.Invalid(field, $"Invalid value: {RuleCompiler.Quote(node.TypeName)}: {Describe(e)} evaluating rule: {rule.ErrorString}"));
+                error = e;
+            }
+            finally
+            {
+                meter.Dispose();
+                budget.Remaining -= meter.Used;
+            }
+            // Checked on the meter, not the exception: the library turns some exceptions in a macro body into a null result.
+            if (meter.Exceeded && meter.RequestBudgetIsTheLimit)
+            {
+                // kube-apiserver's words: over the write's budget stops every further rule; over the rule's own limit names it.
+                budget.Spent = true;
+                causes.Add(FieldCause.Invalid(field, $"Invalid value: {RuleCompiler.Quote(node.TypeName)}: validation failed due to running out of cost budget, no further validation rules will be run"));
+                return;
+            }
+            if (meter.Exceeded)
+            {
+                causes.Add(FieldCause.Invalid(field, $"Invalid value: {RuleCompiler.Quote(node.TypeName)}: operation cancelled: actual cost limit exceeded: call cost exceeds limit for rule: {rule.ErrorString}"));
+                continue;
+            }
+            if (error is not null)
+            {
+                causes.Add(FieldCause.Invalid(field, $"Invalid value: {RuleCompiler.Quote(node.TypeName)}: {Describe(error)} evaluating rule: {rule.ErrorString}"));
                 continue;
             }
             if (result is true)
@@ -98,7 +129,7 @@ internal static partial class RuleEvaluator
                 continue;
             }
             var failedPath = PathStep.Append(path, rule.FieldPath);
-            causes.Add(Failure(rule, failedPath.Length == 0 ? RootPath : failedPath, node.TypeName, MessageFor(rule, variables)));
+            causes.Add(Failure(rule, failedPath.Length == 0 ? RootPath : failedPath, node.TypeName, MessageFor(rule, variables!)));
         }
     }
 

@@ -63,7 +63,8 @@ internal static class Gadgets
                 },
                 "hosts": {
                   "type": "array",
-                  "items": {"type": "string"},
+                  "maxItems": 16,
+                  "items": {"type": "string", "maxLength": 253},
                   "x-kubernetes-validations": [{"rule": "self.all(h, isURL('https://' + h) && h.lowerAscii() == h)"}]
                 }
               }

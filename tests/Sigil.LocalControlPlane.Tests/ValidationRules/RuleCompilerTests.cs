@@ -116,6 +116,110 @@ public sealed class RuleCompilerTests
         Assert.Equal(HttpStatusCode.NotFound, (await cluster.Api.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.{group}")).Status);
     }
 
+    /// <summary>A spec with one list of strings, bounded or not, and one rule on spec.</summary>
+    private static JsonObject ListSchema(string rule, int? maxItems = null, int? maxLength = null)
+    {
+        var items = new JsonObject { ["type"] = "string" };
+        if (maxLength is { } length)
+        {
+            items["maxLength"] = length;
+        }
+        var list = new JsonObject { ["type"] = "array", ["items"] = items };
+        if (maxItems is { } max)
+        {
+            list["maxItems"] = max;
+        }
+        return new JsonObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JsonObject
+            {
+                ["spec"] = new JsonObject
+                {
+                    ["type"] = "object",
+                    ["properties"] = new JsonObject { ["items"] = list },
+                    ["x-kubernetes-validations"] = new JsonArray(new JsonObject { ["rule"] = rule }),
+                },
+            },
+        };
+    }
+
+    private const string EachItemOnce = "self.items.all(x, self.items.exists_one(y, y == x))";
+
+    /// <summary>because, the rule, the list's maxItems and its strings' maxLength (0: none), the factor kube-apiserver would report.</summary>
+    public static TheoryData<string, string, int, int, string> TooCostly => new()
+    {
+        { "a rule quadratic in an unbounded list could run for hours", EachItemOnce, 0, 0, "more than 100x" },
+        { "maxLength alone does not bound how many items there are", EachItemOnce, 0, 253, "more than 100x" },
+        { "a quadratic rule over thousands of items is still too much", EachItemOnce, 5000, 16, "more than 100x" },
+        { "maxItems alone does not bound comparing strings that may each be megabytes", EachItemOnce, 64, 0, "more than 100x" },
+        { "even a linear rule over an unbounded list may visit a million items", "self.items.all(x, x.size() <= 10)", 0, 0, "4.2x" },
+        { "a linear rule reading every unbounded string through is too much", "self.items.all(x, x.contains('a'))", 0, 0, "more than 100x" },
+        { "a regular expression over each of many long strings is too much", "self.items.all(x, x.matches('^[a-z]+$'))", 1000, 5000, "2.0x" },
+    };
+
+    [Theory]
+    [MemberData(nameof(TooCostly))]
+    public void A_rule_whose_estimated_cost_exceeds_the_budget_refuses_the_CRD_and_suggests_bounds(string because, string rule, int maxItems, int maxLength, string factor)
+    {
+        var result = RuleCompiler.Compile(ListSchema(rule, maxItems == 0 ? null : maxItems, maxLength == 0 ? null : maxLength), SchemaPath);
+
+        var cause = Assert.Single(result.Causes);
+        Assert.True(cause.Field == SchemaPath + ".properties[spec].x-kubernetes-validations[0].rule", $"{because}: {cause}");
+        Assert.True(cause.Reason == "FieldValueForbidden", $"{because}: {cause}");
+        Assert.True(cause.Message.EndsWith(
+            $"rule: Forbidden: estimated rule cost exceeds budget by factor of {factor} (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)",
+            StringComparison.Ordinal), $"{because}: {cause.Message}");
+        Assert.Null(result.Root);
+    }
+
+    /// <summary>because, the rule, the list's maxItems and its strings' maxLength (0: none).</summary>
+    public static TheoryData<string, string, int, int> WithinBudget => new()
+    {
+        { "a quadratic rule over 64 short strings fits, as the ServiceIdentity CRD's uniqueness rules do", EachItemOnce, 64, 63 },
+        { "a size check over a thousand items reads no string through", "self.items.all(x, x.size() <= 10)", 1000, 0 },
+        { "a regular expression over each of a bounded list of names fits", "self.items.all(x, x.matches('^[a-z]+$'))", 100, 253 },
+        { "a rule that iterates nothing fits whatever the list's size", "self.items.size() <= 3", 0, 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WithinBudget))]
+    public void A_rule_whose_estimated_cost_fits_the_budget_compiles(string because, string rule, int maxItems, int maxLength)
+    {
+        var result = RuleCompiler.Compile(ListSchema(rule, maxItems == 0 ? null : maxItems, maxLength == 0 ? null : maxLength), SchemaPath);
+
+        Assert.True(result.Causes.Count == 0, $"{because}: {string.Join("; ", result.Causes)}");
+        Assert.NotNull(result.Root);
+    }
+
+    [Fact]
+    public async Task The_API_refuses_an_unbounded_quadratic_rule_and_serves_the_bounded_one_which_then_evaluates()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var ns = await cluster.CreateNamespaceAsync();
+        var group = $"g{Guid.NewGuid().ToString("N")[..8]}.sigil-test.dev";
+        const string Crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+
+        var (refused, refusal) = await cluster.Api.SendAsync(HttpMethod.Post, Crds, Gadgets.Definition(group, ListSchema(EachItemOnce)));
+        cluster.DeleteAtEnd($"gadgets.{group}");
+        var (accepted, acceptance) = await cluster.Api.SendAsync(HttpMethod.Post, Crds, Gadgets.Definition(group, ListSchema(EachItemOnce, maxItems: 64, maxLength: 63)));
+        var path = $"/apis/{group}/v1/namespaces/{ns}/gadgets";
+        await Eventually.TrueAsync(async () => (await cluster.Api.GetAsync(path)).Status == HttpStatusCode.OK, because: $"gadgets.{group} is never served");
+        var unique = Enumerable.Range(0, 64).Select(i => $"\"item-{i}\"").ToList();
+        var (created, _) = await cluster.Api.SendAsync(HttpMethod.Post, path,
+            Gadgets.New("gunique", $"{{\"items\": [{string.Join(",", unique)}]}}", apiVersion: $"{group}/v1"));
+        var (duplicated, duplication) = await cluster.Api.SendAsync(HttpMethod.Post, path,
+            Gadgets.New("gtwice", $"{{\"items\": [{string.Join(",", unique.Take(63).Append(unique[0]))}]}}", apiVersion: $"{group}/v1"));
+
+        Assert.Equal((HttpStatusCode)422, refused);
+        Assert.Contains("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems",
+            (string?)refusal["message"], StringComparison.Ordinal);
+        Assert.True(accepted == HttpStatusCode.Created, acceptance.ToJsonString());
+        Assert.Equal(HttpStatusCode.Created, created);
+        Assert.True(duplicated == (HttpStatusCode)422, duplication.ToJsonString());
+        Assert.Contains($"failed rule: {EachItemOnce}", (string?)duplication["message"], StringComparison.Ordinal);
+    }
+
     private static int Count(RuleNode node) =>
         node.Rules.Count + node.Properties.Values.Sum(Count) + (node.Items is { } i ? Count(i) : 0) + (node.AdditionalProperties is { } a ? Count(a) : 0);
 
