@@ -32,16 +32,30 @@ internal static class Json
     /// value deep inside the object they patch.
     /// </summary>
     /// <remarks>
-    /// With <paramref name="exceptManagedFields"/> the server's own <c>metadata.managedFields</c> are not counted: a
-    /// field set mirrors the object's shape a few levels down, so an object at the limit has field sets beyond it.
+    /// With <paramref name="exceptManagedFields"/>, <c>metadata.managedFields</c> is held to
+    /// <see cref="MaxInputDepth"/> plus <see cref="ManagedFieldsHeadroom"/> instead: a field set mirrors the
+    /// object's shape a few levels down, so an object at the limit has field sets beyond it. They are still bounded,
+    /// or a patch that copies a field set into itself could double its depth each time.
     /// </remarks>
-    public static void RequireDepthWithinLimit(JsonNode root, bool exceptManagedFields = false)
+    public static void RequireDepthWithinLimit(JsonObject root, bool exceptManagedFields = false)
+    {
+        if (exceptManagedFields && root["metadata"] is JsonObject metadata && metadata["managedFields"] is { } managedFields)
+        {
+            RequireDepth(managedFields, 3, MaxInputDepth + ManagedFieldsHeadroom, exceptManagedFields: false, root);
+        }
+        RequireDepth(root, 1, MaxInputDepth, exceptManagedFields, root);
+    }
+
+    /// <summary>metadata, managedFields, the entry and fieldsV1 sit above the first field of a field set.</summary>
+    public const int ManagedFieldsHeadroom = 8;
+
+    private static void RequireDepth(JsonNode start, int startDepth, int limit, bool exceptManagedFields, JsonObject root)
     {
         var pending = new Stack<(JsonNode Node, int Depth)>();
-        pending.Push((root, 1));
+        pending.Push((start, startDepth));
         while (pending.TryPop(out var item))
         {
-            if (item.Depth > MaxInputDepth)
+            if (item.Depth > limit)
             {
                 throw ApiException.BadRequest(TooDeep);
             }

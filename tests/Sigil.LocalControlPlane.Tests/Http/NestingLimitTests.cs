@@ -108,6 +108,32 @@ public sealed class NestingLimitTests
     }
 
     [Fact]
+    public async Task JSON_patches_that_copy_a_field_set_into_itself_stop_at_a_400()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var ns = await cluster.CreateNamespaceAsync();
+        var path = $"/api/v1/namespaces/{ns}/configmaps/deep";
+        await cluster.Api.SendTextAsync(HttpMethod.Patch, path + "?fieldManager=x",
+            $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep","namespace":"{{{ns}}}"},"data":{"a":"1"}}""", ApplyPatch);
+        var statuses = new List<HttpStatusCode>();
+
+        // Each patch copies the whole field set into its own deepest map, doubling its depth, for as long as the server takes it.
+        const string FieldSet = "/metadata/managedFields/0/fieldsV1";
+        var deepest = "";
+        for (var round = 0; round < 8; round++)
+        {
+            var (status, _) = await cluster.Api.SendTextAsync(HttpMethod.Patch, path,
+                $$"""[{"op":"copy","from":"{{FieldSet}}","path":"{{FieldSet}}{{deepest}}/f:data/f:b"}]""", "application/json-patch+json");
+            statuses.Add(status);
+            deepest += "/f:data/f:b" + deepest;
+        }
+        var (listed, _) = await cluster.Api.GetAsync($"/api/v1/namespaces/{ns}/configmaps");
+
+        Assert.True(statuses.Contains(HttpStatusCode.BadRequest), string.Join(",", statuses));
+        Assert.Equal(HttpStatusCode.OK, listed);
+    }
+
+    [Fact]
     public async Task A_protobuf_body_whose_embedded_JSON_takes_it_beyond_the_limit_is_a_400()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
