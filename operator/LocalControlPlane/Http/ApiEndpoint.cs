@@ -411,7 +411,7 @@ internal sealed class ApiEndpoint(
         }
         if (!contentType.StartsWith("application/json", StringComparison.Ordinal) && !contentType.StartsWith("*/*", StringComparison.Ordinal))
         {
-            throw ApiException.UnsupportedMediaType($"the body of the request was in an unknown format - accepted media types include: application/json (got {contentType}); the sigil local control plane does not speak protobuf or YAML");
+            throw ApiException.UnsupportedMediaType($"the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (got {contentType}); YAML is accepted only as an apply patch (application/apply-patch+yaml)");
         }
         return Json.ParseObject(await ReadTextAsync(request, ct));
     }

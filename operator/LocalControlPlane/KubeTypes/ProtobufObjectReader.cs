@@ -16,7 +16,7 @@ namespace Sigil.LocalControlPlane.KubeTypes;
 /// </summary>
 internal static class ProtobufObjectReader
 {
-    private const int MaxDepth = 64;
+    private const int MaxDepth = Json.MaxInputDepth;
 
     /// <summary>
     /// go-to-protobuf writes every non-pointer field, so zero values arrive on the wire; a zero that Go's JSON would

@@ -7,7 +7,75 @@ namespace Sigil.LocalControlPlane.Semantics;
 /// <summary>Small helpers over System.Text.Json nodes, the emulator's one object representation.</summary>
 internal static class Json
 {
-    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    /// <summary>
+    /// How deep any request body may nest, whether it arrives as JSON, YAML or protobuf: System.Text.Json's reader
+    /// default, and <see cref="KubeTypes.ProtobufObjectReader"/>'s message limit.
+    /// </summary>
+    public const int MaxInputDepth = 64;
+
+    /// <summary>
+    /// Responses wrap objects (a list in <c>items: [...]</c>, a watch event in <c>object</c>, a Table in
+    /// <c>rows[].object</c>), so the writer must go well past <see cref="MaxInputDepth"/>: at the writer's default
+    /// of 64, one object nested 64 deep turned every list of its kind into a 500.
+    /// </summary>
+    public const int MaxOutputDepth = 256;
+
+    public const string TooDeep = "the request body nests deeper than 64 levels, the most the sigil local control plane accepts";
+
+    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, MaxDepth = MaxOutputDepth };
+
+    private static readonly JsonDocumentOptions Input = new() { MaxDepth = MaxInputDepth };
+
+    /// <summary>
+    /// Refuses an object that nests deeper than <see cref="MaxInputDepth"/>. Readers check as they read; this catches
+    /// what they cannot see: protobuf messages whose lists and embedded JSON add levels, and patches that place a
+    /// value deep inside the object they patch.
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="exceptManagedFields"/>, <c>metadata.managedFields</c> is held to
+    /// <see cref="MaxInputDepth"/> plus <see cref="ManagedFieldsHeadroom"/> instead: a field set mirrors the
+    /// object's shape a few levels down, so an object at the limit has field sets beyond it. They are still bounded,
+    /// or a patch that copies a field set into itself could double its depth each time.
+    /// </remarks>
+    public static void RequireDepthWithinLimit(JsonObject root, bool exceptManagedFields = false)
+    {
+        if (exceptManagedFields && root["metadata"] is JsonObject metadata && metadata["managedFields"] is { } managedFields)
+        {
+            RequireDepth(managedFields, 3, MaxInputDepth + ManagedFieldsHeadroom, exceptManagedFields: false, root);
+        }
+        RequireDepth(root, 1, MaxInputDepth, exceptManagedFields, root);
+    }
+
+    /// <summary>metadata, managedFields, the entry and fieldsV1 sit above the first field of a field set.</summary>
+    public const int ManagedFieldsHeadroom = 8;
+
+    private static void RequireDepth(JsonNode start, int startDepth, int limit, bool exceptManagedFields, JsonObject root)
+    {
+        var pending = new Stack<(JsonNode Node, int Depth)>();
+        pending.Push((start, startDepth));
+        while (pending.TryPop(out var item))
+        {
+            if (item.Depth > limit)
+            {
+                throw ApiException.BadRequest(TooDeep);
+            }
+            IEnumerable<JsonNode?> children = item.Node switch
+            {
+                JsonObject o when exceptManagedFields && ReferenceEquals(o, root["metadata"]) =>
+                    o.Where(p => p.Key != "managedFields").Select(p => p.Value),
+                JsonObject o => o.Select(p => p.Value),
+                JsonArray a => a,
+                _ => [],
+            };
+            foreach (var child in children)
+            {
+                if (child is JsonObject or JsonArray)
+                {
+                    pending.Push((child, item.Depth + 1));
+                }
+            }
+        }
+    }
 
     public static JsonObject Metadata(this JsonObject obj)
     {
@@ -39,7 +107,7 @@ internal static class Json
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(text);
+            node = JsonNode.Parse(text, documentOptions: Input);
         }
         catch (JsonException e)
         {

@@ -55,7 +55,13 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         return new ListResult(matching, rv, null, null);
     }
 
-    public WriteResult Create(ResourceType type, string ns, JsonObject body, WriteOptions options) => store.Write(tx =>
+    public WriteResult Create(ResourceType type, string ns, JsonObject body, WriteOptions options)
+    {
+        Json.RequireDepthWithinLimit(body, exceptManagedFields: options.IsApply);
+        return store.Write(tx => CreateLocked(tx, type, ns, body, options), options.DryRun);
+    }
+
+    private WriteResult CreateLocked(ObjectStore.ITransaction tx, ResourceType type, string ns, JsonObject body, WriteOptions options)
     {
         var obj = FromView(type, body);
         var metadata = obj.Metadata();
@@ -118,7 +124,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
             }
         }
         return new WriteResult(ToView(type, stored), 201, warnings);
-    }, options.DryRun);
+    }
 
     public WriteResult Update(ResourceType type, string ns, string name, JsonObject body, string? subresource, WriteOptions options) =>
         store.Write(tx =>
@@ -241,6 +247,8 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
 
     private WriteResult Commit(ObjectStore.ITransaction tx, ResourceType type, JsonObject current, JsonObject desired, string? subresource, WriteOptions options)
     {
+        // A patch can place a value deep inside the object it patches, so the result is checked, not only the body.
+        Json.RequireDepthWithinLimit(desired, exceptManagedFields: true);
         var warnings = new List<string>();
         var appliedManagedFields = desired.Metadata()["managedFields"]?.DeepClone();
         if (subresource == "status")
@@ -326,10 +334,12 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     /// authorizer for the create verb on that path (withAuthorization in handlers/patch.go), so
     /// <paramref name="authorizeCreate"/> runs, and may refuse, before anything is created.
     /// </summary>
-    public WriteResult Apply(ResourceType type, string ns, string name, string configText, string? subresource, WriteOptions options, Action authorizeCreate) =>
-        store.Write(tx =>
+    public WriteResult Apply(ResourceType type, string ns, string name, string configText, string? subresource, WriteOptions options, Action authorizeCreate)
+    {
+        // Parsed before the store's write lock is taken, so a hostile body holds up only its own request.
+        var config = ApplyConfiguration.Parse(configText);
+        return store.Write(tx =>
         {
-            var config = ApplyConfiguration.Parse(configText);
             RequireApplicable(type, ns, name, config);
             var manager = options.FieldManager ?? "";
             var scope = new OwnershipScope(ApplySchema.For(type), type.ApiVersion, subresource, type.HasStatus, Json.Timestamp(time.GetUtcNow()), type.IsBuiltIn);
@@ -362,6 +372,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
                 ? Create(type, ns, merged, applyOptions)
                 : Commit(tx, type, current, FromView(type, merged), subresource, applyOptions);
         }, options.DryRun);
+    }
 
     /// <summary>An applied configuration names the object it is sent to, and leaves managedFields to the server.</summary>
     private static void RequireApplicable(ResourceType type, string ns, string name, JsonObject config)

@@ -83,4 +83,68 @@ public sealed class ApplyRequestTests
 
         Assert.True(e.Code == 400, $"{sentence}: {e.Code} {e.Message}");
     }
+
+    /// <summary>An object whose field <c>x</c> holds <paramref name="lists"/> nested lists, as YAML flow.</summary>
+    private static string NestedLists(int lists) => "x: " + new string('[', lists) + new string(']', lists);
+
+    /// <summary>The same as block YAML: <paramref name="maps"/> maps, each under the key <c>x</c> of the one above.</summary>
+    private static string NestedMaps(int maps) => string.Concat(Enumerable.Range(0, maps).Select(i => new string(' ', 2 * i) + "x:\n")) + new string(' ', 2 * maps) + "x: 1";
+
+    /// <summary>"Billion laughs": five levels of ten aliases each, 10^5 strings from a few hundred bytes.</summary>
+    private static string Laughs()
+    {
+        var levels = new[] { "a", "b", "c", "d", "e" };
+        var lines = new List<string> { "a: &a [" + string.Join(",", Enumerable.Repeat("lol", 10)) + "]" };
+        for (var i = 1; i < levels.Length; i++)
+        {
+            lines.Add($"{levels[i]}: &{levels[i]} [" + string.Join(",", Enumerable.Repeat("*" + levels[i - 1], 10)) + "]");
+        }
+        return string.Join("\n", lines);
+    }
+
+    public static TheoryData<string, string, string> HostileConfigurations => new()
+    {
+        { "an alias to the list that holds it, a cycle", "x: &a [*a]", ApplyConfiguration.AliasesRefused },
+        { "an alias to a harmless scalar", "a: &v 1\nb: *v", ApplyConfiguration.AliasesRefused },
+        { "billion laughs, five levels of ten aliases", Laughs(), ApplyConfiguration.AliasesRefused },
+        { "an alias used as a map key", "a: &k x\n*k : 1", ApplyConfiguration.AliasesRefused },
+        { "lists nested 300,000 deep, which overflowed YamlDotNet's own recursion", NestedLists(300_000), Json.TooDeep },
+        { "lists nested one level beyond the limit", NestedLists(Json.MaxInputDepth), Json.TooDeep },
+        { "block maps nested one level beyond the limit", NestedMaps(Json.MaxInputDepth), Json.TooDeep },
+        { "JSON nested one level beyond the limit", "{\"x\":" + new string('[', Json.MaxInputDepth) + new string(']', Json.MaxInputDepth) + "}", "depth of 64" },
+        { "a list as a map key", "a: 1\n? [b]\n: 2", "map keys must be strings" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileConfigurations))]
+    public void Hostile_configurations_are_a_bad_request_read_without_recursion(string sentence, string text, string message)
+    {
+        var e = Assert.Throws<ApiException>(() => ApplyConfiguration.Parse(text));
+
+        Assert.True(e.Code == 400 && e.Message.Contains(message, StringComparison.Ordinal), $"{sentence}: {e.Code} {e.Message}");
+    }
+
+    public static TheoryData<string, string, int> DeepButAllowed => new()
+    {
+        // The object itself is the first level, so x may hold one fewer.
+        { "lists nested to the limit", NestedLists(Json.MaxInputDepth - 1), Json.MaxInputDepth },
+        { "block maps nested to the limit", NestedMaps(Json.MaxInputDepth - 1), Json.MaxInputDepth },
+        { "an anchor that no alias uses", "a: &unused [1]", 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(DeepButAllowed))]
+    public void Configurations_nested_up_to_the_limit_are_read_whole(string sentence, string text, int depth)
+    {
+        var config = ApplyConfiguration.Parse(text);
+
+        Assert.True(Depth(config) == depth, $"{sentence}: {Depth(config)}");
+    }
+
+    private static int Depth(JsonNode? node) => node switch
+    {
+        JsonObject o => 1 + o.Select(p => Depth(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonArray a => 1 + a.Select(Depth).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 
@@ -19,6 +20,12 @@ internal sealed class RawApi(string kubeconfigPath)
 
     private Kubernetes Client => _client ??= new Kubernetes(_config);
 
+    /// <summary>
+    /// Go clients read JSON nested far deeper than System.Text.Json's default of 64, and a list or watch event wraps
+    /// each object two levels deeper than it was written, so answers are read as deep as the server writes them.
+    /// </summary>
+    private static readonly JsonDocumentOptions AsDeepAsTheServerWrites = new() { MaxDepth = 256 };
+
     public async Task<(HttpStatusCode Status, JsonObject Body)> SendAsync(HttpMethod method, string path, JsonNode? body = null,
         string contentType = "application/json", string? accept = null, bool authenticate = true)
     {
@@ -30,7 +37,7 @@ internal sealed class RawApi(string kubeconfigPath)
         }
         using var response = await Client.HttpClient.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text) as JsonObject ?? []);
+        return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text, documentOptions: AsDeepAsTheServerWrites) as JsonObject ?? []);
     }
 
     /// <summary>Sends a body as given (YAML, say), for what a JsonNode cannot carry.</summary>
@@ -45,7 +52,7 @@ internal sealed class RawApi(string kubeconfigPath)
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         using var response = await Client.HttpClient.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text) as JsonObject ?? []);
+        return (response.StatusCode, JsonNode.Parse(text.Length == 0 ? "{}" : text, documentOptions: AsDeepAsTheServerWrites) as JsonObject ?? []);
     }
 
     public Task<(HttpStatusCode Status, JsonObject Body)> GetAsync(string path, string? accept = null) => SendAsync(HttpMethod.Get, path, accept: accept);
@@ -73,7 +80,7 @@ internal sealed class RawApi(string kubeconfigPath)
             }
             if (line.Length > 0)
             {
-                yield return (JsonObject)JsonNode.Parse(line)!;
+                yield return (JsonObject)JsonNode.Parse(line, documentOptions: AsDeepAsTheServerWrites)!;
             }
         }
     }
