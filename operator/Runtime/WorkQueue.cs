@@ -51,8 +51,9 @@ internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, Time
                 return;
             }
             _queue.Enqueue(key);
+            // Released under the lock: once ShutDown has run no Add gets here, so Dispose never races a Release.
+            _available.Release();
         }
-        _available.Release();
     }
 
     /// <summary>Adds the key once <paramref name="delay"/> has passed; an earlier pending delay for it is kept.</summary>
@@ -144,19 +145,14 @@ internal sealed class WorkQueue(TimeProvider time, TimeSpan baseRetryDelay, Time
     /// <summary>Marks a key's processing finished; if it was added meanwhile, it is queued again.</summary>
     public void Done(string key)
     {
-        var requeue = false;
         lock (_lock)
         {
             _processing.Remove(key);
             if (_dirty.Contains(key) && !_shuttingDown)
             {
                 _queue.Enqueue(key);
-                requeue = true;
+                _available.Release();
             }
-        }
-        if (requeue)
-        {
-            _available.Release();
         }
     }
 

@@ -18,18 +18,11 @@ public sealed class LoadHarnessTests
             TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
 
         Assert.Equal(count, run.Ready);
-        Assert.True(run.RssMb > 0 && run.PeakRssMb >= run.RssMb, $"RSS {run.RssMb} MB, peak {run.PeakRssMb} MB");
+        Assert.True(run.RssMb > 0 && run.ReadySeconds > 0, $"RSS {run.RssMb} MB, ready in {run.ReadySeconds} s");
         Assert.True(run.ManagedHeapMb > 0, $"managed heap {run.ManagedHeapMb} MB");
         Assert.True(run.OperatorCpuSeconds > 0 && run.EmulatorCpuSeconds > 0, $"CPU: operator {run.OperatorCpuSeconds} s, emulator {run.EmulatorCpuSeconds} s");
         // Secret, status and event per identity, and the namespace's trust-bundle ConfigMap once.
         Assert.InRange(run.WritesPerIdentity, 2, 3 + 1.0 / count);
         Assert.Equal(0, run.IdleWrites);
-        var line = run.Line();
-        foreach (var field in new[] { "identities=20 ", "ready=20 ", "ready_s=", "rss_mb=", "peak_rss_mb=", "managed_heap_mb=", "writes_per_identity=",
-            "idle_writes=0", "operator_cpu_s=", "emulator_cpu_s=", "kube_api_qps=", "kube_api_burst=", "loadavg=" })
-        {
-            Assert.Contains(field, line, StringComparison.Ordinal);
-        }
-        Assert.Contains("operator", run.Bottleneck(), StringComparison.Ordinal);
     }
 }

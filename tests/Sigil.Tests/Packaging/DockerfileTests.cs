@@ -22,8 +22,10 @@ public sealed partial class DockerfileTests
         {
             // The Dockerfile's own publish flags, so the test publishes what the image would hold.
             var flags = PublishFlags().Matches(Dockerfile).Select(m => m.Value).ToList();
+            // Its own bin/obj (--artifacts-path): restoring without the emulator into operator/obj would leave a graph other
+            // builds of the tree then read.
             var publish = await ProcessRunner.RunAsync("dotnet", ["publish", Path.Combine(Repository.Root, "operator", "Sigil.csproj"), "-c", "Release", "-o", output,
-                "--nologo", .. flags], timeout: TimeSpan.FromMinutes(5));
+                "--artifacts-path", Path.Combine(output, ".artifacts"), "--nologo", .. flags], timeout: TimeSpan.FromMinutes(5));
             var entrypoint = EntrypointAssembly().Match(FinalStage).Groups["dll"].Value;
             Assert.True(publish.ExitCode == 0, publish.Output);
             var local = await ProcessRunner.RunAsync("dotnet", [Path.Combine(output, entrypoint), "local"], timeout: TimeSpan.FromMinutes(1));
