@@ -48,6 +48,9 @@ internal sealed record LoadRun(
 /// </summary>
 internal static class LoadHarness
 {
+    /// <summary>The last run's writes in the identities' namespace by verb and resource, to explain writes_per_identity.</summary>
+    public static string WriteBreakdown { get; private set; } = "";
+
     /// <summary>`sigil local`'s rate limit, which the harness gives the operator unless told otherwise.</summary>
     public static readonly (double Qps, int Burst) LocalRateLimit = (Cli.OperatorFlags.LocalKubeApiQps, Cli.OperatorFlags.LocalKubeApiBurst);
 
@@ -116,6 +119,9 @@ internal static class LoadHarness
             // trust bundle (the operator's own CA and key Secrets, written once at start, are not the identities').
             var operatorWrites = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && r.Namespace == "load"
                 && !(r.Resource == "serviceidentities" && r.Subresource is null));
+            WriteBreakdown = string.Join(", ", cluster.Requests.All.Where(r => r.Verb is "create" or "update" or "patch" && r.Namespace == "load"
+                    && !(r.Resource == "serviceidentities" && r.Subresource is null))
+                .GroupBy(r => $"{r.Verb} {r.Resource}{(r.Subresource is null ? "" : "/" + r.Subresource)}").Select(g => $"{g.Key}={g.Count()}"));
             cluster.Requests.Clear();
             await Task.Delay(TimeSpan.FromSeconds(3), ct);
             var idleWrites = cluster.Requests.Writes();
