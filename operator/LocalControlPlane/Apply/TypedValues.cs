@@ -119,22 +119,15 @@ internal static class TypedValues
             MarkPresence(left, right, path, added, removed);
             return;
         }
-        if (path.Count == 0)
+        if (left.Present && right.Present)
         {
+            if (path.Count > 0 && !JsonNode.DeepEquals(l, r))
+            {
+                modified.Add(path.ToArray());
+            }
             return;
         }
-        if (!left.Present)
-        {
-            added.Add(path.ToArray());
-        }
-        else if (!right.Present)
-        {
-            removed.Add(path.ToArray());
-        }
-        else if (!JsonNode.DeepEquals(l, r))
-        {
-            modified.Add(path.ToArray());
-        }
+        MarkPresence(left, right, path, added, removed);
     }
 
     private static void MarkPresence(Slot left, Slot right, List<PathElement> path, List<IReadOnlyList<PathElement>> added, List<IReadOnlyList<PathElement>> removed)
