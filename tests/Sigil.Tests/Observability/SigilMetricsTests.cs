@@ -1,5 +1,6 @@
 using System.Text;
 using Sigil.Observability;
+using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Observability;
 
@@ -53,6 +54,21 @@ public sealed class SigilMetricsTests
     public async Task A_process_that_never_led_says_so_from_its_first_scrape()
     {
         Assert.Contains("\nsigil_leader 0", await ExportAsync(new SigilMetrics()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_exposition_is_valid_for_Prometheus_own_checker_even_with_label_values_that_need_escaping()
+    {
+        var metrics = Populated();
+        // Kubernetes names cannot hold these, but a key name comes from a user's spec: the escaping must hold anyway.
+        metrics.SetNextKeyRotation("shop", "payments", "apikey", "a\\b\"c\nd", DateTimeOffset.UnixEpoch);
+
+        // promtool reads the exposition from stdin: a consumer we did not write, not our own parser.
+        var check = await ProcessRunner.RunAsync(Promtool.Require(), ["check", "metrics"], stdin: await ExportAsync(metrics));
+
+        // Naming advice is exit 3 on some versions; a parse error is exit 1 and says "error".
+        Assert.True(check.ExitCode is 0 or 3, check.Output);
+        Assert.DoesNotContain("error", check.Output, StringComparison.OrdinalIgnoreCase);
     }
 
     private static SigilMetrics Populated()
