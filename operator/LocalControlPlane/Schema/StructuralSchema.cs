@@ -107,21 +107,12 @@ internal static class StructuralSchema
     public static List<FieldCause> Validate(JsonObject root, JsonObject schema)
     {
         var causes = new List<FieldCause>();
-        var withoutMetadata = root.Clone();
-        withoutMetadata.Remove("metadata");
-        if (schema["properties"] is JsonObject p)
-        {
-            p = p.Clone();
-            p.Remove("metadata");
-            var rootSchema = schema.Clone();
-            rootSchema["properties"] = p;
-            schema = rootSchema;
-        }
-        ValidateNode(withoutMetadata, schema, "", causes);
+        // metadata is ObjectMeta's to check, not the CRD schema's: the root is read past it (no copies: this runs on every write).
+        ValidateNode(root, schema, "", causes, skipMetadata: true);
         return causes;
     }
 
-    private static void ValidateNode(JsonNode? node, JsonObject schema, string path, List<FieldCause> causes)
+    private static void ValidateNode(JsonNode? node, JsonObject schema, string path, List<FieldCause> causes, bool skipMetadata = false)
     {
         var field = path.Length == 0 ? "<root>" : path;
         if (node is null)
@@ -151,7 +142,7 @@ internal static class StructuralSchema
         switch (node)
         {
             case JsonObject obj:
-                ValidateObject(obj, schema, path, field, causes);
+                ValidateObject(obj, schema, path, field, causes, skipMetadata);
                 break;
             case JsonArray array:
                 ValidateArray(array, schema, path, field, causes);
@@ -165,13 +156,14 @@ internal static class StructuralSchema
         }
     }
 
-    private static void ValidateObject(JsonObject obj, JsonObject schema, string path, string field, List<FieldCause> causes)
+    private static void ValidateObject(JsonObject obj, JsonObject schema, string path, string field, List<FieldCause> causes, bool skipMetadata)
     {
+        var skipped = skipMetadata && obj.ContainsKey("metadata") ? 1 : 0;
         if (schema["required"] is JsonArray required)
         {
             foreach (var name in required.Select(r => r?.GetValue<string>()).OfType<string>())
             {
-                if (!obj.ContainsKey(name))
+                if (!obj.ContainsKey(name) && !(skipMetadata && name == "metadata"))
                 {
                     causes.Add(FieldCause.Required(Join(path, name)));
                 }
@@ -180,6 +172,10 @@ internal static class StructuralSchema
         var properties = schema["properties"] as JsonObject;
         foreach (var (name, value) in obj)
         {
+            if (skipMetadata && name == "metadata")
+            {
+                continue;
+            }
             if (properties?[name] is JsonObject ps)
             {
                 ValidateNode(value, ps, Join(path, name), causes);
@@ -193,13 +189,14 @@ internal static class StructuralSchema
                 causes.Add(new FieldCause("FieldValueForbidden", Join(path, name), $"{Join(path, name)}: Forbidden: additional properties are not allowed"));
             }
         }
-        if (schema["maxProperties"] is JsonValue max && obj.Count > (int)Json.Number(max))
+        var count = obj.Count - skipped;
+        if (schema["maxProperties"] is JsonValue max && count > (int)Json.Number(max))
         {
-            causes.Add(new FieldCause("FieldValueTooMany", field, $"{field}: Too many: {obj.Count}: must have at most {max} items"));
+            causes.Add(new FieldCause("FieldValueTooMany", field, $"{field}: Too many: {count}: must have at most {max} items"));
         }
-        if (schema["minProperties"] is JsonValue min && obj.Count < (int)Json.Number(min))
+        if (schema["minProperties"] is JsonValue min && count < (int)Json.Number(min))
         {
-            causes.Add(FieldCause.Invalid(field, $"Invalid value: {obj.Count}: {field} in body should have at least {min} properties"));
+            causes.Add(FieldCause.Invalid(field, $"Invalid value: {count}: {field} in body should have at least {min} properties"));
         }
     }
 
