@@ -11,6 +11,12 @@ internal sealed record ReconcileResult(TimeSpan? RequeueAfter)
 }
 
 /// <summary>
+/// A pass found the cluster ahead of what it knew (a name taken that the cache did not show): the next pass, which knows
+/// better, decides. Not a failure: no warning and no error count, but a backoff all the same so it cannot spin.
+/// </summary>
+internal sealed class LookAgainException(string message) : Exception(message);
+
+/// <summary>
 /// Workers that take keys from a <see cref="WorkQueue"/> and reconcile them: success forgets the key's
 /// failures and requeues it when asked; an exception retries it with backoff. Stops when cancelled,
 /// letting passes in flight finish.
@@ -58,6 +64,11 @@ internal sealed class Controller(string name, WorkQueue queue, Func<string, Canc
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
+            }
+            catch (LookAgainException e)
+            {
+                logger.LogDebug("{Controller}: {Key}: {Reason}; looking again", name, key, e.Message);
+                queue.AddRateLimited(key);
             }
             catch (Exception e)
             {

@@ -95,7 +95,8 @@ public sealed class OAuth2ClientSecretTests
         // An update that changes nothing keeps the resourceVersion, so count the requests instead.
         // (payments-verifiers is written: payments became a receiver.)
         Assert.DoesNotContain(local.Requests.All, r => r.Resource == "secrets" && r.Name == "payments-oauth2" && r.Verb is "update" or "patch");
-        Assert.Contains(local.Requests.All, r => r.Resource == "secrets" && r.Name == "payments-verifiers");
+        Assert.Contains(local.Requests.All, r => r.Resource == "secrets" && r.Verb == "create");
+        Assert.NotNull(await op.SecretAsync(ns, "payments-verifiers"));
     }
 
     [Fact]

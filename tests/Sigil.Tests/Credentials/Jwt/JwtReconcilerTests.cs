@@ -196,6 +196,9 @@ public sealed class JwtReconcilerTests : IAsyncDisposable
         }, _ns);
         var payments = await CreateAsync(Caller("payments", ("vault", Vault)));
 
+        // The cache holds only Secrets Sigil labeled: the first pass learns of this one from its create (a 409), changes
+        // nothing, and asks for another pass, which reads the name from the API.
+        await Assert.ThrowsAsync<LookAgainException>(() => PassAsync(payments, Trust(Key())));
         var outcome = await PassAsync(payments, Trust(Key()));
         var secret = (await SecretAsync("payments-jwt"))!;
 
