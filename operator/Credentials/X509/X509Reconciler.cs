@@ -80,7 +80,9 @@ internal sealed class X509Reconciler(SecretAccess secrets, Func<TrustSnapshot> t
         }
         var request = string.IsNullOrEmpty(rotateRequest) ? stored?.RotationRequest : rotateRequest;
         // ca.crt is the newest trust set (it holds the CA that signed this leaf, which is never dropped while it signs).
-        await secrets.WriteAsync(X509Rendering.SvidSecret(identity, certificate, spiffeId, svid with { TrustBundlePem = trust().BundlePem }, request), secret, ct);
+        var rendered = X509Rendering.SvidSecret(identity, certificate, spiffeId, svid with { TrustBundlePem = trust().BundlePem }, request);
+        SecretReader.RememberIssued(rendered, svid.Facts);
+        await secrets.WriteAsync(rendered, secret, ct);
         var reason = decision.Reason switch
         {
             ReissueReasons.DueForRenewal or ReissueReasons.CaRotated => Reasons.Renewed,

@@ -59,4 +59,38 @@ public sealed class SecretReaderTests
         Assert.True(stored.KeyMatchesCertificate);
         Assert.True(stored.KeyReadableEverywhere);
     }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void The_facts_remembered_at_issuance_are_the_facts_decoding_the_Secret_finds(KeyAlgorithm algorithm)
+    {
+        using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        var svid = new SvidIssuer(ca, TimeProvider.System).Issue(new SvidRequest(Payments, ["payments.shop.svc", "payments"], algorithm, Desired.Ttl));
+        var decoded = SecretReader.Read(Secret(svid, svid.PrivateKeyPem));
+
+        var written = Secret(svid, svid.PrivateKeyPem);
+        SecretReader.RememberIssued(written, svid.Facts);
+        var remembered = SecretReader.Read(written);
+
+        Assert.Equal(Describe(decoded), Describe(remembered));
+        Assert.Equal(decoded with { Facts = null }, remembered with { Facts = null });
+    }
+
+    [Fact]
+    public void A_Secret_whose_key_is_not_the_one_issued_is_decoded_not_taken_from_what_was_remembered()
+    {
+        using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        var issuer = new SvidIssuer(ca, TimeProvider.System);
+        var svid = issuer.Issue(new SvidRequest(Payments, [], KeyAlgorithm.ECDSAP256, Desired.Ttl));
+        var other = issuer.Issue(new SvidRequest(Payments, [], KeyAlgorithm.ECDSAP256, Desired.Ttl));
+        SecretReader.RememberIssued(Secret(svid, svid.PrivateKeyPem), svid.Facts);
+
+        var swapped = SecretReader.Read(Secret(svid, other.PrivateKeyPem));
+
+        Assert.False(swapped.KeyMatchesCertificate);
+        Assert.Equal(ReissueReasons.KeyMismatch, ReissuePolicy.Evaluate(new CertificateInput(
+            Payments, Desired with { KeyAlgorithm = KeyAlgorithm.ECDSAP256 }, swapped, IssuerView.Single(ca.KeyIdHex, ca.NotAfter), null, DateTimeOffset.UtcNow))?.Reason);
+    }
+
+    private static string Describe(StoredCertificate stored) => System.Text.Json.JsonSerializer.Serialize(stored.Facts);
 }
