@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -338,8 +339,18 @@ internal sealed class ApiEndpoint(
 
     private static async Task WriteEventAsync(HttpResponse response, string type, JsonNode obj, CancellationToken ct)
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = obj.DeepClone() }.ToJsonString(Json.Compact) + "\n";
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), ct);
+        // Written straight from the node (no copy to give it a new parent, no string between): a watch event per write per watcher.
+        var line = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(line, new JsonWriterOptions { MaxDepth = Json.MaxOutputDepth }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", type);
+            writer.WritePropertyName("object");
+            obj.WriteTo(writer, Json.Compact);
+            writer.WriteEndObject();
+        }
+        line.Write("\n"u8);
+        await response.Body.WriteAsync(line.WrittenMemory, ct);
         await response.Body.FlushAsync(ct);
     }
 

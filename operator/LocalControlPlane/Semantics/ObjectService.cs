@@ -90,7 +90,7 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
         {
             throw ApiException.Invalid(type.KindGroup, name, causes);
         }
-        if (tx.Get(type.StorageKey, obj.Namespace(), name) is not null)
+        if (tx.Exists(type.StorageKey, obj.Namespace(), name))
         {
             throw ApiException.AlreadyExists(type.GroupResource, name);
         }
@@ -209,12 +209,12 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     public WatchHandle Watch(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, long? fromResourceVersion)
     {
         bool Matches(JsonObject view) => labels.Matches(view) && fields.Matches(view);
-        var subscription = store.Subscribe(type.StorageKey, ns, fromResourceVersion, o => Matches(ToView(type, o)));
+        var subscription = store.Subscribe(type.StorageKey, ns, fromResourceVersion, o => Matches(ForMatching(type, o)));
         return new WatchHandle(subscription, e =>
         {
             var view = ToView(type, e.Object);
             var now = Matches(view);
-            var before = e.Previous is not null && Matches(ToView(type, e.Previous));
+            var before = e.Previous is not null && Matches(ForMatching(type, e.Previous));
             return e.Type switch
             {
                 "ADDED" when now => ("ADDED", view),
@@ -228,6 +228,9 @@ internal sealed partial class ObjectService(ObjectStore store, ResourceCatalog c
     }
 
     internal sealed record WatchHandle(ObjectStore.Subscription Subscription, Func<StoredEvent, (string Type, JsonObject Object)?> Translate);
+
+    // Selectors read labels and fields, never apiVersion or kind: only events.k8s.io's view has fields of its own to match.
+    private static JsonObject ForMatching(ResourceType type, JsonObject stored) => type is { Group: "events.k8s.io" } ? ToView(type, stored) : stored;
 
     public static JsonObject ToView(ResourceType type, JsonObject stored)
     {

@@ -62,7 +62,7 @@ internal sealed class ObjectStore(int historyCapacity)
             {
                 foreach (var obj in Collection(storageKey).Values.Where(o => (ns is null || o.Namespace() == ns) && matches(o)))
                 {
-                    subscription.Channel.Writer.TryWrite(new StoredEvent(obj.ResourceVersion(), "ADDED", storageKey, obj.Clone(), null));
+                    subscription.Channel.Writer.TryWrite(new StoredEvent(obj.ResourceVersion(), "ADDED", storageKey, obj, null));
                     subscription.InitialEventCount++;
                 }
             }
@@ -168,6 +168,7 @@ internal sealed class ObjectStore(int historyCapacity)
         bool UidExists(string uid);
         IReadOnlyList<ObjectRef> DependentsOf(string ownerUid);
         JsonObject? Get(string storageKey, string ns, string name);
+        bool Exists(string storageKey, string ns, string name);
         IEnumerable<JsonObject> List(string storageKey, string? ns);
         IEnumerable<(string StorageKey, JsonObject Object)> Everything();
         long ResourceVersion { get; }
@@ -193,6 +194,8 @@ internal sealed class ObjectStore(int historyCapacity)
         public JsonObject? Get(string storageKey, string ns, string name) =>
             store.Collection(storageKey).TryGetValue(Key(ns, name), out var o) ? o.Clone() : null;
 
+        public bool Exists(string storageKey, string ns, string name) => store.Collection(storageKey).ContainsKey(Key(ns, name));
+
         public IEnumerable<JsonObject> List(string storageKey, string? ns) =>
             store.Collection(storageKey).Values.Where(o => ns is null || o.Namespace() == ns).Select(o => o.Clone()).ToList();
 
@@ -214,7 +217,7 @@ internal sealed class ObjectStore(int historyCapacity)
             stored.Metadata()["resourceVersion"] = rv.ToString();
             collection[key] = stored;
             store.Index(storageKey, previous, stored);
-            store.Record(new StoredEvent(rv, previous is null ? "ADDED" : "MODIFIED", storageKey, stored.Clone(), previous));
+            store.Record(new StoredEvent(rv, previous is null ? "ADDED" : "MODIFIED", storageKey, stored, previous));
             return stored.Clone();
         }
 
