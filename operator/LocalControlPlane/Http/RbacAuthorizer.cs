@@ -49,11 +49,12 @@ internal sealed class RbacAuthorizer(ObjectStore store)
             $"{subject} is forbidden: User \"{user.Name}\" cannot {attributes.Verb} resource \"{resource}\" in API group \"{attributes.Group}\" {where}{because}", details);
     }
 
+    // The policy only reads, inside the store's read: no copies of every binding on every request.
     private sealed class StoreRbacObjects(ObjectStore.IStoreView tx) : IRbacObjects
     {
-        public IEnumerable<JsonObject> ClusterRoleBindings() => tx.List("clusterrolebindings", null);
-        public IEnumerable<JsonObject> RoleBindings(string ns) => tx.List("rolebindings", ns);
-        public JsonObject? ClusterRole(string name) => tx.Get("clusterroles", "", name);
-        public JsonObject? Role(string ns, string name) => tx.Get("roles", ns, name);
+        public IEnumerable<JsonObject> ClusterRoleBindings() => tx.PeekAll("clusterrolebindings", null);
+        public IEnumerable<JsonObject> RoleBindings(string ns) => tx.PeekAll("rolebindings", ns);
+        public JsonObject? ClusterRole(string name) => tx.Peek("clusterroles", "", name);
+        public JsonObject? Role(string ns, string name) => tx.Peek("roles", ns, name);
     }
 }

@@ -169,6 +169,10 @@ internal sealed class ObjectStore(int historyCapacity)
         IReadOnlyList<ObjectRef> DependentsOf(string ownerUid);
         JsonObject? Get(string storageKey, string ns, string name);
         bool Exists(string storageKey, string ns, string name);
+        /// <summary>The stored instances themselves, to read while the view is open: nobody changes them, and neither may the caller.</summary>
+        JsonObject? Peek(string storageKey, string ns, string name);
+        /// <inheritdoc cref="Peek"/>
+        IEnumerable<JsonObject> PeekAll(string storageKey, string? ns);
         IEnumerable<JsonObject> List(string storageKey, string? ns);
         IEnumerable<(string StorageKey, JsonObject Object)> Everything();
         long ResourceVersion { get; }
@@ -195,6 +199,11 @@ internal sealed class ObjectStore(int historyCapacity)
             store.Collection(storageKey).TryGetValue(Key(ns, name), out var o) ? o.Clone() : null;
 
         public bool Exists(string storageKey, string ns, string name) => store.Collection(storageKey).ContainsKey(Key(ns, name));
+
+        public JsonObject? Peek(string storageKey, string ns, string name) => store.Collection(storageKey).GetValueOrDefault(Key(ns, name));
+
+        public IEnumerable<JsonObject> PeekAll(string storageKey, string? ns) =>
+            store.Collection(storageKey).Values.Where(o => ns is null || o.Namespace() == ns).ToList();
 
         public IEnumerable<JsonObject> List(string storageKey, string? ns) =>
             store.Collection(storageKey).Values.Where(o => ns is null || o.Namespace() == ns).Select(o => o.Clone()).ToList();
