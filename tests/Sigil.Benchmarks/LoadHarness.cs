@@ -178,16 +178,18 @@ internal static class LoadHarness
 
     private static (Process Operator, int MetricsPort, Task<string> Errors) StartOperator(string kubeconfig, double qps, int burst)
     {
-        // SIGIL_OPERATOR_DLL runs another build of the operator, e.g. `dotnet publish` output as the image holds it.
+        // SIGIL_OPERATOR_DLL runs another build of the operator, e.g. `dotnet publish` output as the image holds it; a path
+        // that is not a .dll (a NativeAOT or apphost executable) is started itself rather than through `dotnet`.
         var sigil = Environment.GetEnvironmentVariable("SIGIL_OPERATOR_DLL") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "sigil.dll");
         var metricsPort = FreePort();
-        var start = new ProcessStartInfo("dotnet", [sigil, "run", "--kubeconfig", kubeconfig,
+        string[] arguments = ["run", "--kubeconfig", kubeconfig,
             "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture), "--health-port", "0", "--issuer-port", "0", "--log-format", "json",
-            "--kube-api-qps", qps.ToString(CultureInfo.InvariantCulture), "--kube-api-burst", burst.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+            "--kube-api-qps", qps.ToString(CultureInfo.InvariantCulture), "--kube-api-burst", burst.ToString(CultureInfo.InvariantCulture)];
+        var start = sigil.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? new ProcessStartInfo("dotnet", [sigil, .. arguments])
+            : new ProcessStartInfo(sigil, arguments);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         // What the image sets beyond the runtimeconfig (Dockerfile ENV), so the figures are the image's.
         foreach (var (name, value) in ImageEnvironment)
         {
