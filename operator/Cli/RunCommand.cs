@@ -23,7 +23,7 @@ internal static class RunCommand
             }
             using var loggers = Logging.Create(options.LogFormat);
             var config = options.Kubeconfig is { } path
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
+                ? Runtime.KubeconfigReader.Load(path)
                 : KubernetesClientConfiguration.BuildDefaultConfig();
             using var limiter = new Runtime.KubeApiLimiter(options.KubeApiQps, options.KubeApiBurst);
             using var client = new Kubernetes(config, limiter.Handler());

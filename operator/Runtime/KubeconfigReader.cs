@@ -1,0 +1,76 @@
+using System.Runtime.CompilerServices;
+using k8s;
+using k8s.KubeConfigModels;
+using YamlDotNet.RepresentationModel;
+
+namespace Sigil.Runtime;
+
+/// <summary>
+/// A kubeconfig file read without KubernetesClient's KubernetesYaml, whose static constructor orders properties by
+/// <c>MetadataToken</c>, which NativeAOT does not have (InvalidOperationException). Reads the YAML as a node tree (no
+/// reflection) and maps the fields a token, client-certificate or CA-data kubeconfig uses; exec and auth-provider plugins
+/// are not mapped. The JIT build keeps the library's reader (<see cref="Load"/> picks).
+/// </summary>
+internal static class KubeconfigReader
+{
+    public static KubernetesClientConfiguration Load(string path) => RuntimeFeature.IsDynamicCodeSupported
+        ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
+        : KubernetesClientConfiguration.BuildConfigFromConfigObject(Read(path));
+
+    public static K8SConfiguration Read(string path)
+    {
+        var stream = new YamlStream();
+        using (var reader = new StreamReader(path))
+        {
+            stream.Load(reader);
+        }
+        var root = (YamlMappingNode)stream.Documents[0].RootNode;
+        return new K8SConfiguration
+        {
+            FileName = Path.GetFullPath(path),
+            ApiVersion = Scalar(root, "apiVersion"),
+            Kind = Scalar(root, "kind"),
+            CurrentContext = Scalar(root, "current-context"),
+            Clusters = [.. Named(root, "clusters", "cluster", (name, c) => new Cluster
+            {
+                Name = name,
+                ClusterEndpoint = new ClusterEndpoint
+                {
+                    Server = Scalar(c, "server"),
+                    CertificateAuthority = Scalar(c, "certificate-authority"),
+                    CertificateAuthorityData = Scalar(c, "certificate-authority-data"),
+                    TlsServerName = Scalar(c, "tls-server-name"),
+                    SkipTlsVerify = Scalar(c, "insecure-skip-tls-verify") is "true",
+                },
+            })],
+            Users = [.. Named(root, "users", "user", (name, u) => new User
+            {
+                Name = name,
+                UserCredentials = new UserCredentials
+                {
+                    Token = Scalar(u, "token"),
+                    ClientCertificate = Scalar(u, "client-certificate"),
+                    ClientCertificateData = Scalar(u, "client-certificate-data"),
+                    ClientKey = Scalar(u, "client-key"),
+                    ClientKeyData = Scalar(u, "client-key-data"),
+                    UserName = Scalar(u, "username"),
+                    Password = Scalar(u, "password"),
+                },
+            })],
+            Contexts = [.. Named(root, "contexts", "context", (name, x) => new Context
+            {
+                Name = name,
+                ContextDetails = new ContextDetails { Cluster = Scalar(x, "cluster"), User = Scalar(x, "user"), Namespace = Scalar(x, "namespace") },
+            })],
+        };
+    }
+
+    private static IEnumerable<T> Named<T>(YamlMappingNode root, string list, string inner, Func<string?, YamlMappingNode, T> map) =>
+        root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode items
+            ? items.OfType<YamlMappingNode>().Select(item => map(Scalar(item, "name"),
+                item.Children.TryGetValue(new YamlScalarNode(inner), out var body) && body is YamlMappingNode mapping ? mapping : new YamlMappingNode()))
+            : [];
+
+    private static string? Scalar(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode scalar ? scalar.Value : null;
+}
