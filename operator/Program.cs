@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Sigil.Cli;
 
+Sigil.Runtime.SigilJson.UseForKubernetesClient();
+
 var root = new RootCommand("Sigil: SPIFFE workload identities, API keys and HMAC secrets for Kubernetes, rotated safely.")
 {
     RunCommand.Create(),

@@ -54,9 +54,9 @@ internal static class AuthorityStateCodec
     public const string PreparedKeyKey = "prepared.key";
     public const string RetiringKey = "retiring.crt";
 
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, TypeInfoResolver = Runtime.SigilJson.Resolver };
 
-    private sealed record StoredRetiring(
+    internal sealed record StoredRetiring(
         [property: JsonPropertyName("anchorSha256")] string AnchorSha256,
         [property: JsonPropertyName("signerKeyId")] string SignerKeyId,
         [property: JsonPropertyName("signerNotBefore")] DateTimeOffset SignerNotBefore,
@@ -65,7 +65,7 @@ internal static class AuthorityStateCodec
         [property: JsonPropertyName("leavesMovedAt")] DateTimeOffset? LeavesMovedAt,
         [property: JsonPropertyName("scheduled")] bool Scheduled);
 
-    private sealed record StoredState(
+    internal sealed record StoredState(
         [property: JsonPropertyName("sequence")] long Sequence,
         [property: JsonPropertyName("activatedAt")] DateTimeOffset? ActivatedAt,
         [property: JsonPropertyName("activeSha256")] string? ActiveSha256,

@@ -40,10 +40,11 @@ internal static class JwtKeyStateCodec
     private static readonly JsonSerializerOptions Json = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter<JwtKeyRole>(JsonNamingPolicy.CamelCase) },
+        TypeInfoResolver = Runtime.SigilJson.Resolver,
     };
 
-    private sealed record StoredKey(
+    internal sealed record StoredKey(
         [property: JsonPropertyName("kid")] string KeyId,
         [property: JsonPropertyName("alg")] string Algorithm,
         [property: JsonPropertyName("role")] JwtKeyRole Role,
@@ -52,7 +53,7 @@ internal static class JwtKeyStateCodec
         [property: JsonPropertyName("activatedAt")] DateTimeOffset? ActivatedAt,
         [property: JsonPropertyName("retiredAt")] DateTimeOffset? RetiredAt);
 
-    private sealed record StoredState(
+    internal sealed record StoredState(
         [property: JsonPropertyName("sequence")] long Sequence,
         [property: JsonPropertyName("keys")] IReadOnlyList<StoredKey>? Keys);
 

@@ -13,6 +13,7 @@ internal static class StatusBuilder
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new SecondsTimestampConverter() },
+        TypeInfoResolver = Runtime.SigilJson.Resolver,
     };
 
     public static ServiceIdentityStatus Build(

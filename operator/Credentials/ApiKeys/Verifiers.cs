@@ -34,6 +34,7 @@ internal static class VerifierPlan
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = Runtime.SigilJson.Resolver,
     };
 
     public static IReadOnlyList<VerifierEntry> Parse(byte[]? keysJson)

@@ -48,7 +48,7 @@ internal static class ClientSecretVerifiers
 
     private const int DigestLength = 32;
 
-    private static readonly JsonSerializerOptions Options = new();
+    private static readonly JsonSerializerOptions Options = new() { TypeInfoResolver = Runtime.SigilJson.Resolver };
 
     /// <summary>The annotation value: deterministic (live entries first, then by notAfter and key id), so a pass that changes nothing writes nothing.</summary>
     public static string Format(IEnumerable<ClientSecretVerifier> entries) =>

@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using k8s;
+using k8s.Models;
+using Sigil.Api;
+
+namespace Sigil.Runtime;
+
+/// <summary>
+/// Source-generated System.Text.Json metadata for what the operator reads and writes: its own records and the
+/// Kubernetes objects its informers, writes and watches carry. Under NativeAOT, reflection-based System.Text.Json
+/// cannot build the generic converters a value-typed property needs (NullableConverter&lt;long&gt;, a record's
+/// constructor converter) unless that code was compiled ahead of time; this context is that code. Types not listed
+/// (anonymous patch bodies) fall back to reflection (<see cref="SigilJson.Resolver"/>).
+/// </summary>
+[JsonSerializable(typeof(ServiceIdentity))]
+[JsonSerializable(typeof(ServiceIdentityList))]
+[JsonSerializable(typeof(ServiceIdentityStatus))]
+[JsonSerializable(typeof(List<Credentials.ApiKeys.VerifierEntry>))]
+[JsonSerializable(typeof(List<Credentials.OAuth2.ClientSecretVerifier?>))]
+[JsonSerializable(typeof(Authority.AuthorityStateCodec.StoredState), TypeInfoPropertyName = "AuthorityStoredState")]
+[JsonSerializable(typeof(Authority.JwtKeyStateCodec.StoredState), TypeInfoPropertyName = "JwtKeyStoredState")]
+[JsonSerializable(typeof(V1Secret))]
+[JsonSerializable(typeof(V1SecretList))]
+[JsonSerializable(typeof(V1ConfigMap))]
+[JsonSerializable(typeof(V1ConfigMapList))]
+[JsonSerializable(typeof(V1Namespace))]
+[JsonSerializable(typeof(V1NamespaceList))]
+[JsonSerializable(typeof(Eventsv1Event))]
+[JsonSerializable(typeof(V1Lease))]
+[JsonSerializable(typeof(V1Deployment))]
+[JsonSerializable(typeof(V1StatefulSet))]
+[JsonSerializable(typeof(V1DaemonSet))]
+[JsonSerializable(typeof(V1PodTemplateSpec))]
+[JsonSerializable(typeof(V1Status))]
+[JsonSerializable(typeof(V1APIResourceList))]
+[JsonSerializable(typeof(V1beta1ClusterTrustBundle))]
+[JsonSerializable(typeof(V1beta1ClusterTrustBundleList))]
+[JsonSerializable(typeof(V1CustomResourceDefinition))]
+[JsonSerializable(typeof(Watcher<V1Secret>.WatchEvent))]
+[JsonSerializable(typeof(Watcher<V1ConfigMap>.WatchEvent))]
+[JsonSerializable(typeof(Watcher<V1Namespace>.WatchEvent))]
+[JsonSerializable(typeof(Watcher<object>.WatchEvent))]
+[JsonSerializable(typeof(JsonElement))]
+internal sealed partial class SigilJsonContext : JsonSerializerContext;
+
+/// <summary>Where the operator's JSON gets its metadata (a class of its own: the context's static initializers, in a
+/// generated partial file, run in no defined order with any declared here, and Default could still be null).</summary>
+internal static class SigilJson
+{
+    /// <summary><see cref="SigilJsonContext"/> first, then reflection for anything it does not list.</summary>
+    public static IJsonTypeInfoResolver Resolver { get; } = JsonTypeInfoResolver.Combine(SigilJsonContext.Default, new DefaultJsonTypeInfoResolver());
+
+    /// <summary>Puts the context in front of KubernetesClient's own (reflection) resolver; under NativeAOT only, before any API call.</summary>
+    public static void UseForKubernetesClient()
+    {
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            KubernetesJson.AddJsonOptions(options => options.TypeInfoResolver = Resolver);
+        }
+    }
+}
