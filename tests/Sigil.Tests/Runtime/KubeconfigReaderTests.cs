@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+using Sigil.Runtime;
+
+namespace Sigil.Tests.Runtime;
+
+/// <summary>
+/// The NativeAOT build reads kubeconfig files with <see cref="KubeconfigReader"/> (KubernetesClient's own YAML reader
+/// cannot run there). What it reads is checked against KubernetesClient's reader, on the same files.
+/// </summary>
+public sealed class KubeconfigReaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sigil-kubeconfig-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Base64Pem(X509Certificate2 certificate) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(certificate.ExportCertificatePem()));
+
+    private string Write(string yaml)
+    {
+        var path = Path.Combine(_dir, $"config-{Guid.NewGuid():N}");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private string TwoClusters()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var ca = new CertificateRequest("CN=test-ca", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var client = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(ca.ExportCertificatePem()));
+        var clientKey = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        return Write($"""
+            apiVersion: v1
+            kind: Config
+            current-context: with-token
+            clusters:
+            - name: local
+              cluster:
+                server: https://127.0.0.1:6443
+                certificate-authority-data: {Base64Pem(ca)}
+                tls-server-name: kubernetes.default
+            - name: other
+              cluster:
+                server: https://10.0.0.1:443
+                insecure-skip-tls-verify: true
+            users:
+            - name: admin
+              user:
+                token: not-a-real-token
+            - name: certified
+              user:
+                client-certificate-data: {client}
+                client-key-data: {clientKey}
+            contexts:
+            - name: with-token
+              context:
+                cluster: local
+                user: admin
+                namespace: sigil-system
+            - name: with-certificate
+              context:
+                cluster: other
+                user: certified
+            """);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("with-token")]
+    [InlineData("with-certificate")]
+    public void Reads_what_KubernetesClients_own_reader_reads(string? context)
+    {
+        var path = TwoClusters();
+
+        var theirs = KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context);
+        var ours = KubernetesClientConfiguration.BuildConfigFromConfigObject(KubeconfigReader.Read(path), context);
+
+        Assert.Equal(theirs.Host, ours.Host);
+        Assert.Equal(theirs.Namespace, ours.Namespace);
+        Assert.Equal(theirs.AccessToken, ours.AccessToken);
+        Assert.Equal(theirs.SkipTlsVerify, ours.SkipTlsVerify);
+        Assert.Equal(theirs.TlsServerName, ours.TlsServerName);
+        Assert.Equal(theirs.ClientCertificateData, ours.ClientCertificateData);
+        Assert.Equal(theirs.ClientCertificateKeyData, ours.ClientCertificateKeyData);
+        Assert.Equal(theirs.CurrentContext, ours.CurrentContext);
+        Assert.Equal(theirs.SslCaCerts?.Select(c => c.Thumbprint), ours.SslCaCerts?.Select(c => c.Thumbprint));
+        Assert.NotNull(ours.Host);
+    }
+
+    [Fact]
+    public void The_JIT_build_keeps_KubernetesClients_reader()
+    {
+        var path = TwoClusters();
+
+        var loaded = KubeconfigReader.Load(path);
+
+        Assert.Equal("https://127.0.0.1:6443/", loaded.Host.TrimEnd('/') + "/");
+        Assert.Equal("not-a-real-token", loaded.AccessToken);
+    }
+}
