@@ -61,6 +61,7 @@ internal sealed class SecretAccess(IKubernetes client, Informer<V1Secret> cache)
             throw new LookAgainException($"Secret {ns}/{desired.Metadata.Name} already exists and the cache does not hold it");
         }
         _written.Record(current?.Metadata.ResourceVersion, written);
+        _takenElsewhere.TryRemove(Informer<V1Secret>.Key(ns, desired.Metadata.Name), out _);
         return written;
     }
 

@@ -45,6 +45,18 @@ internal static class SecretReader
         }
     }
 
+    /// <summary>Forgets what <see cref="RememberIssued"/> kept for a Secret whose write failed.</summary>
+    public static void ForgetIssued(V1Secret secret)
+    {
+        if (Digest(secret.Data) is { } digest)
+        {
+            Issued.TryRemove(digest, out _);
+        }
+    }
+
+    /// <summary>Whether the facts issued for <paramref name="secret"/>'s content are remembered (for tests).</summary>
+    internal static bool Remembers(V1Secret secret) => Digest(secret.Data) is { } digest && Issued.ContainsKey(digest);
+
     private static CertificateFacts? TakeIssued(IDictionary<string, byte[]> data)
     {
         if (Issued.IsEmpty || Digest(data) is not { } digest || !Issued.TryGetValue(digest, out var entry))

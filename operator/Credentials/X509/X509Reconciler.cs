@@ -82,7 +82,15 @@ internal sealed class X509Reconciler(SecretAccess secrets, Func<TrustSnapshot> t
         // ca.crt is the newest trust set (it holds the CA that signed this leaf, which is never dropped while it signs).
         var rendered = X509Rendering.SvidSecret(identity, certificate, spiffeId, svid with { TrustBundlePem = trust().BundlePem }, request);
         SecretReader.RememberIssued(rendered, svid.Facts);
-        await secrets.WriteAsync(rendered, secret, ct);
+        try
+        {
+            await secrets.WriteAsync(rendered, secret, ct);
+        }
+        catch
+        {
+            SecretReader.ForgetIssued(rendered);
+            throw;
+        }
         var reason = decision.Reason switch
         {
             ReissueReasons.DueForRenewal or ReissueReasons.CaRotated => Reasons.Renewed,

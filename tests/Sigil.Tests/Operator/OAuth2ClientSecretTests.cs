@@ -85,6 +85,7 @@ public sealed class OAuth2ClientSecretTests
         await op.WaitForAsync(ns, "payments", Reasons.Issued, i => i.Status?.OAuth2?.CurrentKeyId is not null);
         await op.PassAfterAsync(ns, "payments", () => op.PatchAsync(ns, "payments", """{"metadata":{"labels":{"poke":"settle"}}}"""));
         local.Requests.Clear();
+        Assert.Null(await op.SecretAsync(ns, "payments-verifiers"));
 
         // A spec change that touches no credential makes the operator run a pass over the identity again.
         await op.PatchAsync(ns, "payments", """{"spec":{"acceptsFrom":[{"serviceIdentity":"orders","scopes":["payments.read"]}]}}""");

@@ -92,5 +92,36 @@ public sealed class SecretReaderTests
             Payments, Desired with { KeyAlgorithm = KeyAlgorithm.ECDSAP256 }, swapped, IssuerView.Single(ca.KeyIdHex, ca.NotAfter), null, DateTimeOffset.UtcNow))?.Reason);
     }
 
+    [Fact]
+    public void What_was_remembered_at_issuance_is_used_for_the_write_and_its_watch_event_then_forgotten()
+    {
+        using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        var svid = new SvidIssuer(ca, TimeProvider.System).Issue(new SvidRequest(Payments, [], KeyAlgorithm.ECDSAP256, Desired.Ttl));
+        // Facts no decode of this certificate gives: a read that returns them took them from memory.
+        var marked = svid.Facts with { SerialNumber = "remembered" };
+        SecretReader.RememberIssued(Secret(svid, svid.PrivateKeyPem), marked);
+
+        var record = SecretReader.Read(Secret(svid, svid.PrivateKeyPem));
+        var watchEvent = SecretReader.Read(Secret(svid, svid.PrivateKeyPem));
+        var later = SecretReader.Read(Secret(svid, svid.PrivateKeyPem));
+
+        Assert.Equal("remembered", record.Facts!.SerialNumber);
+        Assert.Equal("remembered", watchEvent.Facts!.SerialNumber);
+        Assert.Equal(svid.Facts.SerialNumber, later.Facts!.SerialNumber);
+    }
+
+    [Fact]
+    public void What_was_remembered_for_a_write_that_failed_is_forgotten()
+    {
+        using var ca = CertificateAuthority.CreateRoot("cluster.local", TimeProvider.System);
+        var svid = new SvidIssuer(ca, TimeProvider.System).Issue(new SvidRequest(Payments, [], KeyAlgorithm.ECDSAP256, Desired.Ttl));
+        var secret = Secret(svid, svid.PrivateKeyPem);
+        SecretReader.RememberIssued(secret, svid.Facts);
+
+        SecretReader.ForgetIssued(secret);
+
+        Assert.False(SecretReader.Remembers(secret));
+    }
+
     private static string Describe(StoredCertificate stored) => System.Text.Json.JsonSerializer.Serialize(stored.Facts);
 }
