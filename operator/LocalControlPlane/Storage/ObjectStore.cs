@@ -217,6 +217,7 @@ internal sealed class ObjectStore(int historyCapacity)
             var collection = store.Collection(storageKey);
             collection.TryGetValue(key, out var previous);
             var stored = obj.Clone();
+            Materialize(stored);
             if (dryRun)
             {
                 stored.Metadata()["resourceVersion"] = (store._resourceVersion + 1).ToString();
@@ -228,6 +229,27 @@ internal sealed class ObjectStore(int historyCapacity)
             store.Index(storageKey, previous, stored);
             store.Record(new StoredEvent(rv, previous is null ? "ADDED" : "MODIFIED", storageKey, stored, previous));
             return stored.Clone();
+        }
+
+        // Every node read once here, under the store's lock: System.Text.Json fills a parsed node in on its first read,
+        // and a stored object is then read by many watchers at once, outside the lock.
+        private static void Materialize(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject obj:
+                    foreach (var (_, child) in obj)
+                    {
+                        Materialize(child);
+                    }
+                    break;
+                case JsonArray array:
+                    foreach (var child in array)
+                    {
+                        Materialize(child);
+                    }
+                    break;
+            }
         }
 
         public JsonObject? Remove(string storageKey, string ns, string name)
