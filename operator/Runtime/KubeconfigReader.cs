@@ -43,7 +43,7 @@ internal static class KubeconfigReader
                     SkipTlsVerify = Scalar(c, "insecure-skip-tls-verify") is "true",
                 },
             })],
-            Users = [.. Named(root, "users", "user", (name, u) => new User
+            Users = [.. Named(root, "users", "user", (name, u) => Supported(name, u) ? new User
             {
                 Name = name,
                 UserCredentials = new UserCredentials
@@ -56,7 +56,7 @@ internal static class KubeconfigReader
                     UserName = Scalar(u, "username"),
                     Password = Scalar(u, "password"),
                 },
-            })],
+            } : null!)],
             Contexts = [.. Named(root, "contexts", "context", (name, x) => new Context
             {
                 Name = name,
@@ -64,6 +64,12 @@ internal static class KubeconfigReader
             })],
         };
     }
+
+    // A user this reader cannot map fails here, by name, rather than as a client without credentials (401s later).
+    private static bool Supported(string? name, YamlMappingNode user) =>
+        user.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "exec" or "auth-provider" or "as" or "as-groups" or "tokenFile") is not { } unsupported
+            ? true
+            : throw new NotSupportedException($"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token or a client certificate");
 
     private static IEnumerable<T> Named<T>(YamlMappingNode root, string list, string inner, Func<string?, YamlMappingNode, T> map) =>
         root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode items

@@ -98,4 +98,34 @@ public sealed class KubeconfigReaderTests : IDisposable
         Assert.Equal("https://127.0.0.1:6443/", loaded.Host.TrimEnd('/') + "/");
         Assert.Equal("not-a-real-token", loaded.AccessToken);
     }
+
+    [Fact]
+    public void A_user_with_an_exec_plugin_is_refused_by_name_not_read_as_one_without_credentials()
+    {
+        var path = Write("""
+            apiVersion: v1
+            kind: Config
+            current-context: cloud
+            clusters:
+            - name: cloud
+              cluster:
+                server: https://10.0.0.1:443
+            users:
+            - name: cloud-user
+              user:
+                exec:
+                  apiVersion: client.authentication.k8s.io/v1
+                  command: get-token
+            contexts:
+            - name: cloud
+              context:
+                cluster: cloud
+                user: cloud-user
+            """);
+
+        var refused = Assert.Throws<NotSupportedException>(() => KubeconfigReader.Read(path));
+
+        Assert.Contains("cloud-user", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("exec", refused.Message, StringComparison.Ordinal);
+    }
 }
