@@ -93,7 +93,15 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
         var informers = new[] { identities.RunAsync(stop.Token), secrets.RunAsync(stop.Token), configMaps.RunAsync(stop.Token), namespaces.RunAsync(stop.Token) };
         try
         {
-            await Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced, namespaces.Synced).WaitAsync(ct);
+            // An informer that stops on an error it does not retry ends the operator with that error instead of a wait for
+            // a sync that never comes (a NativeAOT build's missing JSON metadata once did that, with nothing logged).
+            var synced = Task.WhenAll(identities.Synced, secrets.Synced, configMaps.Synced, namespaces.Synced);
+            var stopped = Task.WhenAny(informers);
+            if (await Task.WhenAny(synced, stopped).WaitAsync(ct) != synced)
+            {
+                await await stopped;
+                throw new InvalidOperationException("an informer stopped before its cache synced");
+            }
             var events = new EventRecorder(client, options.Identity, time, loggers.CreateLogger("sigil.events"));
             var secretAccess = new SecretAccess(client, secrets);
             var bundles = new TrustBundlePublisher(client, configMaps, time, _logger);
