@@ -17,6 +17,11 @@ internal static class KubeconfigReader
         ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
         : KubernetesClientConfiguration.BuildConfigFromConfigObject(Read(path));
 
+    /// <summary>One kubeconfig file as a model (the CLI merges KUBECONFIG's files from these): the library's reader under the JIT.</summary>
+    public static K8SConfiguration LoadModel(string path) => RuntimeFeature.IsDynamicCodeSupported
+        ? KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path))
+        : Read(path);
+
     public static K8SConfiguration Read(string path)
     {
         var stream = new YamlStream();

@@ -61,7 +61,7 @@ internal sealed class KubeAccess
     /// </summary>
     private static k8s.KubeConfigModels.K8SConfiguration Merge(IReadOnlyList<string> files)
     {
-        var configs = files.Select(f => KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(f))).ToList();
+        var configs = files.Select(Runtime.KubeconfigReader.LoadModel).ToList();
         var merged = configs[0];
         foreach (var next in configs.Skip(1))
         {
