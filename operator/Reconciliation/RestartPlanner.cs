@@ -53,8 +53,7 @@ internal sealed class RestartPlanner(IKubernetes client, EventRecorder events, T
                 continue;
             }
             var stamp = Timestamps.Format(time.GetUtcNow());
-            var template = new { metadata = new { annotations = new Dictionary<string, string> { [Labels.RestartedAtAnnotation] = stamp } } };
-            var patch = new V1Patch(System.Text.Json.JsonSerializer.Serialize(new { spec = new { template } }), V1Patch.PatchType.MergePatch);
+            var patch = Runtime.MergePatches.SetAnnotation(Labels.RestartedAtAnnotation, stamp, "spec", "template");
             await (workload.Kind switch
             {
                 "StatefulSet" => client.AppsV1.PatchNamespacedStatefulSetAsync(patch, workload.Name, ns, cancellationToken: ct) as Task,

@@ -38,14 +38,11 @@ internal static class ClusterApi
 
     /// <summary>Sets sigil.dev/rotate on an identity (a merge patch: nothing else changes).</summary>
     public static Task RequestIdentityRotationAsync(IKubernetes client, string ns, string name, string value, CancellationToken ct) =>
-        client.CustomObjects.PatchNamespacedCustomObjectAsync(new V1Patch(RotatePatch(value), V1Patch.PatchType.MergePatch),
+        client.CustomObjects.PatchNamespacedCustomObjectAsync(MergePatches.SetAnnotation(Labels.RotateAnnotation, value),
             ServiceIdentity.Group, ServiceIdentity.Version, ns, ServiceIdentity.Plural, name, cancellationToken: ct);
 
     public static Task RequestCaRotationAsync(IKubernetes client, string ns, string value, CancellationToken ct) =>
-        client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(RotatePatch(value), V1Patch.PatchType.MergePatch), AuthorityManager.DefaultSecretName, ns, cancellationToken: ct);
-
-    private static string RotatePatch(string value) =>
-        JsonSerializer.Serialize(new { metadata = new { annotations = new Dictionary<string, string> { [Labels.RotateAnnotation] = value } } });
+        client.CoreV1.PatchNamespacedSecretAsync(MergePatches.SetAnnotation(Labels.RotateAnnotation, value), AuthorityManager.DefaultSecretName, ns, cancellationToken: ct);
 
     public static Task<V1Secret?> SecretAsync(IKubernetes client, string ns, string name, CancellationToken ct) => client.ReadSecretOrNullAsync(ns, name, ct);
 
