@@ -4,12 +4,24 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using YamlDotNet.Serialization;
+using System.Text.RegularExpressions;
+using Sigil.Runtime;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 
 namespace Sigil.Cli.Day2;
 
+/// <summary>The reports the day-2 commands print as JSON or YAML (source-generated, so the NativeAOT build prints them too).</summary>
+[JsonSerializable(typeof(StatusReport))]
+[JsonSerializable(typeof(SecretReport))]
+[JsonSerializable(typeof(AuthorityReport))]
+[JsonSerializable(typeof(CaRotationReport))]
+[JsonSerializable(typeof(RotationReport))]
+[JsonSerializable(typeof(CaEntry))]
+internal sealed partial class ReportJsonContext : JsonSerializerContext;
+
 /// <summary>-o json|yaml|table, and how each report becomes text (pure).</summary>
-internal static class Output
+internal static partial class Output
 {
     public const string Table = "table";
     public const string Json = "json";
@@ -28,15 +40,27 @@ internal static class Output
         // Field names are fixed by JsonPropertyName on each report; nulls stay, so every field is always there.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new UtcSecondsConverter() },
+        TypeInfoResolver = ReportJsonContext.Default,
     };
 
-    public static string ToJson<T>(T report) => JsonSerializer.Serialize(report, JsonOptions) + "\n";
+    public static string ToJson<T>(T report) => JsonSerializer.Serialize(report, JsonOptions.Info<T>()) + "\n";
 
-    /// <summary>The same document as <see cref="ToJson{T}"/>, as YAML: one model, so the two never drift apart.</summary>
+    /// <summary>
+    /// The same document as <see cref="ToJson{T}"/>, as YAML: one model, so the two never drift apart. Written event by event
+    /// with YamlDotNet's emitter (its object serializer needs reflection); a string a YAML 1.1 or 1.2 reader would take for
+    /// another type (<c>"01"</c>, <c>"yes"</c>, <c>"null"</c>, <c>""</c>) is quoted, and the emitter quotes any string it cannot write plain.
+    /// </summary>
     public static string ToYaml<T>(T report)
     {
-        using var document = JsonDocument.Parse(JsonSerializer.Serialize(report, JsonOptions));
-        return new SerializerBuilder().WithQuotingNecessaryStrings().Build().Serialize(Plain(document.RootElement));
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(report, JsonOptions.Info<T>()));
+        using var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        var emitter = new Emitter(text);
+        emitter.Emit(new StreamStart());
+        emitter.Emit(new DocumentStart());
+        Emit(emitter, document.RootElement);
+        emitter.Emit(new DocumentEnd(isImplicit: true));
+        emitter.Emit(new StreamEnd());
+        return text.ToString();
     }
 
     /// <summary>JSON or YAML for the machine formats; the table otherwise.</summary>
@@ -47,16 +71,48 @@ internal static class Output
         _ => table(report),
     };
 
-    private static object? Plain(JsonElement e) => e.ValueKind switch
+    private static void Emit(IEmitter emitter, JsonElement e)
     {
-        JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => Plain(p.Value)),
-        JsonValueKind.Array => e.EnumerateArray().Select(Plain).ToList(),
-        JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => null,
-    };
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                emitter.Emit(new MappingStart(AnchorName.Empty, TagName.Empty, isImplicit: true, MappingStyle.Block));
+                foreach (var property in e.EnumerateObject())
+                {
+                    emitter.Emit(Text(property.Name));
+                    Emit(emitter, property.Value);
+                }
+                emitter.Emit(new MappingEnd());
+                break;
+            case JsonValueKind.Array:
+                emitter.Emit(new SequenceStart(AnchorName.Empty, TagName.Empty, isImplicit: true, SequenceStyle.Block));
+                foreach (var item in e.EnumerateArray())
+                {
+                    Emit(emitter, item);
+                }
+                emitter.Emit(new SequenceEnd());
+                break;
+            case JsonValueKind.String:
+                emitter.Emit(Text(e.GetString()!));
+                break;
+            case JsonValueKind.Null:
+                emitter.Emit(Plain("null"));
+                break;
+            default:
+                // Numbers, true and false: JSON's own text is a YAML plain scalar of the same type.
+                emitter.Emit(Plain(e.GetRawText()));
+                break;
+        }
+    }
+
+    private static Scalar Plain(string value) => new(AnchorName.Empty, TagName.Empty, value, ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false);
+
+    private static Scalar Text(string value) =>
+        new(AnchorName.Empty, TagName.Empty, value, ReadsAsAnotherType().IsMatch(value) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any, isPlainImplicit: true, isQuotedImplicit: true);
+
+    /// <summary>Plain scalars that YAML 1.2's core schema or YAML 1.1 reads as null, a boolean or a number.</summary>
+    [GeneratedRegex(@"^(|~|null|Null|NULL|[yY]|yes|Yes|YES|[nN]|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$")]
+    private static partial Regex ReadsAsAnotherType();
 
     /// <summary>ISO 8601 in UTC to the second, as the API writes times: <c>2026-11-27T19:25:22Z</c>.</summary>
     public static string Iso(DateTimeOffset? t) => t is { } v ? Api.Timestamps.Format(v) : "-";

@@ -1,7 +1,8 @@
 namespace Sigil.Tests.Support;
 
 /// <summary>
-/// npm packages that tests use as consumers Sigil did not write (the <c>jose</c> JOSE/JWK library, the <c>openid-client</c> OAuth 2.0 client), installed once,
+/// npm packages that tests use as consumers Sigil did not write (the <c>jose</c> JOSE/JWK library, the <c>openid-client</c> OAuth 2.0 client, the
+/// <c>yaml</c> parser), installed once,
 /// pinned, into a folder of the <see cref="ToolCache"/>; scripts run with <c>node</c> from that folder, so their
 /// <c>import</c>s resolve to it.
 /// </summary>
@@ -9,11 +10,13 @@ internal static class NodePackages
 {
     public const string Jose = "jose@6.2.17";
     public const string OpenIdClient = "openid-client@6.9.0";
+    public const string Yaml = "yaml@2.9.1";
 
     private static readonly Dictionary<string, Lazy<Task<string>>> Installed = new()
     {
         [Jose] = new(() => InstallAsync(Jose)),
         [OpenIdClient] = new(() => InstallAsync(OpenIdClient)),
+        [Yaml] = new(() => InstallAsync(Yaml)),
     };
 
     /// <summary>Runs an ES module script (stdin in, stdout out) with <paramref name="package"/> importable.</summary>

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Sigil.Cli.Day2;
+using Sigil.Tests.Support;
 
 namespace Sigil.Tests.Cli.Day2;
 
@@ -56,5 +58,52 @@ public sealed class OutputTests
         // A serial number that looks like a number stays a string in YAML.
         Assert.Contains("serialNumber: \"01\"", yaml, StringComparison.Ordinal);
         Assert.Contains("since:", yaml, StringComparison.Ordinal);
+    }
+
+    /// <summary>Strings a YAML reader would take for another type unless quoted, and strings that cannot be written plain.</summary>
+    private static readonly string[] AwkwardStrings = ["01", "1e3", "0x1F", "0o17", ".5", "-.inf", ".NaN", "12:30", "yes", "No", "on", "OFF", "y", "true", "False",
+        "null", "~", "", " leading space", "trailing space ", "a: b", "- item", "# comment", "{flow}", "[list]", "'single'", "\"double\"",
+        "line\nbreak", "tab\there", "é ünïcode", "*alias", "&anchor", "!tag", "%directive", "@at", "`tick", "key:", "?", "2026-12-02"];
+
+    [Fact]
+    public async Task A_yaml_parser_we_did_not_write_reads_the_yaml_as_the_same_document_as_the_json()
+    {
+                var report = new AuthorityReport("ns", null, "yes", "01", [new CaEntry("active", "CN=x", "01", "ab", Now, Now.AddDays(1), null)],
+            [.. AwkwardStrings.Select(s => new JwtKeyEntry(s, s, s, null, Now, null, null))], null);
+        const string script = """
+            import { parse } from 'yaml';
+            let text = '';
+            for await (const chunk of process.stdin) text += chunk;
+            process.stdout.write(JSON.stringify(parse(text, { version: '1.2' })));
+            """;
+
+        var parsed = await NodePackages.RunScriptAsync(NodePackages.Yaml, script, Output.ToYaml(report));
+
+        Assert.True(parsed.ExitCode == 0, parsed.Output);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Output.ToJson(report)), JsonNode.Parse(parsed.Stdout)),
+            $"the YAML read back differs from the JSON:\n{Output.ToYaml(report)}");
+    }
+
+    [Theory]
+    [InlineData("01")]
+    [InlineData("1e3")]
+    [InlineData("0x1F")]
+    [InlineData("12:30")]
+    [InlineData(".NaN")]
+    [InlineData("true")]
+    [InlineData("null")]
+    [InlineData("~")]
+    [InlineData("")]
+    [InlineData("yes")]
+    [InlineData("No")]
+    [InlineData("on")]
+    [InlineData("OFF")]
+    [InlineData("y")]
+    public void A_string_that_yaml_1_1_or_1_2_would_read_as_a_boolean_null_or_number_is_quoted(string value)
+    {
+        // yes/no/on/off/y/n are booleans only to YAML 1.1 readers (PyYAML, go-yaml v2), which the parser above does not check.
+        var line = Output.ToYaml(new CaEntry(value, "CN=x", "ab", "ab", Now, Now, null)).Split('\n')[0];
+
+        Assert.Equal($"state: \"{value}\"", line);
     }
 }
