@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using k8s.Models;
 using Sigil.Api;
 using Sigil.Identity;
+using Sigil.Runtime;
 
 namespace Sigil.Authority;
 
@@ -86,7 +87,7 @@ internal static class AuthorityStateCodec
     public static AuthorityState Read(V1Secret? stateSecret, CertificateAuthority active, CertificateAuthority? prepared)
     {
         var stored = stateSecret?.Metadata.Annotations is { } a && a.TryGetValue(StateAnnotation, out var json)
-            ? JsonSerializer.Deserialize<StoredState>(json, Json) : null;
+            ? JsonSerializer.Deserialize(json, Json.Info<StoredState>()) : null;
         var anchors = new X509Certificate2Collection();
         if (stateSecret is not null && Text(stateSecret, RetiringKey) is { Length: > 0 } pem)
         {
@@ -103,7 +104,7 @@ internal static class AuthorityStateCodec
 
     /// <summary>The signing CA's fingerprint that the state was last written for (to notice a replaced --ca-secret).</summary>
     public static string? ActiveSha256(V1Secret? stateSecret) =>
-        stateSecret?.Metadata.Annotations is { } a && a.TryGetValue(StateAnnotation, out var json) ? JsonSerializer.Deserialize<StoredState>(json, Json)?.ActiveSha256 : null;
+        stateSecret?.Metadata.Annotations is { } a && a.TryGetValue(StateAnnotation, out var json) ? JsonSerializer.Deserialize(json, Json.Info<StoredState>())?.ActiveSha256 : null;
 
     /// <summary>The data and annotations that store <paramref name="state"/>; with <paramref name="withKeys"/>, the CA keys too (sigil-ca).</summary>
     public static (Dictionary<string, byte[]> Data, string StateJson) Write(AuthorityState state, bool withKeys)
@@ -130,7 +131,7 @@ internal static class AuthorityStateCodec
             state.PreparedPublishedAt, state.PreparedForManual, state.RotationRequest,
             state.Retiring.Select(r => new StoredRetiring(Convert.ToHexStringLower(r.Anchor.GetCertHash(HashAlgorithmName.SHA256)), r.SignerKeyId,
                 r.Signer.NotBefore, r.Signer.NotAfter, r.Manual, r.LeavesMovedAt, r.Scheduled)).ToList());
-        return (data, JsonSerializer.Serialize(stored, Json));
+        return (data, JsonSerializer.Serialize(stored, Json.Info<StoredState>()));
     }
 
     /// <summary>ca.crt: every trusted certificate as PEM.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s.Models;
 using Sigil.Identity;
+using Sigil.Runtime;
 
 namespace Sigil.Authority;
 
@@ -109,7 +110,7 @@ internal static class JwtKeyStateCodec
         var data = state.Keys.ToDictionary(k => k.KeyId + KeySuffix, k => Encoding.ASCII.GetBytes(state.Material[k.KeyId].PrivateKeyPem()));
         var stored = new StoredState(state.Sequence, state.Keys
             .Select(k => new StoredKey(k.KeyId, k.Algorithm, k.Role, k.PreparedAt, k.PublishedAt, k.ActivatedAt, k.RetiredAt)).ToList());
-        return (data, JsonSerializer.Serialize(stored, Json));
+        return (data, JsonSerializer.Serialize(stored, Json.Info<StoredState>()));
     }
 
     private static StoredState? Parse(V1Secret secret)
@@ -120,7 +121,7 @@ internal static class JwtKeyStateCodec
         }
         try
         {
-            return JsonSerializer.Deserialize<StoredState>(json, Json) is { Keys: not null } state && state.Keys.All(k => k is { KeyId: not null, Algorithm: not null }) ? state : null;
+            return JsonSerializer.Deserialize(json, Json.Info<StoredState>()) is { Keys: not null } state && state.Keys.All(k => k is { KeyId: not null, Algorithm: not null }) ? state : null;
         }
         catch (JsonException)
         {

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Sigil.Api;
 using Sigil.Credentials;
 using Sigil.Identity;
+using Sigil.Runtime;
 
 namespace Sigil.Reconciliation;
 
@@ -59,7 +60,7 @@ internal static class StatusBuilder
     /// <summary>Whether writing <paramref name="desired"/> would change what is stored (to the second, as the API keeps times).</summary>
     public static bool Differs(ServiceIdentityStatus? current, ServiceIdentityStatus desired) => ToJson(current) != ToJson(desired);
 
-    public static string ToJson(ServiceIdentityStatus? status) => JsonSerializer.Serialize(status, Canonical);
+    public static string ToJson(ServiceIdentityStatus? status) => JsonSerializer.Serialize(status, Canonical.Info<ServiceIdentityStatus?>());
 
     private sealed class SecondsTimestampConverter : JsonConverter<DateTimeOffset>
     {

@@ -12,8 +12,9 @@ namespace Sigil.Runtime;
 /// Source-generated System.Text.Json metadata for what the operator reads and writes: its own records and the
 /// Kubernetes objects its informers, writes and watches carry. Under NativeAOT, reflection-based System.Text.Json
 /// cannot build the generic converters a value-typed property needs (NullableConverter&lt;long&gt;, a record's
-/// constructor converter) unless that code was compiled ahead of time; this context is that code. Types not listed
-/// (anonymous patch bodies) fall back to reflection (<see cref="SigilJson.Resolver"/>).
+/// constructor converter) unless that code was compiled ahead of time; this context is that code. Our own records are
+/// read and written through it alone (a type not listed fails in every build, so tests find it); KubernetesClient's
+/// own calls fall back to its reflection resolver for Kubernetes types not listed.
 /// </summary>
 [JsonSerializable(typeof(ServiceIdentity))]
 [JsonSerializable(typeof(ServiceIdentityList))]
@@ -50,15 +51,19 @@ internal sealed partial class SigilJsonContext : JsonSerializerContext;
 /// generated partial file, run in no defined order with any declared here, and Default could still be null).</summary>
 internal static class SigilJson
 {
-    /// <summary><see cref="SigilJsonContext"/> first, then reflection for anything it does not list.</summary>
-    public static IJsonTypeInfoResolver Resolver { get; } = JsonTypeInfoResolver.Combine(SigilJsonContext.Default, new DefaultJsonTypeInfoResolver());
+    /// <summary>What our own codecs resolve types with: the source-generated context, no reflection.</summary>
+    public static IJsonTypeInfoResolver Resolver => SigilJsonContext.Default;
+
+    /// <summary>The metadata for <typeparamref name="T"/> under <paramref name="options"/> (their converters and ignore conditions
+    /// apply), for the serializer overloads that take it: they need no reflection, so NativeAOT compiles them.</summary>
+    public static JsonTypeInfo<T> Info<T>(this JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
     /// <summary>Puts the context in front of KubernetesClient's own (reflection) resolver; under NativeAOT only, before any API call.</summary>
     public static void UseForKubernetesClient()
     {
         if (!RuntimeFeature.IsDynamicCodeSupported)
         {
-            KubernetesJson.AddJsonOptions(options => options.TypeInfoResolver = Resolver);
+            KubernetesJson.AddJsonOptions(options => options.TypeInfoResolverChain.Insert(0, SigilJsonContext.Default));
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using k8s.Models;
 using Sigil.Api;
 using Sigil.Authority;
@@ -53,7 +54,7 @@ internal sealed record AuthorityReport(
 /// Reads the CA and JWT key state out of the operator's Secrets (pure). Only certificates and the state annotations are
 /// read: the private keys beside them are never loaded, so nothing here can print them.
 /// </summary>
-internal static class AuthorityReader
+internal static partial class AuthorityReader
 {
     private sealed record StoredRetiring(
         [property: JsonPropertyName("anchorSha256")] string? AnchorSha256,
@@ -76,6 +77,10 @@ internal static class AuthorityReader
 
     private sealed record StoredJwtState([property: JsonPropertyName("keys")] IReadOnlyList<StoredJwtKey>? Keys);
 
+    [JsonSerializable(typeof(StoredCaState))]
+    [JsonSerializable(typeof(StoredJwtState))]
+    private sealed partial class StoredJson : JsonSerializerContext;
+
     /// <param name="ca">Secret sigil-ca, or null when there is none.</param>
     /// <param name="trustState">Secret sigil-ca-trust (the state kept beside a --ca-secret CA), or null.</param>
     /// <param name="jwtKeys">Secret sigil-jwt-keys, or null.</param>
@@ -87,7 +92,7 @@ internal static class AuthorityReader
             return AuthorityReport.Unreadable(ns,
                 $"neither Secret {AuthorityManager.DefaultSecretName} nor {AuthorityManager.TrustStateSecretName} is in namespace {ns}: is Sigil installed there? (--sigil-namespace)");
         }
-        var state = Parse<StoredCaState>(source, AuthorityStateCodec.StateAnnotation);
+        var state = Parse(source, AuthorityStateCodec.StateAnnotation, StoredJson.Default.StoredCaState);
         var cas = new List<CaEntry>();
         // sigil-ca holds the signer in tls.crt; with --ca-secret, Sigil's own Secret remembers the signer it last saw.
         if (FirstCertificate(source, ca is not null ? "tls.crt" : "signer.crt") is { } active)
@@ -114,7 +119,7 @@ internal static class AuthorityReader
             }
         }
         var requested = ca?.Metadata?.Annotations is { } a && a.TryGetValue(Labels.RotateAnnotation, out var value) ? value : null;
-        var keys = (Parse<StoredJwtState>(jwtKeys, JwtKeyStateCodec.StateAnnotation)?.Keys ?? [])
+        var keys = (Parse(jwtKeys, JwtKeyStateCodec.StateAnnotation, StoredJson.Default.StoredJwtState)?.Keys ?? [])
             .Where(k => k.KeyId is not null)
             .Select(k => new JwtKeyEntry(k.KeyId!, k.Algorithm ?? "?", k.Role ?? "?", k.PreparedAt, k.PublishedAt, k.ActivatedAt, k.RetiredAt))
             .ToList();
@@ -125,7 +130,7 @@ internal static class AuthorityReader
         state, c.Subject, Convert.ToHexStringLower(c.SerialNumberBytes.Span), Convert.ToHexStringLower(c.GetCertHash(HashAlgorithmName.SHA256)),
         new DateTimeOffset(c.NotBefore.ToUniversalTime()), new DateTimeOffset(c.NotAfter.ToUniversalTime()), since);
 
-    private static T? Parse<T>(V1Secret? secret, string annotation) where T : class
+    private static T? Parse<T>(V1Secret? secret, string annotation, JsonTypeInfo<T> type) where T : class
     {
         if (secret?.Metadata?.Annotations is not { } a || !a.TryGetValue(annotation, out var json))
         {
@@ -133,7 +138,7 @@ internal static class AuthorityReader
         }
         try
         {
-            return JsonSerializer.Deserialize<T>(json);
+            return JsonSerializer.Deserialize(json, type);
         }
         catch (JsonException)
         {

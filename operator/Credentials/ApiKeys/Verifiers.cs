@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sigil.Runtime;
 
 namespace Sigil.Credentials.ApiKeys;
 
@@ -45,7 +46,7 @@ internal static class VerifierPlan
         }
         try
         {
-            return JsonSerializer.Deserialize<List<VerifierEntry>>(keysJson, Options) ?? [];
+            return JsonSerializer.Deserialize(keysJson, Options.Info<List<VerifierEntry>>()) ?? [];
         }
         catch (JsonException)
         {
@@ -55,7 +56,7 @@ internal static class VerifierPlan
 
     public static byte[] Serialize(IReadOnlyList<VerifierEntry> entries) =>
         JsonSerializer.SerializeToUtf8Bytes(entries.OrderBy(e => e.Caller, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal)
-            .ThenBy(e => e.NotAfter is null ? 1 : 0).ThenBy(e => e.KeyId, StringComparer.Ordinal).ToList(), Options);
+            .ThenBy(e => e.NotAfter is null ? 1 : 0).ThenBy(e => e.KeyId, StringComparer.Ordinal).ToList(), Options.Info<List<VerifierEntry>>());
 
     /// <summary>The entries after one caller key's pass: its own entries replaced, everyone else's untouched.</summary>
     public static List<VerifierEntry> WithCallerKey(IReadOnlyList<VerifierEntry> existing, CallerKeyState state, TimeSpan grace, DateTimeOffset now)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Sigil.Runtime;
 
 namespace Sigil.Credentials.OAuth2;
 
@@ -57,7 +58,7 @@ internal static class ClientSecretVerifiers
             .ThenBy(e => e.NotAfter)
             .ThenBy(e => e.KeyId, StringComparer.Ordinal)
             .Select(e => e with { NotAfter = e.NotAfter is { } t ? Api.Timestamps.ToSecond(t) : null })
-            .ToList(), Options);
+            .ToList<ClientSecretVerifier?>(), Options.Info<List<ClientSecretVerifier?>>());
 
     /// <summary>
     /// Reads the annotation; absent or garbled gives no entries (nothing is accepted: failing closed), and an entry
@@ -71,7 +72,7 @@ internal static class ClientSecretVerifiers
         }
         try
         {
-            var entries = JsonSerializer.Deserialize<List<ClientSecretVerifier?>>(annotation, Options) ?? [];
+            var entries = JsonSerializer.Deserialize(annotation, Options.Info<List<ClientSecretVerifier?>>()) ?? [];
             return [.. entries.OfType<ClientSecretVerifier>().Where(e => !string.IsNullOrEmpty(e.KeyId) && IsDigest(e.Sha256))];
         }
         catch (JsonException)
