@@ -15,7 +15,14 @@ foreach (var command in Sigil.Cli.Day2.Day2Commands.Create())
 }
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration
+    {
+        EnableDefaultExceptionHandler = false,
+        // SIGTERM (the kubelet stopping the pod) and Ctrl-C cancel the command; `sigil run` then releases its Lease, stops
+        // its servers and exits 0, well inside Kubernetes' default 30 s grace period. System.CommandLine's default, 2 s,
+        // ended the process with 143 before the operator had logged a word of its shutdown.
+        ProcessTerminationTimeout = TimeSpan.FromSeconds(25),
+    });
 }
 catch (InvalidOperationException e)
 {
