@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using k8s;
+using k8s.Autorest;
 using k8s.LeaderElection;
 using k8s.LeaderElection.ResourceLock;
 using k8s.Models;
@@ -385,7 +386,40 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
                 catch (OperationCanceledException)
                 {
                 }
+                if (ct.IsCancellationRequested)
+                {
+                    await ReleaseLeaseAsync();
+                }
             }
+        }
+    }
+
+    /// <summary>
+    /// Hands the Lease back as this replica stops (SIGTERM), as client-go's ReleaseOnCancel does, once its work has
+    /// stopped: in a rolling update the next replica leads at its next retry instead of waiting the lease out.
+    /// KubernetesClient's LeaderElector does not release.
+    /// </summary>
+    private async Task ReleaseLeaseAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync(LeaseName, options.Namespace, cancellationToken: timeout.Token);
+            if (lease.Spec?.HolderIdentity != options.Identity)
+            {
+                return;
+            }
+            // Empty, as client-go releases: KubernetesClient's elector takes a null holder for a missing Lease and never acquires.
+            lease.Spec.HolderIdentity = "";
+            lease.Spec.LeaseDurationSeconds = 1;
+            lease.Spec.RenewTime = time.GetUtcNow().UtcDateTime;
+            await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, LeaseName, options.Namespace, cancellationToken: timeout.Token);
+            _logger.LogInformation("{Identity} released the leadership (Lease {Namespace}/{Lease})", options.Identity, options.Namespace, LeaseName);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException)
+        {
+            _logger.LogWarning("{Identity} could not release Lease {Namespace}/{Lease} ({Reason}); the next leader waits for it to expire",
+                options.Identity, options.Namespace, LeaseName, e.Message);
         }
     }
 }

@@ -123,6 +123,8 @@ public sealed class ReliabilityTests
         Assert.DoesNotContain(follower.Logs.Lines, l => l.Contains("Issued certificate", StringComparison.Ordinal));
 
         await leader.StopAsync();
+        // A leader that stops hands its Lease back (as client-go's ReleaseOnCancel), so a rolling update waits no lease out.
+        Assert.Contains(leader.Logs.Lines, l => l.Contains("released the leadership", StringComparison.Ordinal));
         await Eventually.TrueAsync(() => Task.FromResult(follower.Host.IsLeader), TimeSpan.FromSeconds(20), "the follower never took over");
         await follower.CreateAsync(ns, OperatorUnderTest.Identity("ha2"));
         await follower.WaitForAsync(ns, "ha2", Reasons.Issued);
