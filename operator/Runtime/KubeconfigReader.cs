@@ -8,8 +8,9 @@ namespace Sigil.Runtime;
 /// <summary>
 /// A kubeconfig file read without KubernetesClient's KubernetesYaml, whose static constructor orders properties by
 /// <c>MetadataToken</c>, which NativeAOT does not have (InvalidOperationException). Reads the YAML as a node tree (no
-/// reflection) and maps the fields a token, client-certificate or CA-data kubeconfig uses; exec and auth-provider plugins
-/// are not mapped. The JIT build keeps the library's reader (<see cref="Load"/> picks).
+/// reflection) and maps the fields a token, client-certificate, exec-plugin (EKS, GKE, AKS, OIDC login) or CA-data
+/// kubeconfig uses; the retired auth-provider plugins, impersonation and token files are refused by name. The JIT build
+/// keeps the library's reader (<see cref="Load"/> picks).
 /// </summary>
 internal static class KubeconfigReader
 {
@@ -60,6 +61,14 @@ internal static class KubeconfigReader
                     ClientKeyData = Scalar(u, "client-key-data"),
                     UserName = Scalar(u, "username"),
                     Password = Scalar(u, "password"),
+                    ExternalExecution = Mapping(u, "exec") is { } exec ? new ExternalExecution
+                    {
+                        ApiVersion = Scalar(exec, "apiVersion"),
+                        Command = Scalar(exec, "command"),
+                        Arguments = Sequence(exec, "args").OfType<YamlScalarNode>().Select(a => a.Value ?? "").ToList(),
+                        EnvironmentVariables = Sequence(exec, "env").OfType<YamlMappingNode>()
+                            .Select(e => new Dictionary<string, string> { ["name"] = Scalar(e, "name") ?? "", ["value"] = Scalar(e, "value") ?? "" }).ToList(),
+                    } : null,
                 },
             } : null!)],
             Contexts = [.. Named(root, "contexts", "context", (name, x) => new Context
@@ -72,15 +81,21 @@ internal static class KubeconfigReader
 
     // A user this reader cannot map fails here, by name, rather than as a client without credentials (401s later).
     private static bool Supported(string? name, YamlMappingNode user) =>
-        user.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "exec" or "auth-provider" or "as" or "as-groups" or "tokenFile") is not { } unsupported
+        user.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "auth-provider" or "as" or "as-groups" or "tokenFile") is not { } unsupported
             ? true
-            : throw new NotSupportedException($"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token or a client certificate");
+            : throw new k8s.Exceptions.KubeConfigException($"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token, a client certificate or an exec plugin");
 
     private static IEnumerable<T> Named<T>(YamlMappingNode root, string list, string inner, Func<string?, YamlMappingNode, T> map) =>
         root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode items
             ? items.OfType<YamlMappingNode>().Select(item => map(Scalar(item, "name"),
                 item.Children.TryGetValue(new YamlScalarNode(inner), out var body) && body is YamlMappingNode mapping ? mapping : new YamlMappingNode()))
             : [];
+
+    private static YamlMappingNode? Mapping(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value as YamlMappingNode : null;
+
+    private static YamlSequenceNode Sequence(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlSequenceNode items ? items : new YamlSequenceNode();
 
     private static string? Scalar(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode scalar ? scalar.Value : null;

@@ -100,7 +100,7 @@ public sealed class KubeconfigReaderTests : IDisposable
     }
 
     [Fact]
-    public void A_user_with_an_exec_plugin_is_refused_by_name_not_read_as_one_without_credentials()
+    public void An_exec_plugin_user_reads_as_KubernetesClient_reads_it_command_arguments_and_environment()
     {
         var path = Write("""
             apiVersion: v1
@@ -115,7 +115,11 @@ public sealed class KubeconfigReaderTests : IDisposable
               user:
                 exec:
                   apiVersion: client.authentication.k8s.io/v1
-                  command: get-token
+                  command: aws
+                  args: [eks, get-token, --cluster-name, prod]
+                  env:
+                  - {name: AWS_PROFILE, value: platform}
+                  interactiveMode: Never
             contexts:
             - name: cloud
               context:
@@ -123,9 +127,43 @@ public sealed class KubeconfigReaderTests : IDisposable
                 user: cloud-user
             """);
 
-        var refused = Assert.Throws<NotSupportedException>(() => KubeconfigReader.Read(path));
+        var ours = Assert.Single(KubeconfigReader.Read(path).Users).UserCredentials.ExternalExecution;
+        var library = Assert.Single(KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path)).Users).UserCredentials.ExternalExecution;
+
+        Assert.Equal((library.ApiVersion, library.Command), (ours.ApiVersion, ours.Command));
+        Assert.Equal(library.Arguments, ours.Arguments);
+        Assert.Equal(library.EnvironmentVariables, ours.EnvironmentVariables);
+        Assert.Equal(["eks", "get-token", "--cluster-name", "prod"], ours.Arguments);
+    }
+
+    [Theory]
+    [InlineData("auth-provider: {name: oidc}", "auth-provider")]
+    [InlineData("tokenFile: /var/run/token", "tokenFile")]
+    [InlineData("as: someone-else", "as")]
+    public void A_user_this_reader_cannot_map_is_refused_by_name_not_read_as_one_without_credentials(string user, string field)
+    {
+        var path = Write($"""
+            apiVersion: v1
+            kind: Config
+            current-context: cloud
+            clusters:
+            - name: cloud
+              cluster:
+                server: https://10.0.0.1:443
+            users:
+            - name: cloud-user
+              user:
+                {user}
+            contexts:
+            - name: cloud
+              context:
+                cluster: cloud
+                user: cloud-user
+            """);
+
+        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Read(path));
 
         Assert.Contains("cloud-user", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("exec", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"\"{field}\"", refused.Message, StringComparison.Ordinal);
     }
 }
