@@ -45,6 +45,10 @@ namespace Sigil.Runtime;
 [JsonSerializable(typeof(Watcher<V1Namespace>.WatchEvent))]
 [JsonSerializable(typeof(Watcher<object>.WatchEvent))]
 [JsonSerializable(typeof(JsonElement))]
+// KubernetesClient's exec credential plugin runner writes KUBERNETES_EXEC_INFO with default options (a Dictionary<string,
+// bool> inside an object) and reads the plugin's answer through KubernetesJson: listed so NativeAOT compiles both.
+[JsonSerializable(typeof(Dictionary<string, bool>))]
+[JsonSerializable(typeof(k8s.KubeConfigModels.ExecCredentialResponse))]
 internal sealed partial class SigilJsonContext : JsonSerializerContext;
 
 /// <summary>Where the operator's JSON gets its metadata (a class of its own: the context's static initializers, in a

@@ -99,33 +99,37 @@ public sealed class KubeconfigReaderTests : IDisposable
         Assert.Equal("not-a-real-token", loaded.AccessToken);
     }
 
+    /// <summary>A kubeconfig with one cluster and one user, "cloud-user", whose fields are <paramref name="user"/>.</summary>
+    private string CloudUser(params string[] user) => Write($"""
+        apiVersion: v1
+        kind: Config
+        current-context: cloud
+        clusters:
+        - name: cloud
+          cluster:
+            server: https://10.0.0.1:443
+        users:
+        - name: cloud-user
+          user:
+        {string.Join('\n', user.Select(line => "    " + line))}
+        contexts:
+        - name: cloud
+          context:
+            cluster: cloud
+            user: cloud-user
+        """);
+
     [Fact]
     public void An_exec_plugin_user_reads_as_KubernetesClient_reads_it_command_arguments_and_environment()
     {
-        var path = Write("""
-            apiVersion: v1
-            kind: Config
-            current-context: cloud
-            clusters:
-            - name: cloud
-              cluster:
-                server: https://10.0.0.1:443
-            users:
-            - name: cloud-user
-              user:
-                exec:
-                  apiVersion: client.authentication.k8s.io/v1
-                  command: aws
-                  args: [eks, get-token, --cluster-name, prod]
-                  env:
-                  - {name: AWS_PROFILE, value: platform}
-                  interactiveMode: Never
-            contexts:
-            - name: cloud
-              context:
-                cluster: cloud
-                user: cloud-user
-            """);
+        var path = CloudUser(
+            "exec:",
+            "  apiVersion: client.authentication.k8s.io/v1",
+            "  command: aws",
+            "  args: [eks, get-token, --cluster-name, prod]",
+            "  env:",
+            "  - {name: AWS_PROFILE, value: platform}",
+            "  interactiveMode: Never");
 
         var ours = Assert.Single(KubeconfigReader.Read(path).Users).UserCredentials.ExternalExecution;
         var library = Assert.Single(KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path)).Users).UserCredentials.ExternalExecution;
@@ -142,24 +146,7 @@ public sealed class KubeconfigReaderTests : IDisposable
     [InlineData("as: someone-else", "as")]
     public void A_user_this_reader_cannot_map_is_refused_by_name_not_read_as_one_without_credentials(string user, string field)
     {
-        var path = Write($"""
-            apiVersion: v1
-            kind: Config
-            current-context: cloud
-            clusters:
-            - name: cloud
-              cluster:
-                server: https://10.0.0.1:443
-            users:
-            - name: cloud-user
-              user:
-                {user}
-            contexts:
-            - name: cloud
-              context:
-                cluster: cloud
-                user: cloud-user
-            """);
+        var path = CloudUser(user);
 
         var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Read(path));
 
