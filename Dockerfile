@@ -1,17 +1,20 @@
-# Build: the SDK image restores and publishes the program, without the local control plane (an emulator no cluster needs).
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# Build: the SDK's NativeAOT image (clang and the native libraries the compiler links against) publishes the operator as
+# one native executable, without the local control plane (an emulator no cluster needs). NativeAOT compiles for the
+# machine it runs on: under `docker buildx --platform linux/arm64` this stage runs as arm64.
+FROM mcr.microsoft.com/dotnet/sdk:10.0-noble-aot AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY crds/ crds/
 COPY operator/ operator/
-RUN dotnet publish operator/Sigil.csproj -c Release -o /app --nologo \
-    -p:UseAppHost=false -p:DebugType=none -p:GenerateDocumentationFile=false \
-    -p:IncludeLocalControlPlane=false
+RUN dotnet publish operator/Sigil.csproj -c Release --use-current-runtime -o /app --nologo \
+    -p:PublishAot=true -p:IncludeLocalControlPlane=false \
+    -p:DebugType=none -p:StripSymbols=true -p:GenerateDocumentationFile=false
 
-# Run: the chiseled ASP.NET runtime has no shell and no package manager, and runs as a non-root user.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled AS runtime
+# Run: a NativeAOT program needs no .NET runtime, only what runtime-deps holds (libc, OpenSSL, CA roots); the chiseled
+# image has no shell and no package manager, and runs as a non-root user.
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS runtime
 WORKDIR /app
-COPY --from=build /app ./
+COPY --from=build /app/sigil ./
 # A 32 MB gen0 budget: the load harness measured the peak while issuing 10,000 identities at 264 MiB with it, 290 MiB without
 # (GC settings with a runtimeconfig knob are in operator/Sigil.csproj; this one has only the variable).
 ENV DOTNET_EnableDiagnostics=0 \
@@ -20,5 +23,5 @@ ENV DOTNET_EnableDiagnostics=0 \
 # Metrics, health and the token issuer (the chart's metrics.port, healthPort and issuer.port defaults).
 EXPOSE 8080 8081 8443
 USER 65532:65532
-ENTRYPOINT ["dotnet", "/app/sigil.dll"]
+ENTRYPOINT ["/app/sigil"]
 CMD ["run", "--leader-elect"]

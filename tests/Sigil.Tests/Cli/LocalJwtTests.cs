@@ -37,7 +37,7 @@ public sealed partial class LocalJwtTests
 
     // Fetches the discovery document and verifies a token against its jwks_uri, trusting only the given CA bundle
     // (https.request with `ca`: no system roots, no NODE_TLS_REJECT_UNAUTHORIZED).
-    private const string Verifier = """
+    internal const string Verifier = """
         import https from 'node:https';
         import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader, customFetch } from 'jose';
         const input = JSON.parse(await new Promise(r => { let s = ''; process.stdin.on('data', d => s += d); process.stdin.on('end', () => r(s)); }));

@@ -10,39 +10,26 @@ namespace Sigil.Tests.Packaging;
 /// </summary>
 public sealed partial class DockerfileTests
 {
-    private static string Dockerfile => File.ReadAllText(Path.Combine(Repository.Root, "Dockerfile"));
+    private static string Dockerfile => ImageBuild.Dockerfile;
 
-    private static string FinalStage => Dockerfile[Dockerfile.LastIndexOf("\nFROM ", StringComparison.Ordinal)..];
+    private static string FinalStage => ImageBuild.FinalStage;
 
     [Fact]
-    public async Task The_image_publishes_the_entrypoint_without_the_local_control_plane()
+    public async Task The_image_holds_one_native_executable_without_the_local_control_plane()
     {
-        var output = Directory.CreateTempSubdirectory("sigil-publish-").FullName;
-        try
-        {
-            // The Dockerfile's own publish flags, so the test publishes what the image would hold.
-            var flags = PublishFlags().Matches(Dockerfile).Select(m => m.Value).ToList();
-            // Its own bin/obj (--artifacts-path): restoring without the emulator into operator/obj would leave a graph other
-            // builds of the tree then read.
-            var publish = await ProcessRunner.RunAsync("dotnet", ["publish", Path.Combine(Repository.Root, "operator", "Sigil.csproj"), "-c", "Release", "-o", output,
-                "--artifacts-path", Path.Combine(output, ".artifacts"), "--nologo", .. flags], timeout: TimeSpan.FromMinutes(5));
-            var entrypoint = EntrypointAssembly().Match(FinalStage).Groups["dll"].Value;
-            Assert.True(publish.ExitCode == 0, publish.Output);
-            var local = await ProcessRunner.RunAsync("dotnet", [Path.Combine(output, entrypoint), "local"], timeout: TimeSpan.FromMinutes(1));
+        var image = await ImageBuild.GetAsync();
+        var local = await ProcessRunner.RunAsync(image.Executable, ["local"], timeout: TimeSpan.FromMinutes(1));
+        var version = await ProcessRunner.RunAsync(image.Executable, ["--version"], timeout: TimeSpan.FromMinutes(1));
 
-            Assert.Contains("-p:IncludeLocalControlPlane=false", flags);
-            Assert.Equal("sigil.dll", entrypoint);
-            Assert.True(File.Exists(Path.Combine(output, entrypoint)));
-            Assert.True(File.Exists(Path.Combine(output, "sigil.runtimeconfig.json")));
-            Assert.False(File.Exists(Path.Combine(output, "Sigil.LocalControlPlane.dll")), "the production publish leaves the emulator out");
-            Assert.DoesNotContain("Sigil.LocalControlPlane", File.ReadAllText(Path.Combine(output, "sigil.deps.json")), StringComparison.Ordinal);
-            Assert.Equal(2, local.ExitCode);
-            Assert.Contains("no local control plane", local.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(output, recursive: true);
-        }
+        Assert.Contains("-p:PublishAot=true", ImageBuild.PublishArguments);
+        Assert.Contains("-p:IncludeLocalControlPlane=false", ImageBuild.PublishArguments);
+        Assert.Equal("/app/sigil", ImageBuild.Entrypoint);
+        Assert.Equal(["sigil"], Directory.GetFiles(image.Folder).Select(Path.GetFileName));
+        // No managed assemblies beside it and no emulator compiled into it.
+        Assert.DoesNotContain("Sigil.LocalControlPlane", await File.ReadAllTextAsync(image.Executable), StringComparison.Ordinal);
+        Assert.Equal(2, local.ExitCode);
+        Assert.Contains("no local control plane", local.Output, StringComparison.Ordinal);
+        Assert.True(version.ExitCode == 0, version.Output);
     }
 
     [Fact]
@@ -51,7 +38,8 @@ public sealed partial class DockerfileTests
         var user = UserLine().Match(FinalStage);
 
         Assert.Equal(2, Regex.Count(Dockerfile, @"^FROM ", RegexOptions.Multiline));
-        Assert.Contains("aspnet:10.0", FinalStage, StringComparison.Ordinal);
+        // NativeAOT needs no .NET runtime in the image, only runtime-deps (libc, OpenSSL, CA roots).
+        Assert.Contains("runtime-deps:10.0", FinalStage, StringComparison.Ordinal);
         Assert.Contains("chiseled", FinalStage, StringComparison.Ordinal);
         Assert.DoesNotContain("RUN ", FinalStage, StringComparison.Ordinal);
         Assert.True(user.Success, "the final stage sets USER");
@@ -81,12 +69,6 @@ public sealed partial class DockerfileTests
         Assert.Contains(".git/", ignored);
         Assert.Contains("tests/", ignored);
     }
-
-    [GeneratedRegex(@"-p:\w+=\w+")]
-    private static partial Regex PublishFlags();
-
-    [GeneratedRegex("""ENTRYPOINT \["dotnet", "/app/(?<dll>[^"]+)"\]""")]
-    private static partial Regex EntrypointAssembly();
 
     [GeneratedRegex(@"^USER (?<uid>[^:\s]+)(:\S+)?\s*$", RegexOptions.Multiline)]
     private static partial Regex UserLine();
