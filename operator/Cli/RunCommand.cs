@@ -22,9 +22,8 @@ internal static class RunCommand
                 return 2;
             }
             using var loggers = Logging.Create(options.LogFormat);
-            var config = options.Kubeconfig is { } path
-                ? Runtime.KubeconfigReader.Load(path)
-                : KubernetesClientConfiguration.BuildDefaultConfig();
+            // --kubeconfig, else KUBECONFIG's files, else ~/.kube/config, else in-cluster: as the client commands choose.
+            var config = Day2.KubeAccess.Configuration(options.Kubeconfig);
             using var limiter = new Runtime.KubeApiLimiter(options.KubeApiQps, options.KubeApiBurst);
             using var client = new Kubernetes(config, limiter.Handler());
             await new OperatorHost(options, client, loggers, TimeProvider.System) { Limiter = limiter }.RunAsync(ct);

@@ -10,14 +10,10 @@ namespace Sigil.Runtime;
 /// <c>MetadataToken</c>, which NativeAOT does not have (InvalidOperationException). Reads the YAML as a node tree (no
 /// reflection) and maps the fields a token, client-certificate, exec-plugin (EKS, GKE, AKS, OIDC login) or CA-data
 /// kubeconfig uses; the retired auth-provider plugins, impersonation and token files are refused by name. The JIT build
-/// keeps the library's reader (<see cref="Load"/> picks).
+/// keeps the library's reader (<see cref="LoadModel"/> picks).
 /// </summary>
 internal static class KubeconfigReader
 {
-    public static KubernetesClientConfiguration Load(string path) => RuntimeFeature.IsDynamicCodeSupported
-        ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
-        : KubernetesClientConfiguration.BuildConfigFromConfigObject(Read(path));
-
     /// <summary>One kubeconfig file as a model (the CLI merges KUBECONFIG's files from these): the library's reader under the JIT.</summary>
     public static K8SConfiguration LoadModel(string path) => RuntimeFeature.IsDynamicCodeSupported
         ? KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path))

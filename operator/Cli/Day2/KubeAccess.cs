@@ -32,26 +32,34 @@ internal sealed class KubeAccess
     public string NamespaceOf(ParseResult result, KubeConnection connection) => result.GetValue(Namespace) is { Length: > 0 } ns ? ns : connection.ContextNamespace;
 
     public KubeConnection Connect(ParseResult result) =>
-        Connect(result.GetValue(Kubeconfig), result.GetValue(Context), Environment.GetEnvironmentVariable("KUBECONFIG"),
-            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config"));
+        Connect(result.GetValue(Kubeconfig), result.GetValue(Context), Environment.GetEnvironmentVariable("KUBECONFIG"), HomeConfig);
+
+    private static string HomeConfig => Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
 
     public static KubeConnection Connect(string? kubeconfig, string? context, string? kubeconfigVariable, string homeConfig)
     {
+        var config = Configuration(kubeconfig, context, kubeconfigVariable, homeConfig);
+        return new KubeConnection(new Kubernetes(config), config.Namespace is { Length: > 0 } ns ? ns : "default");
+    }
+
+    /// <summary>The client configuration from <paramref name="kubeconfig"/>, KUBECONFIG and ~/.kube/config of this process,
+    /// else in-cluster: what <c>sigil run</c> uses too. Never KubernetesClient's BuildDefaultConfig, whose kubeconfig reader
+    /// cannot run in the NativeAOT binary.</summary>
+    public static KubernetesClientConfiguration Configuration(string? kubeconfig) =>
+        Configuration(kubeconfig, null, Environment.GetEnvironmentVariable("KUBECONFIG"), HomeConfig);
+
+    private static KubernetesClientConfiguration Configuration(string? kubeconfig, string? context, string? kubeconfigVariable, string homeConfig)
+    {
         var files = KubeconfigFiles(kubeconfig, kubeconfigVariable, homeConfig, File.Exists);
-        KubernetesClientConfiguration config;
         if (files.Count > 0)
         {
-            config = KubernetesClientConfiguration.BuildConfigFromConfigObject(Merge(files), context);
+            return KubernetesClientConfiguration.BuildConfigFromConfigObject(Merge(files), context);
         }
-        else if (KubernetesClientConfiguration.IsInCluster())
+        if (KubernetesClientConfiguration.IsInCluster())
         {
-            config = KubernetesClientConfiguration.InClusterConfig();
+            return KubernetesClientConfiguration.InClusterConfig();
         }
-        else
-        {
-            throw new KubeConfigException(kubeconfig is null ? "no kubeconfig found" : $"kubeconfig {kubeconfig} does not exist");
-        }
-        return new KubeConnection(new Kubernetes(config), config.Namespace is { Length: > 0 } ns ? ns : "default");
+        throw new KubeConfigException(kubeconfig is null ? "no kubeconfig found" : $"kubeconfig {kubeconfig} does not exist");
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ public sealed class KubeconfigReaderTests : IDisposable
     {
         var path = TwoClusters();
 
-        var loaded = KubeconfigReader.Load(path);
+        var loaded = KubernetesClientConfiguration.BuildConfigFromConfigObject(KubeconfigReader.LoadModel(path));
 
         Assert.Equal("https://127.0.0.1:6443/", loaded.Host.TrimEnd('/') + "/");
         Assert.Equal("not-a-real-token", loaded.AccessToken);
