@@ -107,11 +107,14 @@ internal static partial class Output
 
     private static Scalar Plain(string value) => new(AnchorName.Empty, TagName.Empty, value, ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false);
 
+    // Multi-line strings are double-quoted too: YamlDotNet's folded style loses the CR of a CRLF.
     private static Scalar Text(string value) =>
-        new(AnchorName.Empty, TagName.Empty, value, ReadsAsAnotherType().IsMatch(value) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any, isPlainImplicit: true, isQuotedImplicit: true);
+        new(AnchorName.Empty, TagName.Empty, value, ReadsAsAnotherType().IsMatch(value) || value.AsSpan().ContainsAny('\r', '\n') ? ScalarStyle.DoubleQuoted : ScalarStyle.Any,
+            isPlainImplicit: true, isQuotedImplicit: true);
 
-    /// <summary>Plain scalars that YAML 1.2's core schema or YAML 1.1 reads as null, a boolean or a number.</summary>
-    [GeneratedRegex(@"^(|~|null|Null|NULL|[yY]|yes|Yes|YES|[nN]|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$")]
+    /// <summary>Plain scalars that YAML 1.2's core schema or YAML 1.1 reads as null, a boolean, a number, a timestamp (every
+    /// time in the reports: quoted, as kubectl quotes creationTimestamp) or a value or merge key.</summary>
+    [GeneratedRegex(@"^(|~|null|Null|NULL|[yY]|yes|Yes|YES|[nN]|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|=|<<|[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)?)$")]
     private static partial Regex ReadsAsAnotherType();
 
     /// <summary>ISO 8601 in UTC to the second, as the API writes times: <c>2026-11-27T19:25:22Z</c>.</summary>

@@ -54,7 +54,8 @@ public sealed class OutputTests
         Assert.Equal(["state", "subject", "serialNumber", "fingerprintSHA256", "notBefore", "notAfter", "since"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("since").ValueKind);
         Assert.Equal("2026-12-02T12:00:00Z", json.RootElement.GetProperty("notAfter").GetString());
-        Assert.Contains("notAfter: 2026-12-02T12:00:00Z", yaml, StringComparison.Ordinal);
+        // Quoted, as kubectl quotes creationTimestamp: YAML 1.1 readers (PyYAML, Ruby) would read a timestamp.
+        Assert.Contains("notAfter: \"2026-12-02T12:00:00Z\"", yaml, StringComparison.Ordinal);
         // A serial number that looks like a number stays a string in YAML.
         Assert.Contains("serialNumber: \"01\"", yaml, StringComparison.Ordinal);
         Assert.Contains("since:", yaml, StringComparison.Ordinal);
@@ -63,10 +64,12 @@ public sealed class OutputTests
     /// <summary>Strings a YAML reader would take for another type unless quoted, and strings that cannot be written plain.</summary>
     private static readonly string[] AwkwardStrings = ["01", "1e3", "0x1F", "0o17", ".5", "-.inf", ".NaN", "12:30", "yes", "No", "on", "OFF", "y", "true", "False",
         "null", "~", "", " leading space", "trailing space ", "a: b", "- item", "# comment", "{flow}", "[list]", "'single'", "\"double\"",
-        "line\nbreak", "tab\there", "é ünïcode", "*alias", "&anchor", "!tag", "%directive", "@at", "`tick", "key:", "?", "2026-12-02"];
+        "line\nbreak", "crlf\r\nline", "lone\rcr", "tab\there", "=", "<<", "2026-12-02T12:00:00Z", "2026-1-2 3:04:05.5 +01:00", "é ünïcode", "*alias", "&anchor", "!tag", "%directive", "@at", "`tick", "key:", "?", "2026-12-02"];
 
-    [Fact]
-    public async Task A_yaml_parser_we_did_not_write_reads_the_yaml_as_the_same_document_as_the_json()
+    [Theory]
+    [InlineData("1.2")]
+    [InlineData("1.1")]
+    public async Task A_yaml_parser_we_did_not_write_reads_the_yaml_as_the_same_document_as_the_json(string version)
     {
                 var report = new AuthorityReport("ns", null, "yes", "01", [new CaEntry("active", "CN=x", "01", "ab", Now, Now.AddDays(1), null)],
             [.. AwkwardStrings.Select(s => new JwtKeyEntry(s, s, s, null, Now, null, null))], null);
@@ -74,14 +77,17 @@ public sealed class OutputTests
             import { parse } from 'yaml';
             let text = '';
             for await (const chunk of process.stdin) text += chunk;
-            process.stdout.write(JSON.stringify(parse(text, { version: '1.2' })));
+            process.stdout.write(JSON.stringify(parse(text, { version: process.env.YAML_VERSION })));
             """;
 
-        var parsed = await NodePackages.RunScriptAsync(NodePackages.Yaml, script, Output.ToYaml(report));
+        // YAML 1.1 (PyYAML, go-yaml v2, Ruby) also reads yes/no/on/off as booleans and timestamps as dates.
+        var parsed = await NodePackages.RunScriptAsync(NodePackages.Yaml, script, Output.ToYaml(report), new Dictionary<string, string> { ["YAML_VERSION"] = version });
 
         Assert.True(parsed.ExitCode == 0, parsed.Output);
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Output.ToJson(report)), JsonNode.Parse(parsed.Stdout)),
-            $"the YAML read back differs from the JSON:\n{Output.ToYaml(report)}");
+        var (json, yaml) = (JsonNode.Parse(Output.ToJson(report))!, JsonNode.Parse(parsed.Stdout)!);
+        var differing = json["jwtKeys"]!.AsArray().Zip(yaml["jwtKeys"]!.AsArray()).Where(p => !JsonNode.DeepEquals(p.First, p.Second))
+            .Select(p => $"{p.First!["kid"]!.ToJsonString()} read back as {p.Second?["kid"]?.ToJsonString()}");
+        Assert.True(JsonNode.DeepEquals(json, yaml), $"YAML {version} read back differs from the JSON: {string.Join("; ", differing)}\n{Output.ToYaml(report)}");
     }
 
     [Theory]
@@ -99,6 +105,9 @@ public sealed class OutputTests
     [InlineData("on")]
     [InlineData("OFF")]
     [InlineData("y")]
+    [InlineData("2026-12-02")]
+    [InlineData("2026-12-02T12:00:00Z")]
+    [InlineData("=")]
     public void A_string_that_yaml_1_1_or_1_2_would_read_as_a_boolean_null_or_number_is_quoted(string value)
     {
         // yes/no/on/off/y/n are booleans only to YAML 1.1 readers (PyYAML, go-yaml v2), which the parser above does not check.
