@@ -1,6 +1,6 @@
 # Build: the SDK's NativeAOT image (clang and the native libraries the compiler links against) publishes the operator as
 # one native executable, without the local control plane (an emulator no cluster needs). NativeAOT compiles for the
-# machine it runs on: under `docker buildx --platform linux/arm64` this stage runs as arm64.
+# machine it runs on: build the arm64 image on an arm64 builder.
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble-aot AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./

@@ -25,6 +25,10 @@ public sealed partial class DockerfileTests
         Assert.Contains("-p:IncludeLocalControlPlane=false", ImageBuild.PublishArguments);
         Assert.Equal("/app/sigil", ImageBuild.Entrypoint);
         Assert.Equal(["sigil"], Directory.GetFiles(image.Folder).Select(Path.GetFileName));
+        // Nothing the binary loads at run time is left behind by the final stage's COPY: only its debug symbols and the web
+        // SDK's (empty) static assets manifest stay in the build stage.
+        Assert.All(Directory.GetFiles(image.PublishFolder).Select(Path.GetFileName), f =>
+            Assert.True(f is "sigil" or "sigil.dbg" or "publish.log" || f!.EndsWith(".staticwebassets.endpoints.json", StringComparison.Ordinal), $"{f} is published but not copied into the image"));
         // No managed assemblies beside it and no emulator compiled into it.
         Assert.DoesNotContain("Sigil.LocalControlPlane", await File.ReadAllTextAsync(image.Executable), StringComparison.Ordinal);
         Assert.Equal(2, local.ExitCode);

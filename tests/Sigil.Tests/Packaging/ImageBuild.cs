@@ -4,7 +4,7 @@ using Sigil.Tests.Support;
 namespace Sigil.Tests.Packaging;
 
 /// <summary>The operator program as the image holds it, from the Dockerfile's own publish line.</summary>
-internal sealed record PublishedImage(string Folder, string Executable, ProcessResult Publish);
+internal sealed record PublishedImage(string Folder, string Executable, ProcessResult Publish, string PublishFolder);
 
 /// <summary>
 /// Publishes the operator once per test run exactly as the Dockerfile's build stage does (its <c>dotnet publish</c> line,
@@ -54,12 +54,12 @@ internal static partial class ImageBuild
         {
             File.Copy(Path.Combine(output, file), Path.Combine(image, file));
         }
-        return new PublishedImage(image, Path.Combine(image, Path.GetFileName(Entrypoint)), publish);
+        return new PublishedImage(image, Path.Combine(image, Path.GetFileName(Entrypoint)), publish, output);
     }
 
     private static async Task<(string Output, ProcessResult Publish)> PublishHereAsync()
     {
-        var output = Path.Combine(Path.GetTempPath(), $"sigil-image-{Environment.ProcessId}");
+        var output = Directory.CreateTempSubdirectory("sigil-image-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             if (Directory.Exists(output))

@@ -128,17 +128,20 @@ public sealed partial class NativeAotTests
 
         // The token endpoint: curl posts the client secret (client_secret_post), jose verifies the access token.
         var client = await world.SecretAsync("payments-oauth2");
+        // The secret from a file in the test's private folder, not on a command line others can read in ps.
+        await File.WriteAllTextAsync(Path.Combine(folder, "client-secret"), client["client-secret"]);
         var token = await ProcessRunner.RunAsync("curl", ["--silent", "--show-error", "--fail-with-body", "--cacert", "bundle.crt", client["token-endpoint"],
             "--data-urlencode", "grant_type=client_credentials", "--data-urlencode", "audience=orders", "--data-urlencode", "scope=orders.read",
-            "--data-urlencode", $"client_id={client["client-id"]}", "--data-urlencode", $"client_secret={client["client-secret"]}"], workingDirectory: folder);
+            "--data-urlencode", $"client_id={client["client-id"]}", "--data-urlencode", "client_secret@client-secret"], workingDirectory: folder);
         Assert.True(token.ExitCode == 0, $"the token endpoint refused: {token.Stdout}{token.Stderr}");
-        var keys = await ProcessRunner.RunAsync("curl", ["--silent", "--show-error", "--fail", "--cacert", "bundle.crt", sigil.IssuerUrl + "/keys"], workingDirectory: folder);
-        var access = await JwtConsumers.JoseAccessTokenAsync(keys.Stdout, sigil.IssuerUrl, (string)JsonNode.Parse(token.Stdout)!["access_token"]!, Orders);
+        var jwks = await ProcessRunner.RunAsync("curl", ["--silent", "--show-error", "--fail", "--cacert", "bundle.crt", sigil.IssuerUrl + "/keys"], workingDirectory: folder);
+        var access = await JwtConsumers.JoseAccessTokenAsync(jwks.Stdout, sigil.IssuerUrl, (string)JsonNode.Parse(token.Stdout)!["access_token"]!, Orders);
         Assert.True(access.Ok, access.Error);
         Assert.Equal((Payments, "orders.read", "at+jwt"), (access.Sub, access.Scope, access.Typ));
 
         // Key material never reaches the log.
-        string[] secrets = [bearer["api-key"], hmac["hmac-secret"], client["client-secret"], jwt["orders.jwt"]];
+        var keys = new[] { (await world.SecretAsync("payments-svid"))["tls.key"], (await world.SecretAsync(AuthorityManager.DefaultSecretName, AotWorld.OperatorNamespace))["tls.key"] };
+        string[] secrets = [bearer["api-key"], hmac["hmac-secret"], client["client-secret"], jwt["orders.jwt"], .. keys.Select(Body)];
         Assert.DoesNotContain(secrets, s => sigil.Log.Contains(s, StringComparison.Ordinal));
     }
 
@@ -202,7 +205,8 @@ public sealed partial class NativeAotTests
     {
         await using var world = await AotWorld.StartAsync();
         await using var first = await world.StartOperatorAsync("--leader-elect");
-        await using var second = await world.StartOperatorAsync("--leader-elect", waitForLeader: false);
+        // The second finds its cluster through KUBECONFIG, as `sigil run` outside a pod usually does.
+        await using var second = await world.StartOperatorAsync("--leader-elect", waitForLeader: false, kubeconfigFromEnvironment: true);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         var leaders = new[] { await first.IsLeaderAsync(), await second.IsLeaderAsync() };
@@ -214,6 +218,7 @@ public sealed partial class NativeAotTests
         Assert.Equal([true, false], leaders);
         // SIGTERM, as the kubelet stops a pod: the host stops, releasing its Lease, and exits 0 (not 143, killed).
         Assert.True(stopped == 0, $"the leader exited {stopped} on SIGTERM:\n{first.Log}");
+        Assert.Contains("released the leadership", first.Log, StringComparison.Ordinal);
         Assert.Contains("stopped", first.Log.Split('\n')[^2], StringComparison.Ordinal);
     }
 
@@ -258,14 +263,20 @@ public sealed partial class NativeAotTests
         }
 
         /// <summary>`sigil run` from the binary, on free ports, with its issuer on loopback; waits until it reconciles.</summary>
-        public async Task<SigilProcess> StartOperatorAsync(string? extra = null, bool waitForLeader = true)
+        public async Task<SigilProcess> StartOperatorAsync(string? extra = null, bool waitForLeader = true, bool kubeconfigFromEnvironment = false)
         {
             var (metrics, health, issuer) = (FreePort(), FreePort(), FreePort());
             var issuerUrl = $"https://127.0.0.1:{issuer}";
-            string[] arguments = ["run", "--kubeconfig", Cluster.KubeconfigPath, "--namespace", OperatorNamespace, "--log-format", "json",
+            string[] arguments = ["run", "--namespace", OperatorNamespace, "--log-format", "json",
                 "--metrics-port", Port(metrics), "--health-port", Port(health), "--issuer-port", Port(issuer), "--issuer-url", issuerUrl,
-                "--bundle-propagation", "0s", .. extra is null ? Array.Empty<string>() : [extra]];
-            var process = new SigilProcess(ProcessRunner.Start(Image.Executable, arguments, ImageBuild.RuntimeEnvironment), metrics, health, issuerUrl);
+                "--bundle-propagation", "0s", .. kubeconfigFromEnvironment ? Array.Empty<string>() : ["--kubeconfig", Cluster.KubeconfigPath],
+                .. extra is null ? Array.Empty<string>() : [extra]];
+            var environment = new Dictionary<string, string>(ImageBuild.RuntimeEnvironment);
+            if (kubeconfigFromEnvironment)
+            {
+                environment["KUBECONFIG"] = Cluster.KubeconfigPath;
+            }
+            var process = new SigilProcess(ProcessRunner.Start(Image.Executable, arguments, environment), metrics, health, issuerUrl);
             _processes.Add(process);
             await Eventually.TrueAsync(async () => process.Exited || await process.HealthyAsync(), TimeSpan.FromSeconds(60), "the binary never answered /readyz");
             Assert.False(process.Exited, $"the binary exited:\n{process.Log}");
