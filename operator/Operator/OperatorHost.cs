@@ -363,7 +363,14 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             elector.OnStoppedLeading += () =>
             {
                 IsLeader = false;
-                _logger.LogWarning("{Identity} lost the leadership; stopping all work", options.Identity);
+                if (ct.IsCancellationRequested)
+                {
+                    _logger.LogInformation("{Identity} stops leading: the operator is stopping", options.Identity);
+                }
+                else
+                {
+                    _logger.LogWarning("{Identity} lost the leadership; stopping all work", options.Identity);
+                }
                 term.Cancel();
             };
             try
@@ -416,8 +423,9 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, LeaseName, options.Namespace, cancellationToken: timeout.Token);
             _logger.LogInformation("{Identity} released the leadership (Lease {Namespace}/{Lease})", options.Identity, options.Namespace, LeaseName);
         }
-        catch (Exception e) when (e is HttpOperationException or HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Best effort: a shutdown must not fail over a Lease that will expire anyway.
             _logger.LogWarning("{Identity} could not release Lease {Namespace}/{Lease} ({Reason}); the next leader waits for it to expire",
                 options.Identity, options.Namespace, LeaseName, e.Message);
         }

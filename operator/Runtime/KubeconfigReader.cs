@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using k8s;
+using k8s.Exceptions;
 using k8s.KubeConfigModels;
 using YamlDotNet.RepresentationModel;
 
@@ -63,7 +64,9 @@ internal static class KubeconfigReader
                         Command = Scalar(exec, "command"),
                         Arguments = Sequence(exec, "args").OfType<YamlScalarNode>().Select(a => a.Value ?? "").ToList(),
                         EnvironmentVariables = Sequence(exec, "env").OfType<YamlMappingNode>()
-                            .Select(e => new Dictionary<string, string> { ["name"] = Scalar(e, "name") ?? "", ["value"] = Scalar(e, "value") ?? "" }).ToList(),
+                            .Select(e => Scalar(e, "name") is { Length: > 0 } variable && Scalar(e, "value") is { } value
+                                ? new Dictionary<string, string> { ["name"] = variable, ["value"] = value }
+                                : throw new KubeConfigException($"kubeconfig user \"{name}\": an exec env entry needs a name and a value")).ToList(),
                     } : null,
                 },
             } : null!)],
@@ -79,7 +82,7 @@ internal static class KubeconfigReader
     private static bool Supported(string? name, YamlMappingNode user) =>
         user.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "auth-provider" or "as" or "as-groups" or "tokenFile") is not { } unsupported
             ? true
-            : throw new k8s.Exceptions.KubeConfigException($"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token, a client certificate or an exec plugin");
+            : throw new KubeConfigException($"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token, a client certificate or an exec plugin");
 
     private static IEnumerable<T> Named<T>(YamlMappingNode root, string list, string inner, Func<string?, YamlMappingNode, T> map) =>
         root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode items

@@ -140,6 +140,16 @@ public sealed class KubeconfigReaderTests : IDisposable
         Assert.Equal(["eks", "get-token", "--cluster-name", "prod"], ours.Arguments);
     }
 
+    [Fact]
+    public void An_exec_env_entry_without_a_value_is_refused_as_KubernetesClient_refuses_it()
+    {
+        var path = CloudUser("exec:", "  apiVersion: client.authentication.k8s.io/v1", "  command: aws", "  env: [{name: AWS_PROFILE}]");
+
+        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Read(path));
+
+        Assert.Contains("cloud-user", refused.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("auth-provider: {name: oidc}", "auth-provider")]
     [InlineData("tokenFile: /var/run/token", "tokenFile")]
