@@ -142,7 +142,7 @@ public sealed class LocalCommandTests
     public async Task Sigil_local_serves_metrics_and_health_on_loopback_only()
     {
         var network = MonitoringServerTests.NetworkAddress();
-        var (metricsPort, healthPort) = (FreePort(), FreePort());
+        var (metricsPort, healthPort) = (Ports.Free(), Ports.Free());
         var folder = Directory.CreateTempSubdirectory("sigil-local-loopback-").FullName;
         var sigil = Path.Combine(AppContext.BaseDirectory, "sigil.dll");
         using var process = ProcessRunner.Start("dotnet", [sigil, "local", "--metrics-port", $"{metricsPort}", "--health-port", $"{healthPort}"], workingDirectory: folder);
@@ -188,14 +188,6 @@ public sealed class LocalCommandTests
         }
     }
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Any, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private static void Stop(Process process)
     {

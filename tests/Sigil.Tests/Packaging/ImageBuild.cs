@@ -75,7 +75,7 @@ internal static partial class ImageBuild
         arguments.AddRange(["--artifacts-path", Path.Combine(output, ".artifacts")]);
         // The SDK's -aot image has `clang`; Debian's clang package names it clang-14. The compiler's name is the only
         // difference from the image's build.
-        if (!OnPath("clang") && OnPath("clang-14"))
+        if (ToolCache.FindOnPath("clang") is null && ToolCache.FindOnPath("clang-14") is not null)
         {
             arguments.Add("-p:CppCompilerAndLinker=clang-14");
         }
@@ -84,9 +84,6 @@ internal static partial class ImageBuild
         Directory.Delete(Path.Combine(output, ".artifacts"), recursive: true);
         return (output, publish);
     }
-
-    private static bool OnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(d => File.Exists(Path.Combine(d, name)));
 
     [GeneratedRegex(@"^RUN dotnet publish (?<args>(?:[^\n]*\\\n)*[^\n]*)$", RegexOptions.Multiline)]
     private static partial Regex PublishLine();

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -265,7 +263,7 @@ public sealed partial class NativeAotTests
         /// <summary>`sigil run` from the binary, on free ports, with its issuer on loopback; waits until it reconciles.</summary>
         public async Task<SigilProcess> StartOperatorAsync(string? extra = null, bool waitForLeader = true, bool kubeconfigFromEnvironment = false)
         {
-            var (metrics, health, issuer) = (FreePort(), FreePort(), FreePort());
+            var (metrics, health, issuer) = (Ports.Free(), Ports.Free(), Ports.Free());
             var issuerUrl = $"https://127.0.0.1:{issuer}";
             string[] arguments = ["run", "--namespace", OperatorNamespace, "--log-format", "json",
                 "--metrics-port", Port(metrics), "--health-port", Port(health), "--issuer-port", Port(issuer), "--issuer-url", issuerUrl,
@@ -351,13 +349,6 @@ public sealed partial class NativeAotTests
         }
 
         private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
     }
 
     /// <summary>A running <c>sigil run</c>, its output read as it comes so the pipe never fills.</summary>
