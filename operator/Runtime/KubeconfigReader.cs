@@ -10,11 +10,28 @@ namespace Sigil.Runtime;
 /// A kubeconfig file read without KubernetesClient's KubernetesYaml, whose static constructor orders properties by
 /// <c>MetadataToken</c>, which NativeAOT does not have (InvalidOperationException). Reads the YAML as a node tree (no
 /// reflection) and maps the fields a token, client-certificate, exec-plugin (EKS, GKE, AKS, OIDC login) or CA-data
-/// kubeconfig uses; the retired auth-provider plugins, impersonation and token files are refused by name. The JIT build
-/// keeps the library's reader (<see cref="LoadModel"/> picks).
+/// kubeconfig uses; a user with the retired auth-provider plugins, impersonation or a token file is refused by name
+/// when a context selects it (<see cref="Build"/>), as kubectl reads only the user it uses. The JIT build keeps the
+/// library's reader (<see cref="LoadModel"/> picks).
 /// </summary>
 internal static class KubeconfigReader
 {
+    // Users read without credentials because this reader cannot map them, with why; refused only if a context selects one.
+    private static readonly ConditionalWeakTable<User, string> UnreadableUsers = [];
+
+    /// <summary>The client configuration for <paramref name="context"/> (default: current-context), refusing by name a
+    /// user that <see cref="Read"/> could not map rather than connecting without its credentials (401s later).</summary>
+    public static KubernetesClientConfiguration Build(K8SConfiguration config, string? context)
+    {
+        var contextName = context is { Length: > 0 } ? context : config.CurrentContext;
+        var userName = config.Contexts?.FirstOrDefault(c => c.Name == contextName)?.ContextDetails?.User;
+        if (config.Users?.FirstOrDefault(u => u.Name == userName) is { } user && UnreadableUsers.TryGetValue(user, out var why))
+        {
+            throw new KubeConfigException(why);
+        }
+        return KubernetesClientConfiguration.BuildConfigFromConfigObject(config, context);
+    }
+
     /// <summary>One kubeconfig file as a model (the CLI merges KUBECONFIG's files from these): the library's reader under the JIT.</summary>
     public static K8SConfiguration LoadModel(string path) => RuntimeFeature.IsDynamicCodeSupported
         ? KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path))
@@ -46,30 +63,7 @@ internal static class KubeconfigReader
                     SkipTlsVerify = Scalar(c, "insecure-skip-tls-verify") is "true",
                 },
             })],
-            Users = [.. Named(root, "users", "user", (name, u) => Supported(name, u) ? new User
-            {
-                Name = name,
-                UserCredentials = new UserCredentials
-                {
-                    Token = Scalar(u, "token"),
-                    ClientCertificate = Scalar(u, "client-certificate"),
-                    ClientCertificateData = Scalar(u, "client-certificate-data"),
-                    ClientKey = Scalar(u, "client-key"),
-                    ClientKeyData = Scalar(u, "client-key-data"),
-                    UserName = Scalar(u, "username"),
-                    Password = Scalar(u, "password"),
-                    ExternalExecution = Mapping(u, "exec") is { } exec ? new ExternalExecution
-                    {
-                        ApiVersion = Scalar(exec, "apiVersion"),
-                        Command = Scalar(exec, "command"),
-                        Arguments = Sequence(exec, "args").OfType<YamlScalarNode>().Select(a => a.Value ?? "").ToList(),
-                        EnvironmentVariables = Sequence(exec, "env").OfType<YamlMappingNode>()
-                            .Select(e => Scalar(e, "name") is { Length: > 0 } variable && Scalar(e, "value") is { } value
-                                ? new Dictionary<string, string> { ["name"] = variable, ["value"] = value }
-                                : throw new KubeConfigException($"kubeconfig user \"{name}\": an exec env entry needs a name and a value")).ToList(),
-                    } : null,
-                },
-            } : null!)],
+            Users = [.. Named(root, "users", "user", MapUser)],
             Contexts = [.. Named(root, "contexts", "context", (name, x) => new Context
             {
                 Name = name,
@@ -78,11 +72,47 @@ internal static class KubeconfigReader
         };
     }
 
-    // A user this reader cannot map fails here, by name, rather than as a client without credentials (401s later).
-    private static bool Supported(string? name, YamlMappingNode user) =>
-        user.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "auth-provider" or "as" or "as-groups" or "tokenFile") is not { } unsupported
-            ? true
-            : throw new KubeConfigException($"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token, a client certificate or an exec plugin");
+    private static User MapUser(string? name, YamlMappingNode u)
+    {
+        if (u.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "auth-provider" or "as" or "as-groups" or "tokenFile") is { } unsupported)
+        {
+            return Refused(name, $"kubeconfig user \"{name}\" uses \"{unsupported.Value}\", which the NativeAOT build of sigil does not read; use a token, a client certificate or an exec plugin");
+        }
+        var exec = Mapping(u, "exec");
+        var env = exec is null ? [] : Sequence(exec, "env").OfType<YamlMappingNode>().Select(e => (Name: Scalar(e, "name"), Value: Scalar(e, "value"))).ToList();
+        if (env.Any(e => e.Name is not { Length: > 0 } || e.Value is null))
+        {
+            return Refused(name, $"kubeconfig user \"{name}\": an exec env entry needs a name and a value");
+        }
+        return new User
+        {
+            Name = name,
+            UserCredentials = new UserCredentials
+            {
+                Token = Scalar(u, "token"),
+                ClientCertificate = Scalar(u, "client-certificate"),
+                ClientCertificateData = Scalar(u, "client-certificate-data"),
+                ClientKey = Scalar(u, "client-key"),
+                ClientKeyData = Scalar(u, "client-key-data"),
+                UserName = Scalar(u, "username"),
+                Password = Scalar(u, "password"),
+                ExternalExecution = exec is null ? null : new ExternalExecution
+                {
+                    ApiVersion = Scalar(exec, "apiVersion"),
+                    Command = Scalar(exec, "command"),
+                    Arguments = Sequence(exec, "args").OfType<YamlScalarNode>().Select(a => a.Value ?? "").ToList(),
+                    EnvironmentVariables = env.Select(e => new Dictionary<string, string> { ["name"] = e.Name!, ["value"] = e.Value! }).ToList(),
+                },
+            },
+        };
+    }
+
+    private static User Refused(string? name, string why)
+    {
+        var user = new User { Name = name, UserCredentials = new UserCredentials() };
+        UnreadableUsers.Add(user, why);
+        return user;
+    }
 
     private static IEnumerable<T> Named<T>(YamlMappingNode root, string list, string inner, Func<string?, YamlMappingNode, T> map) =>
         root.Children.TryGetValue(new YamlScalarNode(list), out var node) && node is YamlSequenceNode items

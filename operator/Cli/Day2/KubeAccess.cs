@@ -53,7 +53,7 @@ internal sealed class KubeAccess
         var files = KubeconfigFiles(kubeconfig, kubeconfigVariable, homeConfig, File.Exists);
         if (files.Count > 0)
         {
-            return KubernetesClientConfiguration.BuildConfigFromConfigObject(Merge(files), context);
+            return Runtime.KubeconfigReader.Build(Merge(files), context);
         }
         if (KubernetesClientConfiguration.IsInCluster())
         {

@@ -145,7 +145,7 @@ public sealed class KubeconfigReaderTests : IDisposable
     {
         var path = CloudUser("exec:", "  apiVersion: client.authentication.k8s.io/v1", "  command: aws", "  env: [{name: AWS_PROFILE}]");
 
-        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Read(path));
+        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Build(KubeconfigReader.Read(path), null));
 
         Assert.Contains("cloud-user", refused.Message, StringComparison.Ordinal);
     }
@@ -154,13 +154,50 @@ public sealed class KubeconfigReaderTests : IDisposable
     [InlineData("auth-provider: {name: oidc}", "auth-provider")]
     [InlineData("tokenFile: /var/run/token", "tokenFile")]
     [InlineData("as: someone-else", "as")]
+    [InlineData("as-groups: [system:masters]", "as-groups")]
     public void A_user_this_reader_cannot_map_is_refused_by_name_not_read_as_one_without_credentials(string user, string field)
     {
         var path = CloudUser(user);
 
-        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Read(path));
+        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Build(KubeconfigReader.Read(path), null));
 
         Assert.Contains("cloud-user", refused.Message, StringComparison.Ordinal);
         Assert.Contains($"\"{field}\"", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("auth-provider: {name: oidc}")]
+    [InlineData("tokenFile: /var/run/token")]
+    [InlineData("as: someone-else")]
+    [InlineData("exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, env: [{name: AWS_PROFILE}]}")]
+    public void A_user_this_reader_cannot_map_does_not_stop_a_context_that_uses_another_user(string unreadable)
+    {
+        // kubectl reads only the user its context selects; an old entry elsewhere in the file must not lock sigil out.
+        var path = Write($$"""
+            apiVersion: v1
+            kind: Config
+            current-context: cloud
+            clusters:
+            - name: cloud
+              cluster:
+                server: https://10.0.0.1:443
+            users:
+            - name: legacy
+              user:
+                {{unreadable}}
+            - name: admin
+              user:
+                token: not-a-real-token
+            contexts:
+            - name: cloud
+              context: {cluster: cloud, user: admin}
+            - name: old
+              context: {cluster: cloud, user: legacy}
+            """);
+        var config = KubeconfigReader.Read(path);
+
+        Assert.Equal("not-a-real-token", KubeconfigReader.Build(config, null).AccessToken);
+        var refused = Assert.Throws<k8s.Exceptions.KubeConfigException>(() => KubeconfigReader.Build(config, "old"));
+        Assert.Contains("legacy", refused.Message, StringComparison.Ordinal);
     }
 }
