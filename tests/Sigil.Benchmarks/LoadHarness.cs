@@ -26,11 +26,15 @@ internal sealed record LoadRun(
     int KubeApiBurst,
     string LoadAverage)
 {
+    /// <summary>With `--ca-rotation`: the manual CA rotation that followed, until every leaf was signed by the new CA.</summary>
+    public CaRotationRun? CaRotation { get; init; }
+
     /// <summary>One line, name=value, in the order the README quotes them.</summary>
     public string Line() => string.Create(CultureInfo.InvariantCulture,
         $"identities={Identities} ready={Ready} ready_s={ReadySeconds:F1} rss_mb={RssMb:F0} peak_rss_mb={PeakRssMb:F0} managed_heap_mb={ManagedHeapMb:F0} "
         + $"writes_per_identity={WritesPerIdentity:F2} idle_writes={IdleWrites} operator_cpu_s={OperatorCpuSeconds:F1} emulator_cpu_s={EmulatorCpuSeconds:F1} "
-        + $"kube_api_qps={KubeApiQps:F0} kube_api_burst={KubeApiBurst} loadavg={LoadAverage}");
+        + $"kube_api_qps={KubeApiQps:F0} kube_api_burst={KubeApiBurst} loadavg={LoadAverage}") + (CaRotation is { } r ? string.Create(CultureInfo.InvariantCulture,
+            $" ca_rotation_s={r.Seconds:F1} ca_rotation_peak_rss_mb={r.PeakRssMb:F0} ca_rotation_rss_mb={r.RssMb:F0} ca_rotation_writes_per_identity={r.WritesPerIdentity:F2}") : "");
 
     /// <summary>Which side spent more CPU while the identities became Ready (the other waited on it, or on the rate limit).</summary>
     public string Bottleneck() => string.Create(CultureInfo.InvariantCulture,
@@ -39,6 +43,10 @@ internal sealed record LoadRun(
         + $"{(OperatorCpuSeconds + EmulatorCpuSeconds) / Math.Max(0.001, ReadySeconds):F2} of {Environment.ProcessorCount} cores busy; "
         + $"rate limit floor {2.0 * Identities / KubeApiQps:F1} s (2 writes before Ready at --kube-api-qps {KubeApiQps:F0})");
 }
+
+/// <summary>A manual CA rotation after the load: seconds from the request until every identity is Ready with a leaf of the new
+/// CA, the operator's peak RSS (VmHWM, reset when the rotation is asked for) and RSS at the end, and its writes per identity.</summary>
+internal sealed record CaRotationRun(double Seconds, double PeakRssMb, double RssMb, double WritesPerIdentity);
 
 /// <summary>
 /// N ServiceIdentities against the local control plane (in this process) with the operator as its own process
@@ -66,6 +74,7 @@ internal static class LoadHarness
         var qps = Flag(args, "--kube-api-qps") is { } q ? double.Parse(q, CultureInfo.InvariantCulture) : LocalRateLimit.Qps;
         var burst = Flag(args, "--kube-api-burst") is { } b ? int.Parse(b, CultureInfo.InvariantCulture) : LocalRateLimit.Burst;
         var settle = TimeSpan.FromSeconds(Flag(args, "--settle-seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : 5);
+        var rotateCa = args.Contains("--ca-rotation");
         var operatorEnvironment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Where(e => ((string)e.Key).StartsWith("OPERATOR_DOTNET_", StringComparison.Ordinal)).Select(e => $"{((string)e.Key)["OPERATOR_".Length..]}={e.Value}");
         Console.WriteLine($"load harness: operator `sigil run` as its own process, --kube-api-qps {qps} --kube-api-burst {burst}, "
@@ -73,18 +82,20 @@ internal static class LoadHarness
         Console.WriteLine("  wall-clock figures depend on what else runs (loadavg); CPU seconds and memory much less so");
         foreach (var size in sizes)
         {
-            var run = await MeasureAsync(size, qps, burst, settle, CancellationToken.None);
+            var run = await MeasureAsync(size, qps, burst, settle, CancellationToken.None, rotateCa);
             Console.WriteLine(run.Line());
             Console.WriteLine(run.Bottleneck());
         }
     }
 
-    public static async Task<LoadRun> MeasureAsync(int count, double qps, int burst, TimeSpan settle, CancellationToken ct)
+    /// <param name="rotateCa">After the figures, ask for a manual CA rotation (sigil.dev/rotate on sigil-ca) and measure it
+    /// too; the operator then runs with --bundle-propagation 10s, so the new CA signs 10 s after it is published.</param>
+    public static async Task<LoadRun> MeasureAsync(int count, double qps, int burst, TimeSpan settle, CancellationToken ct, bool rotateCa = false)
     {
         await using var cluster = await LocalCluster.StartAsync(ct: ct);
         await LocalSetup.InstallAsync(cluster.Client, "sigil-system", ct);
         await cluster.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "load" } }, cancellationToken: ct);
-        var (operatorProcess, metricsPort, errors) = StartOperator(cluster.KubeconfigPath, qps, burst);
+        var (operatorProcess, metricsPort, errors) = StartOperator(cluster.KubeconfigPath, qps, burst, rotateCa ? ["--bundle-propagation", "10s"] : []);
         using var _ = operatorProcess;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
@@ -135,11 +146,16 @@ internal static class LoadHarness
             using var http = new HttpClient();
             var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"), ct);
             var heap = metrics.Split('\n').First(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal)).Split(' ')[1];
-            await stop.CancelAsync();
-            await watching;
-            return new LoadRun(count, ready, readyAfter.TotalSeconds, Mb("VmRSS"), Mb("VmHWM"),
+            var run = new LoadRun(count, ready, readyAfter.TotalSeconds, Mb("VmRSS"), Mb("VmHWM"),
                 double.Parse(heap, CultureInfo.InvariantCulture) / 1024 / 1024, (double)operatorWrites / count, idleWrites,
                 operatorCpu.TotalSeconds, emulatorCpu.TotalSeconds, qps, burst, File.ReadAllText("/proc/loadavg").Split(' ')[0]);
+            if (rotateCa)
+            {
+                run = run with { CaRotation = await RotateCaAsync(cluster, identities, operatorProcess, count, ct) };
+            }
+            await stop.CancelAsync();
+            await watching;
+            return run;
         }
         finally
         {
@@ -155,6 +171,27 @@ internal static class LoadHarness
                 await operatorProcess.WaitForExitAsync(CancellationToken.None);
             }
         }
+    }
+
+    private static async Task<CaRotationRun> RotateCaAsync(LocalCluster cluster, Informer<ServiceIdentity> identities, Process operatorProcess, int count, CancellationToken ct)
+    {
+        var before = identities.Enumerate().ToDictionary(i => i.Metadata.Name, i => i.Status?.X509?.SerialNumber, StringComparer.Ordinal);
+        // Writing 5 to clear_refs resets VmHWM, so the peak read at the end is the rotation's, not the first issuance's.
+        await File.WriteAllTextAsync($"/proc/{operatorProcess.Id}/clear_refs", "5", ct);
+        cluster.Requests.Clear();
+        var watch = Stopwatch.StartNew();
+        var request = new System.Text.Json.Nodes.JsonObject { ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["annotations"] = new System.Text.Json.Nodes.JsonObject { [Labels.RotateAnnotation] = "load-harness" } } }.ToJsonString();
+        await cluster.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch(request, V1Patch.PatchType.MergePatch), "sigil-ca", "sigil-system", cancellationToken: ct);
+        bool Moved(ServiceIdentity i) => IsReady(i) && i.Status?.X509?.SerialNumber is { } serial && serial != before.GetValueOrDefault(i.Metadata.Name);
+        if (!await WaitAsync(() => Task.FromResult(identities.Enumerate().Count(Moved) >= count), operatorProcess, 2 * Limit(count), ct))
+        {
+            throw new InvalidOperationException($"only {identities.Enumerate().Count(Moved)} of {count} identities moved to the new CA within {2 * Limit(count).TotalSeconds} s");
+        }
+        var seconds = watch.Elapsed.TotalSeconds;
+        var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status", ct);
+        double Mb(string name) => long.Parse(status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        var writes = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && r.Namespace == "load");
+        return new CaRotationRun(seconds, Mb("VmHWM"), Mb("VmRSS"), (double)writes / count);
     }
 
     /// <summary>Far beyond PRODUCT's targets (10 s per 1,000), so a slow machine still finishes, and a stuck run ends.</summary>
@@ -176,7 +213,7 @@ internal static class LoadHarness
         return string.Join("; ", described);
     }
 
-    private static (Process Operator, int MetricsPort, Task<string> Errors) StartOperator(string kubeconfig, double qps, int burst)
+    private static (Process Operator, int MetricsPort, Task<string> Errors) StartOperator(string kubeconfig, double qps, int burst, string[] extra)
     {
         // SIGIL_OPERATOR_DLL runs another build of the operator, e.g. `dotnet publish` output as the image holds it; a path
         // that is not a .dll (a NativeAOT or apphost executable) is started itself rather than through `dotnet`.
@@ -184,7 +221,7 @@ internal static class LoadHarness
         var metricsPort = FreePort();
         string[] arguments = ["run", "--kubeconfig", kubeconfig,
             "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture), "--health-port", "0", "--issuer-port", "0", "--log-format", "json",
-            "--kube-api-qps", qps.ToString(CultureInfo.InvariantCulture), "--kube-api-burst", burst.ToString(CultureInfo.InvariantCulture)];
+            "--kube-api-qps", qps.ToString(CultureInfo.InvariantCulture), "--kube-api-burst", burst.ToString(CultureInfo.InvariantCulture), .. extra];
         var start = sigil.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
             ? new ProcessStartInfo("dotnet", [sigil, .. arguments])
             : new ProcessStartInfo(sigil, arguments);

@@ -3,7 +3,7 @@ using Sigil.Benchmarks;
 
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- load 1000,10000   (N identities to Ready, the operator as its own process: time, RSS, peak RSS,
 //     heap, writes, CPU of each side; --kube-api-qps Q --kube-api-burst B, default sigil local's; OPERATOR_DOTNET_X=v sets DOTNET_X for the operator;
-//     SIGIL_HOLD_SECONDS=N keeps it up for dotnet-gcdump)
+//     SIGIL_HOLD_SECONDS=N keeps it up for dotnet-gcdump; --ca-rotation then rotates the CA and prints its time, peak RSS and writes)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- ca-rotation 10000   (a CA rotation across N identities; --kube-api-qps Q, --kube-api-burst B)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- token-endpoint 20000   (client_secret_basic on loopback; --concurrency C, --identities N)
 // dotnet run -c Release --project tests/Sigil.Benchmarks -- soak 600   (the .NET samples under rotation of every credential and the CA; seconds)
