@@ -23,7 +23,13 @@ internal sealed class RbacAuthorizer(ObjectStore store)
         }
     }
 
-    public AccessDecision Decide(UserInfo user, AccessAttributes attributes) => Read(rbac => RbacPolicy.Decide(user, attributes, rbac));
+    /// <remarks>The built-in bindings (system:masters, discovery) come first in RBAC's order and need no stored object, so a
+    /// request they allow is answered without the store's lock: under load every request of the admin (the operator's own
+    /// in `sigil local`) otherwise queued on the lock that writes hold. Anything else is decided in full inside one read.</remarks>
+    public AccessDecision Decide(UserInfo user, AccessAttributes attributes) =>
+        RbacPolicy.Decide(user, attributes, NoStoredObjects.Instance) is { Allowed: true } builtIn
+            ? builtIn
+            : Read(rbac => RbacPolicy.Decide(user, attributes, rbac));
 
     /// <summary>Runs <paramref name="read"/> against one consistent view of the RBAC objects.</summary>
     public T Read<T>(Func<IRbacObjects, T> read) => store.Read(tx => read(new StoreRbacObjects(tx)));
@@ -47,6 +53,15 @@ internal sealed class RbacAuthorizer(ObjectStore store)
         }
         return new ApiException(403, "Forbidden",
             $"{subject} is forbidden: User \"{user.Name}\" cannot {attributes.Verb} resource \"{resource}\" in API group \"{attributes.Group}\" {where}{because}", details);
+    }
+
+    private sealed class NoStoredObjects : IRbacObjects
+    {
+        public static readonly NoStoredObjects Instance = new();
+        public IEnumerable<JsonObject> ClusterRoleBindings() => [];
+        public IEnumerable<JsonObject> RoleBindings(string ns) => [];
+        public JsonObject? ClusterRole(string name) => null;
+        public JsonObject? Role(string ns, string name) => null;
     }
 
     // The policy only reads, inside the store's read: no copies of every binding on every request.
