@@ -117,14 +117,25 @@ internal sealed class OperatorHost(OperatorOptions options, IKubernetes client, 
             Ready = true;
             _logger.LogInformation("Caches synced: {Identities} identities; ready", identities.Count);
             var reconciler = new IdentityReconciler(client, identities, secretAccess, bundles, () => authority.Current, running, events, Metrics, time, _logger, StepHook) { Claims = claims };
-            if (options.LeaderElect)
+            using var stopLeading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var leading = options.LeaderElect ? RunWithLeaderElectionAsync(reconciler, authority, stopLeading.Token) : LeadAsync(reconciler, authority, stopLeading.Token);
+            // Informers retry what the API does to them; one that stops on anything else (an object it cannot read) would
+            // leave a cache that never changes again under an operator that looks healthy. Stop instead, with its error, so
+            // the process exits, the pod restarts and its log says why.
+            if (await Task.WhenAny(leading, stopped) == stopped && !ct.IsCancellationRequested)
             {
-                await RunWithLeaderElectionAsync(reconciler, authority, ct);
+                await stopLeading.CancelAsync();
+                try
+                {
+                    await leading;
+                }
+                catch (OperationCanceledException) when (stopLeading.IsCancellationRequested)
+                {
+                }
+                await await stopped;
+                throw new InvalidOperationException("an informer stopped while the operator ran");
             }
-            else
-            {
-                await LeadAsync(reconciler, authority, ct);
-            }
+            await leading;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

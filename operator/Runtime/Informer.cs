@@ -75,6 +75,12 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
                     return;
                 }
             }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // Not the API's doing (an object this build cannot read): retrying would fail the same way. The owner stops.
+                logger.LogError("Listing or watching {Source} failed and is not retried: {ErrorType}: {Error}", source.Description, e.GetType().Name, e.Message);
+                throw;
+            }
         }
     }
 

@@ -135,6 +135,40 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
+    public async Task An_operator_whose_watch_cannot_read_what_it_is_sent_stops_with_the_error_instead_of_running_blind()
+    {
+        await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);
+        var local = cluster.RequireLocal();
+        var op = await OperatorUnderTest.StartAsync(cluster, start: false);
+        var unreadable = new UnreadableSecretWatches();
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath), unreadable);
+        var host = new OperatorHost(op.Options, client, op.Logs, TimeProvider.System);
+        var running = host.RunAsync(TestContext.Current.CancellationToken);
+        await Eventually.TrueAsync(() => Task.FromResult(host.Ready), TimeSpan.FromSeconds(30), "the operator never became ready");
+
+        // After the caches synced: the informer's next watch of Secrets reads nothing it can parse.
+        unreadable.Broken = true;
+        local.Faults.CutWatches();
+        var stopped = await Record.ExceptionAsync(() => running.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+
+        Assert.NotNull(stopped);
+        Assert.IsNotType<TimeoutException>(stopped);
+        Assert.Contains(op.Logs.Lines, l => l.Contains("secrets (managed by sigil)", StringComparison.Ordinal) && l.Contains("not retried", StringComparison.Ordinal));
+    }
+
+    /// <summary>Once broken, answers every watch of Secrets with an event whose object is not a Secret, as a build missing
+    /// its JSON metadata reads them all.</summary>
+    private sealed class UnreadableSecretWatches : DelegatingHandler
+    {
+        public volatile bool Broken;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Broken && request.RequestUri!.AbsolutePath.EndsWith("/secrets", StringComparison.Ordinal) && request.RequestUri.Query.Contains("watch=true", StringComparison.Ordinal)
+                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"type\":\"ADDED\",\"object\":\"not a Secret\"}\n") })
+                : base.SendAsync(request, cancellationToken);
+    }
+
+    [Fact]
     public async Task Identities_converge_through_500s_409s_and_cut_watches()
     {
         await using var cluster = await TestCluster.StartAsync(ClusterKind.Local);

@@ -71,4 +71,33 @@ public sealed class InformerTests
         Assert.True(logs.Lines.Any(l => l.Contains("410 Gone", StringComparison.Ordinal)), string.Join("\n", logs.Lines));
         Assert.True(local.Requests.Count("list", "configmaps", ns) >= 2, "the informer listed again after 410 Gone");
     }
+
+    [Fact]
+    public async Task A_watch_that_fails_on_something_the_API_did_not_do_stops_the_informer_with_its_error_and_logs_it_instead_of_dying_quietly()
+    {
+        // A NativeAOT build once lost the metadata to read watch events: the list synced, every watch event then failed to
+        // parse, and the operator went on looking healthy with a cache that never changed again.
+        var logs = new CapturedLogs();
+        var listed = 0;
+        var source = new ResourceSource<V1ConfigMap>(
+            "configmaps",
+            _ => { Interlocked.Increment(ref listed); return Task.FromResult<(IReadOnlyList<V1ConfigMap>, string)>(([], "1")); },
+            (_, _, _) => Unreadable());
+        var informer = new Informer<V1ConfigMap>(source, TimeProvider.System, logs.CreateLogger("informer"));
+
+        var stopped = await Assert.ThrowsAsync<System.Text.Json.JsonException>(() => informer.RunAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.True(informer.Synced.IsCompletedSuccessfully);
+        Assert.Equal(1, listed);
+        Assert.Contains(logs.Lines, l => l.Contains("not retried", StringComparison.Ordinal) && l.Contains(stopped.Message, StringComparison.Ordinal));
+
+        static async IAsyncEnumerable<(WatchEventType, V1ConfigMap)> Unreadable()
+        {
+            await Task.Yield();
+            throw new System.Text.Json.JsonException("The JSON value could not be converted to k8s.WatchEventType.");
+#pragma warning disable CS0162 // an iterator needs a yield to be one
+            yield break;
+#pragma warning restore CS0162
+        }
+    }
 }
