@@ -62,7 +62,9 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
             {
                 return;
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or KubernetesException or IOException)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or KubernetesException or IOException
+                // HttpClient's own timeout (a slow list of many objects), not ours.
+                or OperationCanceledException)
             {
                 var delay = TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, failures++), 30_000));
                 LogRetry(e, delay);
@@ -117,9 +119,19 @@ internal sealed class Informer<T>(IResourceSource<T> source, TimeProvider time, 
         while (!ct.IsCancellationRequested)
         {
             Exception? error = null;
+            void OnError(Exception e)
+            {
+                if (e is not KubernetesException)
+                {
+                    // A line of the stream that cannot be read (KubernetesClient reports it here and reads on, so the cache
+                    // would silently miss that change and every later one like it): stop watching, with the error.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+                }
+                error = e;
+            }
             try
             {
-                await foreach (var (type, received) in source.WatchAsync(resourceVersion, e => error = e, ct))
+                await foreach (var (type, received) in source.WatchAsync(resourceVersion, OnError, ct))
                 {
                     var obj = Transform(received);
                     resourceVersion = obj.Metadata?.ResourceVersion ?? resourceVersion;

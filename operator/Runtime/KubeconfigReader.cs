@@ -23,9 +23,12 @@ internal static class KubeconfigReader
     /// user that <see cref="Read"/> could not map rather than connecting without its credentials (401s later).</summary>
     public static KubernetesClientConfiguration Build(K8SConfiguration config, string? context)
     {
+        // Names are matched as KubernetesClient matches them when it builds the configuration: the first, ignoring case.
         var contextName = context is { Length: > 0 } ? context : config.CurrentContext;
-        var userName = config.Contexts?.FirstOrDefault(c => c.Name == contextName)?.ContextDetails?.User;
-        if (config.Users?.FirstOrDefault(u => u.Name == userName) is { } user && UnreadableUsers.TryGetValue(user, out var why))
+        var userName = config.Contexts?.FirstOrDefault(c => string.Equals(c.Name, contextName, StringComparison.OrdinalIgnoreCase))?.ContextDetails?.User;
+        if (userName is { Length: > 0 }
+            && config.Users?.FirstOrDefault(u => string.Equals(u.Name, userName, StringComparison.OrdinalIgnoreCase)) is { } user
+            && UnreadableUsers.TryGetValue(user, out var why))
         {
             throw new KubeConfigException(why);
         }

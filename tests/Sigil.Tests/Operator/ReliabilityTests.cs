@@ -164,7 +164,7 @@ public sealed class ReliabilityTests
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             Broken && request.RequestUri!.AbsolutePath.EndsWith("/secrets", StringComparison.Ordinal) && request.RequestUri.Query.Contains("watch=true", StringComparison.Ordinal)
-                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"type\":\"ADDED\",\"object\":\"not a Secret\"}\n") })
+                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { RequestMessage = request, Content = new StringContent("{\"type\":\"ADDED\",\"object\":\"not a Secret\"}\n") })
                 : base.SendAsync(request, cancellationToken);
     }
 

@@ -82,7 +82,7 @@ public sealed class InformerTests
         var source = new ResourceSource<V1ConfigMap>(
             "configmaps",
             _ => { Interlocked.Increment(ref listed); return Task.FromResult<(IReadOnlyList<V1ConfigMap>, string)>(([], "1")); },
-            (_, _, _) => Unreadable());
+            (_, onError, _) => Unreadable(onError));
         var informer = new Informer<V1ConfigMap>(source, TimeProvider.System, logs.CreateLogger("informer"));
 
         var stopped = await Assert.ThrowsAsync<System.Text.Json.JsonException>(() => informer.RunAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10)));
@@ -91,13 +91,12 @@ public sealed class InformerTests
         Assert.Equal(1, listed);
         Assert.Contains(logs.Lines, l => l.Contains("not retried", StringComparison.Ordinal) && l.Contains(stopped.Message, StringComparison.Ordinal));
 
-        static async IAsyncEnumerable<(WatchEventType, V1ConfigMap)> Unreadable()
+        // As KubernetesClient's watch reads a line it cannot parse: it hands the error to onError and reads on.
+        static async IAsyncEnumerable<(WatchEventType, V1ConfigMap)> Unreadable(Action<Exception> onError)
         {
             await Task.Yield();
-            throw new System.Text.Json.JsonException("The JSON value could not be converted to k8s.WatchEventType.");
-#pragma warning disable CS0162 // an iterator needs a yield to be one
-            yield break;
-#pragma warning restore CS0162
+            onError(new System.Text.Json.JsonException("The JSON value could not be converted to k8s.Models.V1ConfigMap. Path: $.object"));
+            yield return (WatchEventType.Added, new V1ConfigMap { Metadata = new() { Name = "after-the-unreadable-one", NamespaceProperty = "x", ResourceVersion = "3" } });
         }
     }
 }
