@@ -16,8 +16,9 @@ FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled AS runtime
 WORKDIR /app
 COPY --from=build /app/sigil ./
 # A 32 MB gen0 budget: the load harness measured the NativeAOT binary's peak while issuing 10,000 identities at 186-194 MiB
-# with it, 198-199 MiB without (on the 67 MB binary that kept all of KubernetesClient; the 45 MB one peaks at 164-176 MiB), and a fifth less CPU (GC settings with a runtimeconfig knob are in operator/Sigil.csproj,
-# compiled into the binary; this one has only the variable).
+# with it, 198-199 MiB without, and a fifth less CPU (on the 67 MB binary that kept all of KubernetesClient; the 45 MB one
+# peaks at 164-176 MiB with it). GC settings with a runtimeconfig knob are in operator/Sigil.csproj, compiled into the
+# binary; this one has only the variable.
 ENV DOTNET_EnableDiagnostics=0 \
     DOTNET_gcServer=0 \
     DOTNET_GCgen0size=0x2000000

@@ -145,7 +145,7 @@ internal static class LoadHarness
             var idleWrites = cluster.Requests.Writes();
 
             var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status", ct);
-            double Mb(string name) => long.Parse(status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+            double Mb(string name) => StatusMb(status, name);
             using var http = new HttpClient();
             var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"), ct);
             var heap = metrics.Split('\n').First(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal)).Split(' ')[1];
@@ -209,10 +209,14 @@ internal static class LoadHarness
         }
         var seconds = watch.Elapsed.TotalSeconds;
         var status = await File.ReadAllLinesAsync($"/proc/{operatorProcess.Id}/status", ct);
-        double Mb(string name) => long.Parse(status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+        double Mb(string name) => StatusMb(status, name);
         var writes = cluster.Requests.All.Count(r => r.Verb is "create" or "update" or "patch" && r.Namespace == "load");
         return new CaRotationRun(movedAfter, seconds, Mb("VmHWM"), Mb("VmRSS"), (double)writes / count);
     }
+
+    /// <summary>A size field of /proc/PID/status (VmRSS, VmHWM: kB) in MiB.</summary>
+    private static double StatusMb(string[] status, string field) =>
+        long.Parse(status.First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
 
     /// <summary>Far beyond PRODUCT's targets (10 s per 1,000), so a slow machine still finishes, and a stuck run ends.</summary>
     private static TimeSpan Limit(int count) => TimeSpan.FromSeconds(60 + count / 20.0);

@@ -188,7 +188,6 @@ public sealed class LocalCommandTests
         }
     }
 
-
     private static void Stop(Process process)
     {
         if (!process.HasExited)
